@@ -1,0 +1,238 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * The one typed place for mcp-ops configuration. Every default is the operations manual's value
+ * (../shared/MANUAL.md); the CDK app, the Lambda handlers and the command line all parse the same
+ * shape, so a wrong value fails `cdk synth` before anything is deployed.
+ */
+
+const ianaTimeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone such as "Europe/London" or "UTC"' },
+);
+
+const clockTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a 24-hour time "HH:MM"' });
+
+/** S3 bucket names as AWS accepts them (3-63 chars, lower case, digits, dots, hyphens). */
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected a valid S3 bucket name' });
+
+const labelSelector = z
+  .string()
+  .regex(/^[A-Za-z0-9._/-]+(=|==|!=)[A-Za-z0-9._-]*(,[A-Za-z0-9._/-]+(=|==|!=)[A-Za-z0-9._-]*)*$/, {
+    message: 'expected an equality label selector such as "app=mcp-semantic"',
+  });
+
+const email = z.string().email({ message: 'expected an e-mail address' });
+
+export const OnCallTierSchema = z.object({
+  /** Topic-safe name of the tier: the SNS topic is `<prefix>-page-<name>`. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, { message: 'expected a lower-case tier name' }),
+  title: z.string().min(1),
+  contact: email,
+  /** Minutes this tier has to acknowledge before the next tier is paged. */
+  respondWithinMinutes: z.number().int().positive(),
+  /** Only incidents of these severities climb to this tier. */
+  severities: z.array(z.enum(['P0', 'P1', 'P2', 'P3'])).min(1),
+});
+export type OnCallTier = z.infer<typeof OnCallTierSchema>;
+
+const ALL_SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
+
+/** The manual's escalation ladder: primary 15 min, secondary 30 min, team lead 1 h, manager 2 h, VP 4 h (critical only). */
+export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
+  {
+    name: 'primary',
+    title: 'Primary On-Call',
+    contact: 'ops-oncall@ninjatech.ai',
+    respondWithinMinutes: 15,
+    severities: [...ALL_SEVERITIES],
+  },
+  {
+    name: 'secondary',
+    title: 'Secondary On-Call',
+    contact: 'ops-secondary@ninjatech.ai',
+    respondWithinMinutes: 30,
+    severities: [...ALL_SEVERITIES],
+  },
+  {
+    name: 'team-lead',
+    title: 'Team Lead',
+    contact: 'john.doe@ninjatech.ai',
+    respondWithinMinutes: 60,
+    severities: [...ALL_SEVERITIES],
+  },
+  {
+    name: 'engineering-manager',
+    title: 'Engineering Manager',
+    contact: 'jane.smith@ninjatech.ai',
+    respondWithinMinutes: 120,
+    severities: [...ALL_SEVERITIES],
+  },
+  {
+    name: 'vp-engineering',
+    title: 'VP Engineering',
+    contact: 'ops-manager@ninjatech.ai',
+    respondWithinMinutes: 240,
+    severities: ['P0'],
+  },
+];
+
+export const OpsConfigSchema = z
+  .object({
+    /** Prefix of every named AWS resource the stack creates. */
+    resourcePrefix: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,30}$/, { message: 'expected lower-case letters, digits and hyphens' })
+      .default('mcp-ops'),
+    cluster: z
+      .object({
+        /** EKS cluster name, used for the IAM token (x-k8s-aws-id). */
+        name: z.string().min(1).default('mcp-cluster'),
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a Kubernetes namespace name' })
+          .default('mcp-system'),
+        deployment: z.string().min(1).default('mcp-semantic-control-plane'),
+        appSelector: labelSelector.default('app=mcp-semantic'),
+        backupJobSelector: labelSelector.default('app=mcp-backup'),
+        configMap: z.string().min(1).default('mcp-semantic-config'),
+        metricsPort: z.number().int().min(1).max(65535).default(9090),
+      })
+      .prefault({}),
+    prometheus: z
+      .object({
+        url: z.string().url().default('http://prometheus-mcp.mcp-system.svc.cluster.local:9090'),
+      })
+      .prefault({}),
+    buckets: z
+      .object({
+        artifacts: bucketName.default('mcp-artifacts'),
+        backup: bucketName.default('mcp-artifacts-backup'),
+      })
+      .prefault({}),
+    retention: z
+      .object({
+        /** Used when the ConfigMap has no `artifact.retention.days` key. */
+        defaultDays: z.number().int().positive().default(90),
+        /** No cleanup may use a shorter retention than this, whatever its input says. */
+        floorDays: z.number().int().positive().default(7),
+        /** Prefixes cleanup never touches. */
+        protectedPrefixes: z.array(z.string().min(1)).default([]),
+      })
+      .prefault({})
+      .refine((r) => r.defaultDays >= r.floorDays, {
+        message: 'defaultDays must not be below floorDays',
+        path: ['defaultDays'],
+      }),
+    schedules: z
+      .object({
+        /** The team's time zone; schedules follow its daylight-saving changes. */
+        timeZone: ianaTimeZone.default('America/Los_Angeles'),
+        morningReport: clockTime.default('09:00'),
+        eveningReport: clockTime.default('18:00'),
+        securityCheck: clockTime.default('08:30'),
+        backupVerify: clockTime.default('07:00'),
+        /** Minutes after a scheduled report by which it must have been delivered. */
+        reportGraceMinutes: z.number().int().positive().default(30),
+      })
+      .prefault({}),
+    reports: z
+      .object({
+        recipients: z.array(email).default(['ops-oncall@ninjatech.ai']),
+        /** How long archived HTML reports are kept in the reports bucket. */
+        archiveDays: z.number().int().positive().default(90),
+      })
+      .prefault({}),
+    onCall: z
+      .object({
+        tiers: z
+          .array(OnCallTierSchema)
+          .min(1)
+          .default(MANUAL_ON_CALL_LADDER)
+          .refine((tiers) => new Set(tiers.map((t) => t.name)).size === tiers.length, {
+            message: 'tier names must be unique',
+          }),
+      })
+      .prefault({}),
+    maintenanceWindow: z
+      .object({
+        /** The manual: first Saturday of each month, 02:00-06:00 UTC. */
+        weekday: z.number().int().min(0).max(6).default(6),
+        nthOfMonth: z.number().int().min(1).max(5).default(1),
+        startUtc: clockTime.default('02:00'),
+        endUtc: clockTime.default('06:00'),
+      })
+      .prefault({}),
+  })
+  .strict();
+
+export type OpsConfig = z.infer<typeof OpsConfigSchema>;
+export type OpsConfigInput = z.input<typeof OpsConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: string[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function describeReceived(input: unknown, path: PropertyKey[]): string {
+  let value: unknown = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return 'nothing';
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+/** Parses configuration, naming every wrong key with what was expected and what came. */
+export function parseConfig(input: unknown = {}, source = 'configuration'): OpsConfig {
+  const result = OpsConfigSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const key = ['config', ...issue.path.map(String)].join('.');
+    const received =
+      issue.code === 'unrecognized_keys' ? '' : ` (got ${describeReceived(input, issue.path)})`;
+    return `${key}: ${issue.message}${received}`;
+  });
+  throw new ConfigError(`Invalid ${source}:\n  ${issues.join('\n  ')}`, issues);
+}
+
+/** Reads a JSON configuration file; a missing file means all defaults. */
+export function loadConfigFile(path: string): OpsConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return parseConfig({}, path);
+    throw error;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Invalid ${path}: not JSON (${(error as Error).message})`, []);
+  }
+  return parseConfig(raw, path);
+}
+
+/** "09:00" in the team's zone as an EventBridge Scheduler cron expression (daily). */
+export function dailyCron(time: string): string {
+  const [hours, minutes] = time.split(':').map(Number);
+  return `cron(${minutes} ${hours} * * ? *)`;
+}

@@ -1,0 +1,21 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { OpsConfig } from '../core/config.ts';
+import { Foundation } from './foundation.ts';
+
+export interface McpOpsStackProps extends StackProps {
+  readonly config: OpsConfig;
+}
+
+/**
+ * The whole of mcp-ops in one stack, composed from one configuration. Each job adds its own
+ * construct here when its issue lands; a job that has not landed is absent, not stubbed.
+ */
+export class McpOpsStack extends Stack {
+  readonly foundation: Foundation;
+
+  constructor(scope: Construct, id: string, props: McpOpsStackProps) {
+    super(scope, id, props);
+    this.foundation = new Foundation(this, 'Foundation', { config: props.config });
+  }
+}
