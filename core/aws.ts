@@ -1,0 +1,33 @@
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+
+/**
+ * Where the AWS SDK clients point. In Lambda this is the function's own region and role; against
+ * the local stack it is the moto server on loopback with its dummy credentials.
+ */
+export interface AwsTarget {
+  readonly region: string;
+  /** Set only for an emulator such as the local stack's moto server. */
+  readonly endpoint?: string;
+}
+
+const EMULATOR_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export function awsTargetFromEnv(env: NodeJS.ProcessEnv = process.env): AwsTarget {
+  const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const endpoint = env.MCP_OPS_AWS_ENDPOINT;
+  return endpoint ? { region, endpoint } : { region };
+}
+
+/** Client configuration for any SDK v3 client; bounded retries with the SDK's jittered backoff. */
+export function awsClientConfig(target: AwsTarget) {
+  return {
+    region: target.region,
+    maxAttempts: 3,
+    ...(target.endpoint ? { endpoint: target.endpoint, credentials: EMULATOR_CREDENTIALS } : {}),
+  };
+}
+
+/** S3 needs path-style addressing against an emulator on loopback. */
+export function s3ClientConfig(target: AwsTarget): S3ClientConfig {
+  return { ...awsClientConfig(target), ...(target.endpoint ? { forcePathStyle: true } : {}) };
+}

@@ -1,0 +1,25 @@
+// npm run stack:up | stack:down | stack:status
+import { loadConfigFile } from '../core/config.ts';
+import { ENDPOINTS_FILE } from './endpoints.ts';
+import { stackDown, stackStatus, stackUp } from './stack.ts';
+
+const command = process.argv[2];
+try {
+  if (command === 'up') {
+    const result = await stackUp(loadConfigFile(process.env.MCP_OPS_CONFIG ?? 'mcp-ops.config.json'));
+    if (result.started.length) console.log(`started: ${result.started.join(', ')}`);
+    if (result.alreadyRunning.length) console.log(`already running: ${result.alreadyRunning.join(', ')}`);
+    console.log(`local stack up in ${result.seconds.toFixed(1)} s; endpoints in ${ENDPOINTS_FILE}`);
+  } else if (command === 'down') {
+    const stopped = await stackDown();
+    console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
+  } else if (command === 'status') {
+    for (const [name, state] of Object.entries(stackStatus())) console.log(`${name.padEnd(20)} ${state}`);
+  } else {
+    console.error('usage: tsx stack/cli.ts up|down|status');
+    process.exit(2);
+  }
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Where the local stack keeps its state, logs and endpoints (git-ignored). */
+export const STACK_DIR = resolve(process.env.MCP_STACK_DIR ?? join(import.meta.dirname, '..', '.stack'));
+
+/** Loopback ports of the local stack; each can be moved with its environment variable. */
+export const PORTS = {
+  moto: Number(process.env.MCP_STACK_MOTO_PORT ?? 14566),
+  prometheus: Number(process.env.MCP_STACK_PROMETHEUS_PORT ?? 19090),
+  alertmanager: Number(process.env.MCP_STACK_ALERTMANAGER_PORT ?? 19093),
+  service: Number(process.env.MCP_STACK_SERVICE_PORT ?? 19100),
+} as const;
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '123456789012';
+
+export const StackEndpointsSchema = z.object({
+  region: z.string(),
+  aws: z.object({ endpoint: z.string().url(), accountId: z.string() }),
+  prometheus: z.string().url(),
+  alertmanager: z.string().url(),
+  service: z.object({ metrics: z.string().url(), control: z.string().url() }),
+  topics: z.object({
+    reports: z.string(),
+    alerts: z.string(),
+    tiers: z.record(z.string(), z.string()),
+  }),
+  buckets: z.object({ artifacts: z.string(), backup: z.string(), reports: z.string() }),
+});
+export type StackEndpoints = z.infer<typeof StackEndpointsSchema>;
+
+export const ENDPOINTS_FILE = join(STACK_DIR, 'endpoints.json');
+
+export function readEndpoints(file = ENDPOINTS_FILE): StackEndpoints {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`No local stack endpoints at ${file}: run \`npm run stack:up\` first`);
+  }
+  return StackEndpointsSchema.parse(JSON.parse(text));
+}

@@ -1,0 +1,133 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig, type OpsConfig } from '../core/config.ts';
+import {
+  ENDPOINTS_FILE,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  PORTS,
+  STACK_DIR,
+  type StackEndpoints,
+} from './endpoints.ts';
+import { ensureMotoInstalled, motoService, seedAws } from './moto.ts';
+import {
+  alertmanagerService,
+  prometheusService,
+  writeAlertmanagerConfig,
+  writePrometheusConfig,
+} from './prometheus.ts';
+import { httpOk, isAlive, pidFile, startService, stopService, type ServiceSpec } from './processes.ts';
+
+/** Services in start order; stopped in reverse. */
+export const SERVICE_NAMES = ['moto', 'simulated-service', 'alertmanager', 'prometheus'] as const;
+
+const DEBIAN_PACKAGES: Record<string, string> = {
+  prometheus: 'prometheus',
+  promtool: 'prometheus',
+  'prometheus-alertmanager': 'prometheus-alertmanager',
+};
+
+function onPath(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Prometheus and Alertmanager come from Debian's packages; install them when missing. */
+export function ensureDebianPackages(log: (line: string) => void): void {
+  const missing = [...new Set(Object.keys(DEBIAN_PACKAGES).filter((c) => !onPath(c)).map((c) => DEBIAN_PACKAGES[c]!))];
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`Missing ${missing.join(', ')}: run \`sudo apt-get install -y ${missing.join(' ')}\``);
+  }
+  log(`installing ${missing.join(', ')} from Debian's packages ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+}
+
+function simulatedService(port: number): ServiceSpec {
+  return {
+    name: 'simulated-service',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(import.meta.dirname, 'simulated-service.ts'), '--port', String(port)],
+    ready: () => httpOk(`http://127.0.0.1:${port}/healthz`),
+  };
+}
+
+export interface StackUpResult {
+  endpoints: StackEndpoints;
+  started: string[];
+  alreadyRunning: string[];
+  seconds: number;
+}
+
+/** Brings the local stack up; a second call finds everything running and changes nothing. */
+export async function stackUp(
+  config: OpsConfig = parseConfig({}),
+  log: (line: string) => void = console.log,
+): Promise<StackUpResult> {
+  const started = Date.now();
+  mkdirSync(STACK_DIR, { recursive: true });
+  ensureDebianPackages(log);
+  const motoServer = ensureMotoInstalled(STACK_DIR, log);
+  const awsEndpoint = `http://127.0.0.1:${PORTS.moto}`;
+  const outcome: Record<string, string> = {};
+
+  outcome.moto = await startService(STACK_DIR, motoService(motoServer, PORTS.moto));
+  const seeded = await seedAws({ region: LOCAL_REGION, endpoint: awsEndpoint }, config);
+  outcome['simulated-service'] = await startService(STACK_DIR, simulatedService(PORTS.service));
+
+  const amDir = join(STACK_DIR, 'alertmanager');
+  const am = writeAlertmanagerConfig(amDir, {
+    awsEndpoint,
+    region: LOCAL_REGION,
+    alertsTopicArn: seeded.topics.alerts,
+  });
+  outcome.alertmanager = await startService(STACK_DIR, alertmanagerService(amDir, am.configFile, PORTS.alertmanager));
+
+  const promDir = join(STACK_DIR, 'prometheus');
+  const prom = writePrometheusConfig(promDir, PORTS);
+  outcome.prometheus = await startService(STACK_DIR, prometheusService(promDir, prom.configFile, PORTS.prometheus));
+
+  const endpoints: StackEndpoints = {
+    region: LOCAL_REGION,
+    aws: { endpoint: awsEndpoint, accountId: LOCAL_ACCOUNT },
+    prometheus: `http://127.0.0.1:${PORTS.prometheus}`,
+    alertmanager: `http://127.0.0.1:${PORTS.alertmanager}`,
+    service: {
+      metrics: `http://127.0.0.1:${PORTS.service}/metrics`,
+      control: `http://127.0.0.1:${PORTS.service}/control`,
+    },
+    topics: seeded.topics,
+    buckets: seeded.buckets,
+  };
+  writeFileSync(ENDPOINTS_FILE, `${JSON.stringify(endpoints, null, 2)}\n`);
+  const names = Object.keys(outcome);
+  return {
+    endpoints,
+    started: names.filter((n) => outcome[n] === 'started'),
+    alreadyRunning: names.filter((n) => outcome[n] === 'already-running'),
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** Stops every service of the stack; its installed tools (the venv) stay for the next start. */
+export async function stackDown(): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const name of [...SERVICE_NAMES].reverse()) {
+    if (await stopService(STACK_DIR, name)) stopped.push(name);
+  }
+  for (const dir of ['prometheus/data', 'alertmanager/data']) rmSync(join(STACK_DIR, dir), { recursive: true, force: true });
+  rmSync(ENDPOINTS_FILE, { force: true });
+  return stopped;
+}
+
+export function stackStatus(): Record<string, 'running' | 'stopped'> {
+  const status: Record<string, 'running' | 'stopped'> = {};
+  for (const name of SERVICE_NAMES) {
+    const file = pidFile(STACK_DIR, name);
+    const pid = existsSync(file) ? Number(readFileSync(file, 'utf8')) : undefined;
+    status[name] = pid !== undefined && isAlive(pid) ? 'running' : 'stopped';
+  }
+  return status;
+}
