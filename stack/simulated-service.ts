@@ -114,7 +114,12 @@ export function createServiceMetrics(registry: Registry) {
 type ServiceMetrics = ReturnType<typeof createServiceMetrics>;
 
 /** One simulated request: metrics move as the real service's would under the current fault. */
-export function simulateRequest(m: ServiceMetrics, fault: Fault, random: () => number = Math.random): void {
+export function simulateRequest(
+  m: ServiceMetrics,
+  fault: Fault,
+  random: () => number = Math.random,
+  log: (line: string) => void = console.log,
+): void {
   const route = ROUTES[Math.floor(random() * ROUTES.length)] ?? ROUTES[0];
   const failed = random() < fault.errorRate;
   const seconds = (5 + random() * 45 + fault.latencyMs) / 1000;
@@ -146,7 +151,7 @@ export function simulateRequest(m: ServiceMetrics, fault: Fault, random: () => n
       break;
   }
   if (failed) {
-    console.log(
+    log(
       `${new Date().toISOString()} ERROR request ${route} failed after ${Math.round(seconds * 1000)}ms request_id=${Math.floor(random() * 1e9)} ${errorType}`,
     );
   }

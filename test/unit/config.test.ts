@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, dailyCron, MANUAL_ON_CALL_LADDER, parseConfig } from '../../core/config.ts';
+
+describe('configuration', () => {
+  it('defaults to the operations manual’s values', () => {
+    const config = parseConfig({});
+    expect(config.cluster).toMatchObject({
+      namespace: 'mcp-system',
+      deployment: 'mcp-semantic-control-plane',
+      appSelector: 'app=mcp-semantic',
+      backupJobSelector: 'app=mcp-backup',
+      metricsPort: 9090,
+    });
+    expect(config.buckets).toEqual({ artifacts: 'mcp-artifacts', backup: 'mcp-artifacts-backup' });
+    expect(config.retention.defaultDays).toBe(90);
+    expect(config.schedules).toMatchObject({ morningReport: '09:00', eveningReport: '18:00' });
+    expect(config.onCall.tiers.map((t) => [t.name, t.respondWithinMinutes])).toEqual([
+      ['primary', 15],
+      ['secondary', 30],
+      ['team-lead', 60],
+      ['engineering-manager', 120],
+      ['vp-engineering', 240],
+    ]);
+    expect(config.onCall.tiers.at(-1)?.severities).toEqual(['P0']);
+    expect(config.maintenanceWindow).toEqual({ weekday: 6, nthOfMonth: 1, startUtc: '02:00', endUtc: '06:00' });
+  });
+
+  it('keeps what is given and fills the rest', () => {
+    const config = parseConfig({ schedules: { timeZone: 'Europe/Berlin' }, retention: { defaultDays: 30 } });
+    expect(config.schedules.timeZone).toBe('Europe/Berlin');
+    expect(config.schedules.morningReport).toBe('09:00');
+    expect(config.retention).toMatchObject({ defaultDays: 30, floorDays: 7 });
+  });
+
+  it('names every wrong key with what was expected and what came', () => {
+    let error: unknown;
+    try {
+      parseConfig({
+        schedules: { timeZone: 'Mars/Olympus_Mons', morningReport: '9am' },
+        buckets: { backup: 'Not_A_Bucket' },
+        retention: { defaultDays: 3, floorDays: 7 },
+        colour: 'blue',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues;
+    expect(issues).toContain(
+      'config.schedules.timeZone: expected an IANA time zone such as "Europe/London" or "UTC" (got "Mars/Olympus_Mons")',
+    );
+    expect(issues).toContain('config.schedules.morningReport: expected a 24-hour time "HH:MM" (got "9am")');
+    expect(issues).toContain('config.buckets.backup: expected a valid S3 bucket name (got "Not_A_Bucket")');
+    expect(issues.some((i) => i.startsWith('config.retention.defaultDays: defaultDays must not be below floorDays'))).toBe(
+      true,
+    );
+    expect(issues.some((i) => i.includes('colour'))).toBe(true);
+  });
+
+  it('refuses duplicate on-call tier names', () => {
+    const first = MANUAL_ON_CALL_LADDER[0]!;
+    expect(() => parseConfig({ onCall: { tiers: [first, first] } })).toThrow(/tier names must be unique/);
+  });
+
+  it('writes daily times as EventBridge cron expressions', () => {
+    expect(dailyCron('09:00')).toBe('cron(0 9 * * ? *)');
+    expect(dailyCron('18:30')).toBe('cron(30 18 * * ? *)');
+  });
+});

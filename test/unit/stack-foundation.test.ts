@@ -1,0 +1,131 @@
+import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import { McpOpsStack } from '../../lib/mcp-ops-stack.ts';
+import { AwsSolutionsChecks } from '../../lib/nag.ts';
+
+function synth(configInput: unknown = {}) {
+  const app = new App();
+  const stack = new McpOpsStack(app, 'McpOps', { config: parseConfig(configInput) });
+  Aspects.of(stack).add(new AwsSolutionsChecks());
+  return { stack, template: Template.fromStack(stack) };
+}
+
+describe('the mcp-ops stack', () => {
+  const { stack, template } = synth();
+
+  it('passes cdk-nag’s AwsSolutions pack with no unsuppressed errors or warnings', () => {
+    const errors = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'));
+    expect(errors.map((e) => `${e.id}: ${String(e.entry.data)}`)).toEqual([]);
+    expect(warnings.map((e) => `${e.id}: ${String(e.entry.data)}`)).toEqual([]);
+  });
+
+  it('would catch a resource that breaks the pack (the check above can fail)', () => {
+    const app = new App();
+    const bad = new Stack(app, 'Bad');
+    new sqs.Queue(bad, 'PlainQueue');
+    Aspects.of(bad).add(new AwsSolutionsChecks());
+    Template.fromStack(bad);
+    const errors = Annotations.fromStack(bad).findError('*', Match.stringLikeRegexp('AwsSolutions-SQS'));
+    expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it('has a reports topic e-mailing the team, an alerts topic, and one page topic per on-call tier', () => {
+    for (const name of [
+      'mcp-ops-reports',
+      'mcp-ops-alerts',
+      'mcp-ops-page-primary',
+      'mcp-ops-page-secondary',
+      'mcp-ops-page-team-lead',
+      'mcp-ops-page-engineering-manager',
+      'mcp-ops-page-vp-engineering',
+    ]) {
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        TopicName: name,
+        KmsMasterKeyId: Match.anyValue(),
+      });
+    }
+    template.resourceCountIs('AWS::SNS::Topic', 7);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops-oncall@ninjatech.ai',
+      TopicArn: { Ref: Match.stringLikeRegexp('ReportsTopic') },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'jane.smith@ninjatech.ai',
+      TopicArn: { Ref: Match.stringLikeRegexp('PageTopicengineeringmanager') },
+    });
+  });
+
+  it('refuses plain-HTTP publishing on every topic', () => {
+    const policies = template.findResources('AWS::SNS::TopicPolicy');
+    expect(Object.keys(policies)).toHaveLength(7);
+    for (const policy of Object.values(policies)) {
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      );
+    }
+  });
+
+  it('lets CloudWatch alarms use the topic key, and rotates it', () => {
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'AllowCloudWatchAlarmsToPublish',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('creates only its own buckets and references the service’s by name', () => {
+    // The reports archive and its access-log bucket; mcp-artifacts and mcp-artifacts-backup are not created.
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    const names = Object.values(template.findResources('AWS::S3::Bucket')).map((b) => b.Properties?.BucketName);
+    expect(names).not.toContain('mcp-artifacts');
+    expect(names).not.toContain('mcp-artifacts-backup');
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: [{ ExpirationInDays: 90, Status: 'Enabled' }] },
+      LoggingConfiguration: { LogFilePrefix: 'reports/' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+  });
+
+  it('follows the configuration: prefix, tiers and recipients', () => {
+    const custom = synth({
+      resourcePrefix: 'ops-staging',
+      reports: { recipients: ['sre@example.com', 'lead@example.com'] },
+      onCall: {
+        tiers: [
+          { name: 'primary', title: 'Primary', contact: 'p@example.com', respondWithinMinutes: 10, severities: ['P0'] },
+        ],
+      },
+    }).template;
+    custom.resourceCountIs('AWS::SNS::Topic', 3);
+    custom.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'ops-staging-page-primary' });
+    custom.resourceCountIs('AWS::SNS::Subscription', 3);
+  });
+
+  it('fails synthesis with the wrong key named', () => {
+    expect(() => new McpOpsStack(new App(), 'Bad', { config: parseConfig({ schedules: { timeZone: 'Nowhere/Here' } }) })).toThrow(
+      /config\.schedules\.timeZone/,
+    );
+    expect(Stack.isStack(stack)).toBe(true);
+  });
+});
