@@ -1,0 +1,65 @@
+// Lambda edge of the cleanup job: invoked by hand (`aws lambda invoke --payload '{...}'`).
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
+import { parseConfig } from '../../core/config.ts';
+import { S3ObjectStore } from '../../core/s3-object-store.ts';
+import { cleanupJob } from './cleanup-job.ts';
+import { CleanupRequestError } from './retention-policy.ts';
+import type { CleanupSummary } from './retention-cleanup.ts';
+
+const logger = new Logger();
+const metrics = new Metrics();
+const target = awsTargetFromEnv();
+const s3 = new S3Client(s3ClientConfig(target));
+const lambda = new LambdaClient(awsClientConfig(target));
+const config = parseConfig(JSON.parse(process.env.MCP_OPS_CONFIG ?? '{}'));
+const stateBucket = process.env.MCP_OPS_STATE_BUCKET ?? '';
+/** Stop taking new batches this long before the function's time limit, and continue in a fresh invocation. */
+const PAUSE_MARGIN_MS = 60_000;
+
+export type CleanupResponse = CleanupSummary | { error: string };
+
+async function cleanup(event: unknown, context: Context): Promise<CleanupResponse> {
+  try {
+    const summary = await cleanupJob(event, {
+      config,
+      store: new S3ObjectStore(s3),
+      now: () => new Date(),
+      stateBucket,
+      // Lambda reads no ConfigMap until the cluster access of the reports job lands; the request's
+      // retentionDays or configuration's retention.defaultDays apply.
+      configMapRetentionDays: async () => undefined,
+    }, { shouldPause: () => context.getRemainingTimeInMillis() < PAUSE_MARGIN_MS });
+    metrics.addMetric('ObjectsDeleted', MetricUnit.Count, summary.deleted);
+    metrics.addMetric('BytesFreed', MetricUnit.Bytes, summary.bytesFreed);
+    metrics.addMetric('DeleteFailures', MetricUnit.Count, summary.failed);
+    const { report, ...headline } = summary;
+    logger.info('cleanup run', { ...headline, largest: report.largest.slice(0, 5) });
+    if (summary.status === 'paused') {
+      await lambda.send(
+        new InvokeCommand({
+          FunctionName: context.functionName,
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify({ resumeRunId: summary.runId })),
+        }),
+      );
+      logger.info('continuing in a fresh invocation', { runId: summary.runId });
+    }
+    return summary;
+  } catch (error) {
+    if (error instanceof CleanupRequestError) {
+      logger.warn('cleanup request refused', { reason: error.message });
+      return { error: error.message };
+    }
+    throw error;
+  }
+}
+
+export const handler = middy(cleanup).use(injectLambdaContext(logger)).use(logMetrics(metrics));
