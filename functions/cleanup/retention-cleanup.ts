@@ -147,6 +147,7 @@ export async function runRetentionCleanup(
     for (const failure of outcome.failed) if (failures.length < 20) failures.push(failure);
   };
 
+  const givenUp = new Set<string>();
   const existing = journal ? await journal.loadCheckpoint() : undefined;
   if (journal && existing) {
     if (existing.status === 'completed') {
@@ -155,12 +156,17 @@ export async function runRetentionCleanup(
     checkpoint = { ...existing, invocation: existing.invocation + 1, status: 'running' };
     // Finish the batches an earlier invocation journalled but may not have deleted, then count
     // everything already done from the manifest itself.
-    for (const pending of await journal.unfinishedBatches()) {
-      const result = await deleteWithRetry(store, policy.bucket, pending.objects, options.retry);
-      await journal.recordBatch(pending.id, result);
+    try {
+      for (const pending of await journal.unfinishedBatches()) {
+        const result = await deleteWithRetry(store, policy.bucket, pending.objects, options.retry);
+        await journal.recordBatch(pending.id, result);
+      }
+    } catch (error) {
+      throw stoppedRun(policy.runId, error);
     }
     const done = await journal.manifestTotals();
     Object.assign(counters, done);
+    for (const key of await journal.failedKeys()) givenUp.add(key);
   } else {
     checkpoint = {
       version: 1,
@@ -277,7 +283,7 @@ export async function runRetentionCleanup(
         lastListed = object.key;
         live.scanned += 1;
         countObject(live.report, object);
-        if (isExpired(object, policy) && takeBudget()) {
+        if (isExpired(object, policy) && !givenUp.has(object.key) && takeBudget()) {
           live.selected += 1;
           countExpiring(live.report, object, policy.prefix);
           batch.push(object);
@@ -309,12 +315,7 @@ export async function runRetentionCleanup(
   const everythingDone = checkpoint.partitions.every((p) => p.done);
   checkpoint.status = fatal ? 'failed' : everythingDone ? 'completed' : 'paused';
   await save(true);
-  if (fatal) {
-    const message = fatal instanceof Error ? fatal.message : String(fatal);
-    throw new Error(`cleanup run ${policy.runId} stopped: ${message}. Resume it with resumeRunId "${policy.runId}".`, {
-      cause: fatal,
-    });
-  }
+  if (fatal) throw stoppedRun(policy.runId, fatal);
 
   const report = mergeReports(checkpoint.partitions.map((p) => p.report));
   const matched = checkpoint.partitions.reduce((sum, p) => sum + p.selected, 0);
@@ -340,6 +341,11 @@ export async function runRetentionCleanup(
   };
   if (journal && everythingDone) await journal.saveSummary(summary);
   return summary;
+}
+
+function stoppedRun(runId: string, cause: unknown): Error {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new Error(`cleanup run ${runId} stopped: ${message}. Resume it with resumeRunId "${runId}".`, { cause });
 }
 
 function cloneReport(report: StorageReport): StorageReport {

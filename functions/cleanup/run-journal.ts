@@ -130,13 +130,26 @@ export class RunJournal {
     return totals;
   }
 
-  /** Every key the run deleted, read back from the manifest (for audits and tests). */
-  async deletedKeys(): Promise<string[]> {
-    const keys: string[] = [];
+  /** Keys an earlier invocation gave up on: a resumed listing leaves them be (read only from parts with failures). */
+  async failedKeys(): Promise<Set<string>> {
+    const failed = new Set<string>();
+    for (const key of await this.listKeys(this.manifestPrefix)) {
+      if (/-f0-b\d+\.json$/.test(key)) continue;
+      const text = await this.store.getText(this.bucket, key);
+      for (const f of (JSON.parse(text ?? '{}') as { failed: Array<{ key: string }> }).failed) failed.add(f.key);
+    }
+    return failed;
+  }
+
+  /** Every key the run deleted, and every key it gave up on, read back from the manifest. */
+  async readManifest(): Promise<{ deleted: string[]; failed: string[] }> {
+    const manifest = { deleted: [] as string[], failed: [] as string[] };
     for (const key of await this.listKeys(this.manifestPrefix)) {
       const text = await this.store.getText(this.bucket, key);
-      keys.push(...(JSON.parse(text ?? '{}') as { deleted: string[] }).deleted);
+      const part = JSON.parse(text ?? '{}') as { deleted: string[]; failed: Array<{ key: string }> };
+      manifest.deleted.push(...part.deleted);
+      manifest.failed.push(...part.failed.map((f) => f.key));
     }
-    return keys;
+    return manifest;
   }
 }
