@@ -86,7 +86,10 @@ async function configMapRetentionDays(config: OpsConfig): Promise<number | undef
   const kc = new KubeConfig();
   kc.loadFromFile(path);
   const core = kc.makeApiClient(CoreV1Api);
-  const map = await core.readNamespacedConfigMap({ name: config.cluster.configMap, namespace: config.cluster.namespace });
+  const map = await core.readNamespacedConfigMap({
+    name: config.cluster.configMap,
+    namespace: config.cluster.namespace,
+  });
   return parseRetentionDays(map.data?.['artifact.retention.days']);
 }
 
@@ -99,7 +102,9 @@ function integer(flag: string): number | undefined {
 
 async function cleanup(env: Environment): Promise<void> {
   if (!env.stateBucket && values.apply) {
-    throw new CleanupRequestError('--state-bucket (or MCP_OPS_STATE_BUCKET) is needed to keep the run’s manifest');
+    throw new CleanupRequestError(
+      '--state-bucket (or MCP_OPS_STATE_BUCKET) is needed to keep the run’s manifest',
+    );
   }
   const s3 = new S3Client(s3ClientConfig(env.target));
   const request: Record<string, unknown> = {
@@ -129,16 +134,26 @@ async function lifecycle(env: Environment): Promise<void> {
   const s3 = new S3Client(s3ClientConfig(env.target));
   const store = new S3ObjectStore(s3);
   const bucket = values.bucket ?? env.config.buckets.artifacts;
-  if (bucket === env.config.buckets.backup) throw new CleanupRequestError(`--bucket: ${bucket} is the backup bucket`);
+  if (bucket === env.config.buckets.backup)
+    throw new CleanupRequestError(`--bucket: ${bucket} is the backup bucket`);
   const retentionDays =
-    integer('retention-days') ?? (await configMapRetentionDays(env.config)) ?? env.config.retention.defaultDays;
+    integer('retention-days') ??
+    (await configMapRetentionDays(env.config)) ??
+    env.config.retention.defaultDays;
   if (retentionDays < env.config.retention.floorDays) {
-    throw new CleanupRequestError(`--retention-days: ${retentionDays} is below the floor of ${env.config.retention.floorDays}`);
+    throw new CleanupRequestError(
+      `--retention-days: ${retentionDays} is below the floor of ${env.config.retention.floorDays}`,
+    );
   }
   const prefixes: string[] = [];
   let token: string | undefined;
   do {
-    const page = await store.listPage({ bucket, prefix: values.prefix ?? '', delimiter: '/', continuationToken: token });
+    const page = await store.listPage({
+      bucket,
+      prefix: values.prefix ?? '',
+      delimiter: '/',
+      continuationToken: token,
+    });
     prefixes.push(...page.prefixes);
     token = page.nextToken;
   } while (token);
@@ -159,8 +174,12 @@ async function lifecycle(env: Environment): Promise<void> {
     if ((error as Error).name !== 'NoSuchLifecycleConfiguration') throw error;
   }
   const merged = mergeLifecycleRules(existing, rules);
-  await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: merged } }));
-  console.log(`applied ${rules.length} retention rule(s) to s3://${bucket} (${merged.length} rule(s) in all)`);
+  await s3.send(
+    new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: merged } }),
+  );
+  console.log(
+    `applied ${rules.length} retention rule(s) to s3://${bucket} (${merged.length} rule(s) in all)`,
+  );
 }
 
 async function main(): Promise<void> {

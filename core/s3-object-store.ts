@@ -65,7 +65,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putText(bucket: string, key: string, body: string, contentType = 'application/json'): Promise<void> {
-    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+    );
   }
 
   async versioning(bucket: string): Promise<Versioning> {

@@ -92,7 +92,8 @@ export class Cleanup extends Construct {
       [
         {
           id: 'AwsSolutions-IAM5',
-          reason: 'Cleanup deletes any expired object of the artifacts bucket (keys are only known at run time) and keeps its own state under cleanup/ in the reports bucket.',
+          reason:
+            'Cleanup deletes any expired object of the artifacts bucket (keys are only known at run time) and keeps its own state under cleanup/ in the reports bucket.',
           appliesTo: [
             `Resource::arn:<AWS::Partition>:s3:::${config.buckets.artifacts}/*`,
             { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/cleanup\\/\\*$/g' },

@@ -61,7 +61,8 @@ export class JobFunction extends Construct {
       [
         {
           id: 'AwsSolutions-IAM5',
-          reason: 'Log stream names are chosen by Lambda at run time; the wildcard is inside this function’s own log group.',
+          reason:
+            'Log stream names are chosen by Lambda at run time; the wildcard is inside this function’s own log group.',
           appliesTo: [{ regex: '/^Resource::<.*Logs.*\\.Arn>:log-stream:\\*$/g' }],
         },
       ],
@@ -109,7 +110,8 @@ export class JobFunction extends Construct {
     NagSuppressions.addResourceSuppressions(this.function, [
       {
         id: 'AwsSolutions-L1',
-        reason: 'Pinned to Node.js 22 on purpose: the code is built and tested on Node 20/22, not on the newest runtime.',
+        reason:
+          'Pinned to Node.js 22 on purpose: the code is built and tested on Node 20/22, not on the newest runtime.',
       },
     ]);
 

@@ -1,7 +1,11 @@
-// npm run stack:up | stack:down | stack:status
+// npm run stack:up | stack:down | stack:status | test:rules
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { loadConfigFile } from '../core/config.ts';
 import { ENDPOINTS_FILE } from './endpoints.ts';
-import { stackDown, stackStatus, stackUp } from './stack.ts';
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { RULES_DIR } from './prometheus.ts';
+import { ensureDebianPackages, stackDown, stackStatus, stackUp } from './stack.ts';
 
 const command = process.argv[2];
 try {
@@ -13,10 +17,15 @@ try {
   } else if (command === 'down') {
     const stopped = await stackDown();
     console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
+  } else if (command === 'test-rules') {
+    ensureDebianPackages(console.log);
+    const files = readdirSync(RULES_DIR).filter((f) => f.endsWith('.test.yml'));
+    const run = spawnSync('promtool', ['test', 'rules', ...files], { cwd: RULES_DIR, stdio: 'inherit' });
+    process.exitCode = run.status ?? 1;
   } else if (command === 'status') {
     for (const [name, state] of Object.entries(stackStatus())) console.log(`${name.padEnd(20)} ${state}`);
   } else {
-    console.error('usage: tsx stack/cli.ts up|down|status');
+    console.error('usage: tsx stack/cli.ts up|down|status|test-rules');
     process.exit(2);
   }
 } catch (error) {

@@ -22,9 +22,13 @@ export function ensureMotoInstalled(stackDir: string, log: (line: string) => voi
   if (!existsSync(join(venv, 'bin', 'pip'))) {
     execFileSync(process.env.PYTHON ?? 'python3', ['-m', 'venv', venv], { stdio: 'inherit' });
   }
-  execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    join(venv, 'bin', 'pip'),
+    ['install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS],
+    {
+      stdio: 'inherit',
+    },
+  );
   writeFileSync(stamp, wanted);
   log(`moto installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return server;

@@ -49,7 +49,7 @@ export function writePrometheusConfig(
       '  - job_name: mcp-semantic',
       '    static_configs:',
       `      - targets: ['127.0.0.1:${ports.service}']`,
-      "        labels: { namespace: mcp-system, app: mcp-semantic }",
+      '        labels: { namespace: mcp-system, app: mcp-semantic }',
       '',
     ].join('\n'),
   );

@@ -28,7 +28,11 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0
 
 export function createServiceMetrics(registry: Registry) {
   const m = {
-    validationTotal: new Counter({ name: 'validation_total', help: 'Total validations', registers: [registry] }),
+    validationTotal: new Counter({
+      name: 'validation_total',
+      help: 'Total validations',
+      registers: [registry],
+    }),
     validationErrors: new Counter({
       name: 'validation_errors_total',
       help: 'Validation errors',
@@ -68,7 +72,11 @@ export function createServiceMetrics(registry: Registry) {
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200],
       registers: [registry],
     }),
-    uploadsTotal: new Counter({ name: 'artifact_uploads_total', help: 'Total uploads', registers: [registry] }),
+    uploadsTotal: new Counter({
+      name: 'artifact_uploads_total',
+      help: 'Total uploads',
+      registers: [registry],
+    }),
     uploadFailures: new Counter({
       name: 'artifact_upload_failures_total',
       help: 'Failed uploads',
@@ -198,7 +206,9 @@ export function startSimulatedService(port: number, requestsPerTick = 20, tickMs
       } else if (path === '/control/fault' && request.method === 'POST') {
         const parsed = FaultSchema.partial().safeParse(JSON.parse((await readBody(request)) || '{}'));
         if (!parsed.success) {
-          sendJson(response, 400, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+          sendJson(response, 400, {
+            error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+          });
           return;
         }
         fault = FaultSchema.parse({ ...fault, ...parsed.data });

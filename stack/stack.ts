@@ -34,7 +34,13 @@ function onPath(command: string): boolean {
 
 /** Prometheus and Alertmanager come from Debian's packages; install them when missing. */
 export function ensureDebianPackages(log: (line: string) => void): void {
-  const missing = [...new Set(Object.keys(DEBIAN_PACKAGES).filter((c) => !onPath(c)).map((c) => DEBIAN_PACKAGES[c]!))];
+  const missing = [
+    ...new Set(
+      Object.keys(DEBIAN_PACKAGES)
+        .filter((c) => !onPath(c))
+        .map((c) => DEBIAN_PACKAGES[c]!),
+    ),
+  ];
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0) {
     throw new Error(`Missing ${missing.join(', ')}: run \`sudo apt-get install -y ${missing.join(' ')}\``);
@@ -42,7 +48,10 @@ export function ensureDebianPackages(log: (line: string) => void): void {
   log(`installing ${missing.join(', ')} from Debian's packages ...`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env,
+  });
 }
 
 function simulatedService(port: number): ServiceSpec {
@@ -83,11 +92,17 @@ export async function stackUp(
     region: LOCAL_REGION,
     alertsTopicArn: seeded.topics.alerts,
   });
-  outcome.alertmanager = await startService(STACK_DIR, alertmanagerService(amDir, am.configFile, PORTS.alertmanager));
+  outcome.alertmanager = await startService(
+    STACK_DIR,
+    alertmanagerService(amDir, am.configFile, PORTS.alertmanager),
+  );
 
   const promDir = join(STACK_DIR, 'prometheus');
   const prom = writePrometheusConfig(promDir, PORTS);
-  outcome.prometheus = await startService(STACK_DIR, prometheusService(promDir, prom.configFile, PORTS.prometheus));
+  outcome.prometheus = await startService(
+    STACK_DIR,
+    prometheusService(promDir, prom.configFile, PORTS.prometheus),
+  );
 
   const endpoints: StackEndpoints = {
     region: LOCAL_REGION,
@@ -117,7 +132,8 @@ export async function stackDown(): Promise<string[]> {
   for (const name of [...SERVICE_NAMES].reverse()) {
     if (await stopService(STACK_DIR, name)) stopped.push(name);
   }
-  for (const dir of ['prometheus/data', 'alertmanager/data']) rmSync(join(STACK_DIR, dir), { recursive: true, force: true });
+  for (const dir of ['prometheus/data', 'alertmanager/data'])
+    rmSync(join(STACK_DIR, dir), { recursive: true, force: true });
   rmSync(ENDPOINTS_FILE, { force: true });
   return stopped;
 }

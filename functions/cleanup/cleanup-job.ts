@@ -32,25 +32,31 @@ export async function cleanupJob(
   const request = parseCleanupRequest(input);
   let policy: RetentionPolicy;
   if (request.resumeRunId) {
-    const checkpoint = await new RunJournal(deps.store, deps.stateBucket, request.resumeRunId).loadCheckpoint();
+    const checkpoint = await new RunJournal(
+      deps.store,
+      deps.stateBucket,
+      request.resumeRunId,
+    ).loadCheckpoint();
     if (!checkpoint) {
-      throw new CleanupRequestError(`resumeRunId: no run ${request.resumeRunId} in s3://${deps.stateBucket}/cleanup/`);
+      throw new CleanupRequestError(
+        `resumeRunId: no run ${request.resumeRunId} in s3://${deps.stateBucket}/cleanup/`,
+      );
     }
     // The resumed run keeps its first invocation's cutoff and limits: nothing is recomputed.
     policy = { ...checkpoint.policy, runId: checkpoint.runId, cutoff: new Date(checkpoint.policy.cutoff) };
   } else {
-    const configMapRetentionDays = request.retentionDays === undefined ? await deps.configMapRetentionDays() : undefined;
+    const configMapRetentionDays =
+      request.retentionDays === undefined ? await deps.configMapRetentionDays() : undefined;
     policy = decidePolicy(request, deps.config, {
       now: deps.now(),
       stateBucket: deps.stateBucket,
       ...(configMapRetentionDays === undefined ? {} : { configMapRetentionDays }),
     });
   }
-  return runRetentionCleanup(
-    { store: deps.store, now: deps.now, stateBucket: deps.stateBucket },
-    policy,
-    { ...DEFAULT_CLEANUP_OPTIONS, ...options },
-  );
+  return runRetentionCleanup({ store: deps.store, now: deps.now, stateBucket: deps.stateBucket }, policy, {
+    ...DEFAULT_CLEANUP_OPTIONS,
+    ...options,
+  });
 }
 
 /** The ConfigMap value as the manual reads it (`artifact.retention.days`), or undefined when unusable. */

@@ -28,15 +28,19 @@ export type CleanupResponse = CleanupSummary | { error: string };
 
 async function cleanup(event: unknown, context: Context): Promise<CleanupResponse> {
   try {
-    const summary = await cleanupJob(event, {
-      config,
-      store: new S3ObjectStore(s3),
-      now: () => new Date(),
-      stateBucket,
-      // Lambda reads no ConfigMap until the cluster access of the reports job lands; the request's
-      // retentionDays or configuration's retention.defaultDays apply.
-      configMapRetentionDays: async () => undefined,
-    }, { shouldPause: () => context.getRemainingTimeInMillis() < PAUSE_MARGIN_MS });
+    const summary = await cleanupJob(
+      event,
+      {
+        config,
+        store: new S3ObjectStore(s3),
+        now: () => new Date(),
+        stateBucket,
+        // Lambda reads no ConfigMap until the cluster access of the reports job lands; the request's
+        // retentionDays or configuration's retention.defaultDays apply.
+        configMapRetentionDays: async () => undefined,
+      },
+      { shouldPause: () => context.getRemainingTimeInMillis() < PAUSE_MARGIN_MS },
+    );
     metrics.addMetric('ObjectsDeleted', MetricUnit.Count, summary.deleted);
     metrics.addMetric('BytesFreed', MetricUnit.Bytes, summary.bytesFreed);
     metrics.addMetric('DeleteFailures', MetricUnit.Count, summary.failed);

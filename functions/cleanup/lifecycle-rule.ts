@@ -22,12 +22,17 @@ export function retentionLifecycleRules(input: {
     Status: 'Enabled',
     Filter: { Prefix: prefix },
     Expiration: { Days: input.retentionDays },
-    ...(input.noncurrentDays ? { NoncurrentVersionExpiration: { NoncurrentDays: input.noncurrentDays } } : {}),
+    ...(input.noncurrentDays
+      ? { NoncurrentVersionExpiration: { NoncurrentDays: input.noncurrentDays } }
+      : {}),
     AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
   }));
 }
 
 /** Keeps the bucket's other rules and replaces only ours. */
-export function mergeLifecycleRules(existing: readonly LifecycleRule[], ours: readonly LifecycleRule[]): LifecycleRule[] {
+export function mergeLifecycleRules(
+  existing: readonly LifecycleRule[],
+  ours: readonly LifecycleRule[],
+): LifecycleRule[] {
   return [...existing.filter((rule) => !rule.ID?.startsWith(LIFECYCLE_RULE_PREFIX)), ...ours];
 }

@@ -3,7 +3,13 @@ import type { KeyError, ObjectStore, StoredObject } from '../../core/object-stor
 import { deleteWithRetry } from './batch-delete.ts';
 import { RunJournal, type Checkpoint, type PartitionState } from './run-journal.ts';
 import { CleanupRequestError, isExpired, type RetentionPolicy } from './retention-policy.ts';
-import { countExpiring, countObject, emptyReport, mergeReports, type StorageReport } from './storage-report.ts';
+import {
+  countExpiring,
+  countObject,
+  emptyReport,
+  mergeReports,
+  type StorageReport,
+} from './storage-report.ts';
 
 export interface CleanupPorts {
   readonly store: ObjectStore;
@@ -92,7 +98,9 @@ async function forEachBounded<T>(items: readonly T[], limit: number, work: (item
 
 /** The top-level prefixes under the run's prefix, each listed on its own, plus the keys directly under it. */
 async function findPartitions(store: ObjectStore, policy: RetentionPolicy): Promise<PartitionState[]> {
-  const partitions: PartitionState[] = [{ prefix: policy.prefix, rootOnly: true, done: false, ...freshProgress() }];
+  const partitions: PartitionState[] = [
+    { prefix: policy.prefix, rootOnly: true, done: false, ...freshProgress() },
+  ];
   let token: string | undefined;
   do {
     const page = await store.listPage({
@@ -215,7 +223,11 @@ export async function runRetentionCleanup(
     if (partition.done) return;
     // Progress is committed batch by batch, in order: the saved cursor never passes a key whose
     // batch has not finished, so a resumed listing starts exactly after what is settled.
-    const live = { scanned: partition.scanned, selected: partition.selected, report: cloneReport(partition.report) };
+    const live = {
+      scanned: partition.scanned,
+      selected: partition.selected,
+      report: cloneReport(partition.report),
+    };
     let lastListed = partition.cursor;
     let batch: StoredObject[] = [];
     let seq = 0;
@@ -345,7 +357,9 @@ export async function runRetentionCleanup(
 
 function stoppedRun(runId: string, cause: unknown): Error {
   const message = cause instanceof Error ? cause.message : String(cause);
-  return new Error(`cleanup run ${runId} stopped: ${message}. Resume it with resumeRunId "${runId}".`, { cause });
+  return new Error(`cleanup run ${runId} stopped: ${message}. Resume it with resumeRunId "${runId}".`, {
+    cause,
+  });
 }
 
 function cloneReport(report: StorageReport): StorageReport {

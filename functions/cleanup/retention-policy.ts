@@ -61,7 +61,10 @@ export function parseCleanupRequest(input: unknown): z.output<typeof CleanupRequ
 }
 
 export function newRunId(now: Date, random: () => number = Math.random): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const suffix = Math.floor(random() * 36 ** 6)
     .toString(36)
     .padStart(6, '0');
@@ -83,13 +86,16 @@ export function decidePolicy(
       `bucket: ${bucket} is the backup bucket; cleanup never deletes backups (they have their own retention)`,
     );
   }
-  const retentionDays = request.retentionDays ?? context.configMapRetentionDays ?? config.retention.defaultDays;
+  const retentionDays =
+    request.retentionDays ?? context.configMapRetentionDays ?? config.retention.defaultDays;
   if (retentionDays < config.retention.floorDays) {
     throw new CleanupRequestError(
       `retentionDays: ${retentionDays} is below the configured floor of ${config.retention.floorDays} days (config.retention.floorDays)`,
     );
   }
-  const protectedPrefixes = [...new Set([...config.retention.protectedPrefixes, ...request.protectedPrefixes])];
+  const protectedPrefixes = [
+    ...new Set([...config.retention.protectedPrefixes, ...request.protectedPrefixes]),
+  ];
   // Cleanup's own audit trail is never cleaned by cleanup.
   if (bucket === context.stateBucket) protectedPrefixes.push(CLEANUP_STATE_PREFIX);
   return {

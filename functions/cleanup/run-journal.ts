@@ -72,7 +72,11 @@ export class RunJournal {
   }
 
   async recordPending(id: string, objects: readonly StoredObject[]): Promise<void> {
-    const body = objects.map((o) => ({ key: o.key, size: o.size, lastModified: o.lastModified.toISOString() }));
+    const body = objects.map((o) => ({
+      key: o.key,
+      size: o.size,
+      lastModified: o.lastModified.toISOString(),
+    }));
     await this.store.putText(this.bucket, `${this.base}pending/${id}.json`, JSON.stringify(body));
   }
 
@@ -101,7 +105,9 @@ export class RunJournal {
   }
 
   private manifestIds(keys: readonly string[]): Set<string> {
-    return new Set(keys.map((k) => k.slice(this.manifestPrefix.length).replace(/-d\d+-f\d+-b\d+\.json$/, '')));
+    return new Set(
+      keys.map((k) => k.slice(this.manifestPrefix.length).replace(/-d\d+-f\d+-b\d+\.json$/, '')),
+    );
   }
 
   /** Batches journalled as pending with no manifest entry: deleted or not, they must be settled. */
@@ -136,7 +142,8 @@ export class RunJournal {
     for (const key of await this.listKeys(this.manifestPrefix)) {
       if (/-f0-b\d+\.json$/.test(key)) continue;
       const text = await this.store.getText(this.bucket, key);
-      for (const f of (JSON.parse(text ?? '{}') as { failed: Array<{ key: string }> }).failed) failed.add(f.key);
+      for (const f of (JSON.parse(text ?? '{}') as { failed: Array<{ key: string }> }).failed)
+        failed.add(f.key);
     }
     return failed;
   }

@@ -30,7 +30,9 @@ async function newBucket(s3: S3Client): Promise<string> {
 async function putAll(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 50) {
     await Promise.all(
-      keys.slice(i, i + 50).map((Key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: `body of ${Key}` }))),
+      keys
+        .slice(i, i + 50)
+        .map((Key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: `body of ${Key}` }))),
     );
   }
 }
@@ -66,15 +68,20 @@ describe('the S3 object store adapter against the moto server', () => {
     const first = await store.listPage({ bucket, prefix: '', pageSize: 2 });
     expect(first.objects.map((o) => o.key)).toEqual(['a/1', 'a/2']);
     expect(first.nextToken).toBeDefined();
-    const second = await store.listPage({ bucket, prefix: '', pageSize: 2, continuationToken: first.nextToken });
+    const second = await store.listPage({
+      bucket,
+      prefix: '',
+      pageSize: 2,
+      continuationToken: first.nextToken,
+    });
     expect(second.objects.map((o) => o.key)).toEqual(['b/1', 'root-1']);
 
     const folders = await store.listPage({ bucket, prefix: '', delimiter: '/' });
     expect(folders.prefixes).toEqual(['a/', 'b/']);
     expect(folders.objects.map((o) => o.key)).toEqual(['root-1', 'root-2']);
-    expect((await store.listPage({ bucket, prefix: 'a/', startAfter: 'a/1' })).objects.map((o) => o.key)).toEqual([
-      'a/2',
-    ]);
+    expect(
+      (await store.listPage({ bucket, prefix: 'a/', startAfter: 'a/1' })).objects.map((o) => o.key),
+    ).toEqual(['a/2']);
 
     const result = await store.deleteBatch(bucket, ['a/1', 'b/1']);
     expect(result.deleted.sort()).toEqual(['a/1', 'b/1']);
@@ -162,7 +169,13 @@ describe('retention cleanup under S3 faults', () => {
       { ...deps(faulty.client, now) },
       { retry: FAST_RETRY, batchSize: 20, deleteConcurrency: 1, listConcurrency: 1 },
     );
-    expect(faulty.log.slice(0, 5)).toEqual(['slow-down', 'slow-down', 'all-keys-internal-error', 'pass', 'slow-down']);
+    expect(faulty.log.slice(0, 5)).toEqual([
+      'slow-down',
+      'slow-down',
+      'all-keys-internal-error',
+      'pass',
+      'slow-down',
+    ]);
     expect(summary).toMatchObject({ status: 'completed', deleted: keys.length, failed: 0 });
     expect((await listAll(s3, bucket)).size).toBe(0);
   });
@@ -187,12 +200,19 @@ describe('retention cleanup under S3 faults', () => {
     // A later invocation, a day on: the run keeps its first cutoff.
     const later = new Date(now.getTime() + DAY_MS);
     const second = await cleanupJob({ resumeRunId: first.runId }, deps(s3, later), { retry: FAST_RETRY });
-    expect(second).toMatchObject({ status: 'completed', runId: first.runId, deleted: keys.length, cutoff: first.cutoff });
+    expect(second).toMatchObject({
+      status: 'completed',
+      runId: first.runId,
+      deleted: keys.length,
+      cutoff: first.cutoff,
+    });
     expect((await listAll(s3, bucket)).size).toBe(0);
     const manifest = await new RunJournal(new S3ObjectStore(s3), stateBucket, first.runId).readManifest();
     expect(manifest.deleted).toHaveLength(keys.length);
     expect(new Set(manifest.deleted).size).toBe(keys.length);
-    await expect(cleanupJob({ resumeRunId: first.runId }, deps(s3, later))).rejects.toThrow(/already completed/);
+    await expect(cleanupJob({ resumeRunId: first.runId }, deps(s3, later))).rejects.toThrow(
+      /already completed/,
+    );
   });
 
   it('resumes a run that died on a failed request, settling the batch it had journalled', async () => {
@@ -222,7 +242,9 @@ describe('retention cleanup under S3 faults', () => {
 
   it('refuses a versioned bucket unless delete markers are chosen explicitly', async () => {
     const { bucket, keys, now } = await expiredBucket(5);
-    await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
     await expect(cleanupJob({ bucket, retentionDays: 90, dryRun: false }, deps(s3, now))).rejects.toThrow(
       /is versioned \(Enabled\).*versionedBucket: "add-delete-markers"/,
     );

@@ -9,13 +9,21 @@ import { localClients, subscribeQueue } from '../support/aws.ts';
 
 const endpoints = inject('endpoints');
 
-async function promQuery(query: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+async function promQuery(
+  query: string,
+): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
   const response = await fetch(`${endpoints.prometheus}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await response.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const body = (await response.json()) as {
+    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
   return body.data.result;
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
@@ -48,8 +56,12 @@ describe('the local stack', () => {
   it('stores an object in S3 on the moto server and lists it back', async () => {
     const { s3 } = localClients();
     const key = `it/${randomUUID()}.json`;
-    await s3.send(new PutObjectCommand({ Bucket: endpoints.buckets.artifacts, Key: key, Body: '{"ok":true}' }));
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: endpoints.buckets.artifacts, Prefix: 'it/' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: endpoints.buckets.artifacts, Key: key, Body: '{"ok":true}' }),
+    );
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: endpoints.buckets.artifacts, Prefix: 'it/' }),
+    );
     expect(listed.Contents?.map((o) => o.Key)).toContain(key);
     expect(listed.Contents?.find((o) => o.Key === key)?.Size).toBe(11);
   });
@@ -57,9 +69,15 @@ describe('the local stack', () => {
   it('delivers a message published to an SNS topic to a subscribed SQS queue', async () => {
     const { sns } = localClients();
     const queue = await subscribeQueue(endpoints.topics.reports);
-    await sns.send(new PublishCommand({ TopicArn: endpoints.topics.reports, Subject: 'hello', Message: 'report body' }));
+    await sns.send(
+      new PublishCommand({ TopicArn: endpoints.topics.reports, Subject: 'hello', Message: 'report body' }),
+    );
     const [body] = await queue.receive(1);
-    expect(JSON.parse(body!)).toMatchObject({ Type: 'Notification', Subject: 'hello', Message: 'report body' });
+    expect(JSON.parse(body!)).toMatchObject({
+      Type: 'Notification',
+      Subject: 'hello',
+      Message: 'report body',
+    });
   });
 
   it('reads back a metric put to CloudWatch', async () => {
@@ -94,7 +112,9 @@ describe('the local stack', () => {
   it('has Prometheus scraping the simulated service and its key metrics', async () => {
     const totals = await eventually(
       async () => {
-        const result = await promQuery('{__name__=~"validation_total|promotion_total|artifact_uploads_total"}');
+        const result = await promQuery(
+          '{__name__=~"validation_total|promotion_total|artifact_uploads_total"}',
+        );
         return result.length === 3 && result.every((r) => Number(r.value[1]) > 0) ? result : undefined;
       },
       15_000,
@@ -118,7 +138,9 @@ describe('the local stack', () => {
         const body = (await response.json()) as {
           data: { alerts: Array<{ labels: Record<string, string>; state: string }> };
         };
-        return body.data.alerts.find((a) => a.labels.alertname === 'ValidationErrorRateCritical' && a.state === 'firing');
+        return body.data.alerts.find(
+          (a) => a.labels.alertname === 'ValidationErrorRateCritical' && a.state === 'firing',
+        );
       },
       45_000,
       'ValidationErrorRateCritical to fire in Prometheus',

@@ -17,7 +17,8 @@ function xmlResponse(statusCode: number, body: string): { response: HttpResponse
 }
 
 function requestKeys(request: HttpRequest): string[] {
-  const body = typeof request.body === 'string' ? request.body : Buffer.from(request.body as Uint8Array).toString();
+  const body =
+    typeof request.body === 'string' ? request.body : Buffer.from(request.body as Uint8Array).toString();
   return [...body.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
 }
 
@@ -51,9 +52,15 @@ export function faultyS3Client(target: AwsTarget, plan: (call: number) => Delete
           );
         case 'all-keys-internal-error': {
           const errors = requestKeys(request)
-            .map((key) => `<Error><Key>${key}</Key><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>`)
+            .map(
+              (key) =>
+                `<Error><Key>${key}</Key><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>`,
+            )
             .join('');
-          return xmlResponse(200, `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors}</DeleteResult>`);
+          return xmlResponse(
+            200,
+            `<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${errors}</DeleteResult>`,
+          );
         }
         default:
           return real.handle(request, options);

@@ -107,9 +107,16 @@ describe('the equivalent lifecycle rules', () => {
       NoncurrentVersionExpiration: { NoncurrentDays: 90 },
     });
     const merged = mergeLifecycleRules(
-      [{ ID: 'logs-expiry', Status: 'Enabled' }, { ID: 'mcp-ops-retention-old', Status: 'Enabled' }],
+      [
+        { ID: 'logs-expiry', Status: 'Enabled' },
+        { ID: 'mcp-ops-retention-old', Status: 'Enabled' },
+      ],
       rules,
     );
-    expect(merged.map((r) => r.ID)).toEqual(['logs-expiry', 'mcp-ops-retention-builds', 'mcp-ops-retention-tmp']);
+    expect(merged.map((r) => r.ID)).toEqual([
+      'logs-expiry',
+      'mcp-ops-retention-builds',
+      'mcp-ops-retention-tmp',
+    ]);
   });
 });

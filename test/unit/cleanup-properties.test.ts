@@ -39,7 +39,11 @@ function options(overrides: Partial<CleanupOptions> = {}): CleanupOptions {
   };
 }
 
-const ports = (store: MemoryObjectStore) => ({ store, now: () => new Date('2026-11-25T00:00:00Z'), stateBucket: STATE });
+const ports = (store: MemoryObjectStore) => ({
+  store,
+  now: () => new Date('2026-11-25T00:00:00Z'),
+  stateBucket: STATE,
+});
 
 describe('one DeleteObjects batch', () => {
   it('retries throttling and per-key errors to completion', async () => {
@@ -67,9 +71,15 @@ describe('one DeleteObjects batch', () => {
   });
 
   it('throws when the request keeps failing, so the run stops and can resume', async () => {
-    const store = new MemoryObjectStore({ beforeDelete: () => { throw throttled(); } });
+    const store = new MemoryObjectStore({
+      beforeDelete: () => {
+        throw throttled();
+      },
+    });
     const objects = [{ key: 'a', size: 1, lastModified: new Date(0) }];
-    await expect(deleteWithRetry(store, BUCKET, objects, NO_WAIT)).rejects.toThrow(/reduce your request rate/);
+    await expect(deleteWithRetry(store, BUCKET, objects, NO_WAIT)).rejects.toThrow(
+      /reduce your request rate/,
+    );
     expect(store.deleteCalls).toBe(NO_WAIT.attempts);
   });
 });
@@ -131,7 +141,11 @@ describe('retention cleanup, over random buckets and failures', () => {
         });
         const putText = store.putText.bind(store);
         store.putText = async (bucket, key, body) => {
-          if (key.includes('/manifest/') && s.failManifestAt !== undefined && manifestWrites++ === s.failManifestAt) {
+          if (
+            key.includes('/manifest/') &&
+            s.failManifestAt !== undefined &&
+            manifestWrites++ === s.failManifestAt
+          ) {
             throw new Error('the process died before writing the manifest');
           }
           return putText(bucket, key, body);

@@ -22,7 +22,12 @@ describe('configuration', () => {
       ['vp-engineering', 240],
     ]);
     expect(config.onCall.tiers.at(-1)?.severities).toEqual(['P0']);
-    expect(config.maintenanceWindow).toEqual({ weekday: 6, nthOfMonth: 1, startUtc: '02:00', endUtc: '06:00' });
+    expect(config.maintenanceWindow).toEqual({
+      weekday: 6,
+      nthOfMonth: 1,
+      startUtc: '02:00',
+      endUtc: '06:00',
+    });
   });
 
   it('keeps what is given and fills the rest', () => {
@@ -51,9 +56,11 @@ describe('configuration', () => {
     );
     expect(issues).toContain('config.schedules.morningReport: expected a 24-hour time "HH:MM" (got "9am")');
     expect(issues).toContain('config.buckets.backup: expected a valid S3 bucket name (got "Not_A_Bucket")');
-    expect(issues.some((i) => i.startsWith('config.retention.defaultDays: defaultDays must not be below floorDays'))).toBe(
-      true,
-    );
+    expect(
+      issues.some((i) =>
+        i.startsWith('config.retention.defaultDays: defaultDays must not be below floorDays'),
+      ),
+    ).toBe(true);
     expect(issues.some((i) => i.includes('colour'))).toBe(true);
   });
 

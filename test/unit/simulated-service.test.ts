@@ -12,7 +12,7 @@ describe('the simulated mcp-semantic service', () => {
     const registry = new Registry();
     const metrics = createServiceMetrics(registry);
     let seed = 1;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const fault = FaultSchema.parse({ errorRate: 0.3 });
     for (let i = 0; i < 20_000; i += 1) simulateRequest(metrics, fault, random, () => {});
     const total = await value(registry, 'validation_total');
@@ -21,7 +21,8 @@ describe('the simulated mcp-semantic service', () => {
     expect(errors / total).toBeGreaterThan(0.27);
     expect(errors / total).toBeLessThan(0.33);
     expect(await value(registry, 'promotion_total')).toBe(
-      (await value(registry, 'promotion_success_total')) + (await value(registry, 'promotion_failures_total')),
+      (await value(registry, 'promotion_success_total')) +
+        (await value(registry, 'promotion_failures_total')),
     );
   });
 

@@ -28,7 +28,9 @@ describe('the cleanup job in the stack', () => {
       Architectures: ['arm64'],
       Timeout: 900,
       MemorySize: 1024,
-      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CleanupJobDeadLetterQueue'), 'Arn'] } },
+      DeadLetterConfig: {
+        TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CleanupJobDeadLetterQueue'), 'Arn'] },
+      },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('CleanupJobLogs') } },
       Environment: {
         Variables: Match.objectLike({
@@ -59,7 +61,9 @@ describe('the cleanup job in the stack', () => {
     });
     expect(bySid('RunStateAndManifest')).toMatchObject({
       Action: ['s3:GetObject', 's3:PutObject'],
-      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/ReportsBucket/), 'Arn'] }, '/cleanup/*']] },
+      Resource: {
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/ReportsBucket/), 'Arn'] }, '/cleanup/*']],
+      },
     });
     expect(bySid('ListRunState')).toMatchObject({
       Action: 's3:ListBucket',
@@ -68,7 +72,10 @@ describe('the cleanup job in the stack', () => {
     expect(bySid('ContinueLongRun')).toMatchObject({
       Action: 'lambda:InvokeFunction',
       Resource: {
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:eu-west-1:111122223333:function:mcp-ops-cleanup']],
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':lambda:eu-west-1:111122223333:function:mcp-ops-cleanup'],
+        ],
       },
     });
     // Logs only into its own group; nothing touches the backup bucket.

@@ -92,7 +92,9 @@ describe('the mcp-ops stack', () => {
   it('creates only its own buckets and references the service’s by name', () => {
     // The reports archive and its access-log bucket; mcp-artifacts and mcp-artifacts-backup are not created.
     template.resourceCountIs('AWS::S3::Bucket', 2);
-    const names = Object.values(template.findResources('AWS::S3::Bucket')).map((b) => b.Properties?.BucketName);
+    const names = Object.values(template.findResources('AWS::S3::Bucket')).map(
+      (b) => b.Properties?.BucketName,
+    );
     expect(names).not.toContain('mcp-artifacts');
     expect(names).not.toContain('mcp-artifacts-backup');
     template.hasResourceProperties('AWS::S3::Bucket', {
@@ -113,7 +115,13 @@ describe('the mcp-ops stack', () => {
       reports: { recipients: ['sre@example.com', 'lead@example.com'] },
       onCall: {
         tiers: [
-          { name: 'primary', title: 'Primary', contact: 'p@example.com', respondWithinMinutes: 10, severities: ['P0'] },
+          {
+            name: 'primary',
+            title: 'Primary',
+            contact: 'p@example.com',
+            respondWithinMinutes: 10,
+            severities: ['P0'],
+          },
         ],
       },
     }).template;
@@ -123,9 +131,12 @@ describe('the mcp-ops stack', () => {
   });
 
   it('fails synthesis with the wrong key named', () => {
-    expect(() => new McpOpsStack(new App(), 'Bad', { config: parseConfig({ schedules: { timeZone: 'Nowhere/Here' } }) })).toThrow(
-      /config\.schedules\.timeZone/,
-    );
+    expect(
+      () =>
+        new McpOpsStack(new App(), 'Bad', {
+          config: parseConfig({ schedules: { timeZone: 'Nowhere/Here' } }),
+        }),
+    ).toThrow(/config\.schedules\.timeZone/);
     expect(Stack.isStack(stack)).toBe(true);
   });
 });
