@@ -1,6 +1,12 @@
 // Retention cleanup at scale on the local S3 server: ours vs the endpoint's raw DeleteObjects limit
 // vs the manual's `aws s3 ls | awk | xargs aws s3 rm` pipeline (timed on a sample, extrapolated).
-import { CreateBucketCommand, DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -72,6 +78,33 @@ async function rawRate(
     }),
   );
   return keys.length / ((performance.now() - started) / 1000);
+}
+
+/** List a page, delete it, repeat (deletes in flight up to `concurrency`): the endpoint's limit for a job that must list. */
+async function rawListDeleteRate(
+  s3: S3Client,
+  bucket: string,
+  total: number,
+  concurrency: number,
+): Promise<number> {
+  const started = performance.now();
+  const inFlight = new Set<Promise<unknown>>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (objects.length > 0) {
+      const call = s3.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
+      );
+      inFlight.add(call);
+      void call.finally(() => inFlight.delete(call));
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  await Promise.all(inFlight);
+  return total / ((performance.now() - started) / 1000);
 }
 
 function manualPipeline(endpoint: string, bucket: string): { seconds: number; deleted: number } {
@@ -154,6 +187,14 @@ export async function run(): Promise<BenchResult> {
   }
   const [bestLevel, rawBest] = Object.entries(rawRates).sort((a, b) => b[1] - a[1])[0]!;
 
+  // 2b. A job must list to find its objects: the same endpoint's list-then-delete loop, same size as ours.
+  const listDeleteBucket = `bench-listdel-${tag}`;
+  await s3.send(new CreateBucketCommand({ Bucket: listDeleteBucket }));
+  console.log(`creating ${OBJECTS} objects for the list+delete loop ...`);
+  await populate(s3, listDeleteBucket, keySet(OBJECTS, 'l'));
+  const rawListDelete = await rawListDeleteRate(s3, listDeleteBucket, OBJECTS, Number(bestLevel.slice(1)));
+  console.log(`  raw list+delete: ${rawListDelete.toFixed(0)} objects/s`);
+
   // 3. The manual's pipeline on a sample.
   const manualBucket = `bench-manual-${tag}`;
   await s3.send(new CreateBucketCommand({ Bucket: manualBucket }));
@@ -174,6 +215,10 @@ export async function run(): Promise<BenchResult> {
         figures: { objects: RAW_PER_LEVEL, 'objects/s': rawBest },
       },
       {
+        name: 'raw ListObjectsV2 + DeleteObjects loop',
+        figures: { objects: OBJECTS, 'objects/s': rawListDelete },
+      },
+      {
         name: 'manual: aws s3 ls | awk | xargs aws s3 rm',
         figures: {
           objects: manual.deleted,
@@ -183,7 +228,11 @@ export async function run(): Promise<BenchResult> {
         },
       },
     ],
-    ratios: { vs_raw: ourRate / rawBest, vs_manual: ourRate / manualRate },
+    ratios: {
+      vs_raw: ourRate / rawBest,
+      vs_raw_list_delete: ourRate / rawListDelete,
+      vs_manual: ourRate / manualRate,
+    },
     extra: { rawRates, peak_rss_mb: peakRss / 2 ** 20, summary: { ...summary, report: undefined } },
   };
 }
