@@ -50,7 +50,10 @@ export type OnCallTier = z.infer<typeof OnCallTierSchema>;
 
 const ALL_SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 
-/** The manual's escalation ladder: primary 15 min, secondary 30 min, team lead 1 h, manager 2 h, VP 4 h (critical only). */
+/**
+ * The manual's escalation ladder: primary 15 min, secondary 30 min, team lead 1 h, manager 2 h,
+ * VP 4 h (critical only). `respondWithinMinutes` is how long a tier has before the next is paged.
+ */
 export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
   {
     name: 'primary',
@@ -85,7 +88,8 @@ export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
     title: 'VP Engineering',
     contact: 'ops-manager@ninjatech.ai',
     respondWithinMinutes: 240,
-    severities: ['P0'],
+    // "Critical only": P0 (complete outage) and P1 (partial outage) are the manual's critical alerts.
+    severities: ['P0', 'P1'],
   },
 ];
 

@@ -3,9 +3,21 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateSecretCommand,
+  ResourceExistsException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { randomBytes } from 'node:crypto';
 import { awsClientConfig, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
+import {
+  INCIDENTS_TABLE,
+  incidentsTableName,
+  linkSecretName,
+} from '../functions/escalation/incidents-table.ts';
 import { httpOk, type ServiceSpec } from './processes.ts';
 
 const REQUIREMENTS = join(import.meta.dirname, 'requirements.txt');
@@ -47,6 +59,57 @@ export function motoService(server: string, port: number): ServiceSpec {
 export interface SeededAws {
   topics: { reports: string; alerts: string; tiers: Record<string, string> };
   buckets: { artifacts: string; backup: string; reports: string };
+  tables: { incidents: string };
+  secrets: { linkSecret: string };
+}
+
+async function seedIncidentsTable(target: AwsTarget, name: string): Promise<void> {
+  const db = new DynamoDBClient(awsClientConfig(target));
+  const { partitionKey, openIndex } = INCIDENTS_TABLE;
+  try {
+    await db.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: partitionKey, AttributeType: 'S' },
+          { AttributeName: openIndex.partitionKey, AttributeType: 'S' },
+          { AttributeName: openIndex.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: openIndex.name,
+            KeySchema: [
+              { AttributeName: openIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: openIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException) && (error as Error).name !== 'ResourceInUseException')
+      throw error;
+  }
+  db.destroy();
+}
+
+async function seedLinkSecret(target: AwsTarget, name: string): Promise<string> {
+  const secrets = new SecretsManagerClient(awsClientConfig(target));
+  try {
+    const created = await secrets.send(
+      new CreateSecretCommand({ Name: name, SecretString: randomBytes(32).toString('base64url') }),
+    );
+    return created.ARN ?? name;
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException) && (error as Error).name !== 'ResourceExistsException')
+      throw error;
+    return name;
+  } finally {
+    secrets.destroy();
+  }
 }
 
 /** Creates the buckets and topics the deployed stack would have (idempotent: both calls are). */
@@ -74,5 +137,8 @@ export async function seedAws(target: AwsTarget, config: OpsConfig): Promise<See
   const topics = { reports: await topicArn('reports'), alerts: await topicArn('alerts'), tiers };
   s3.destroy();
   sns.destroy();
-  return { topics, buckets };
+  const tables = { incidents: incidentsTableName(prefix) };
+  await seedIncidentsTable(target, tables.incidents);
+  const secrets = { linkSecret: await seedLinkSecret(target, linkSecretName(prefix)) };
+  return { topics, buckets, tables, secrets };
 }

@@ -115,6 +115,8 @@ export async function stackUp(
     },
     topics: seeded.topics,
     buckets: seeded.buckets,
+    tables: seeded.tables,
+    secrets: seeded.secrets,
   };
   writeFileSync(ENDPOINTS_FILE, `${JSON.stringify(endpoints, null, 2)}\n`);
   const names = Object.keys(outcome);

@@ -21,7 +21,7 @@ describe('configuration', () => {
       ['engineering-manager', 120],
       ['vp-engineering', 240],
     ]);
-    expect(config.onCall.tiers.at(-1)?.severities).toEqual(['P0']);
+    expect(config.onCall.tiers.at(-1)?.severities).toEqual(['P0', 'P1']);
     expect(config.maintenanceWindow).toEqual({
       weekday: 6,
       nthOfMonth: 1,

@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/**
+ * What arrives on the alerts topic, made one shape: CloudWatch alarm notifications, Alertmanager's
+ * SNS receiver in JSON (our template) or in its default text, and anything else as `unparsed`,
+ * which still pages (never dropped). See ../shared/ALERT-FORMATS.md.
+ */
+export interface NormalizedAlert {
+  readonly source: 'cloudwatch' | 'alertmanager' | 'unparsed';
+  /** Repeats of the same alert share this key while an incident is open. */
+  readonly dedupKey: string;
+  readonly name: string;
+  readonly status: 'firing' | 'resolved';
+  /** critical | warning | info, as the rule or alarm labels it. */
+  readonly severityLabel: string;
+  /** An explicit P0-P3 from the alert's `priority` label, when set. */
+  readonly priority?: string;
+  readonly summary: string;
+  readonly runbook?: string;
+  readonly startedAt?: string;
+  readonly labels: Record<string, string>;
+  /** The raw message, kept for unparsed input (truncated to stay within a page). */
+  readonly raw?: string;
+  readonly parseError?: string;
+}
+
+const MAX_RAW = 4_000;
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+const CloudWatchAlarmSchema = z
+  .object({
+    AlarmName: z.string().min(1),
+    AlarmDescription: z.string().nullish(),
+    AlarmArn: z.string().optional(),
+    NewStateValue: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+    NewStateReason: z.string().optional(),
+    StateChangeTime: z.string().optional(),
+    Region: z.string().optional(),
+  })
+  .loose();
+
+const AlertmanagerAlertSchema = z
+  .object({
+    status: z.enum(['firing', 'resolved']),
+    labels: z.record(z.string(), z.string()),
+    annotations: z.record(z.string(), z.string()).default({}),
+    startsAt: z.string().optional(),
+    endsAt: z.string().optional(),
+    generatorURL: z.string().optional(),
+    fingerprint: z.string().optional(),
+  })
+  .loose();
+
+const AlertmanagerMessageSchema = z
+  .object({
+    receiver: z.string().optional(),
+    status: z.enum(['firing', 'resolved']),
+    alerts: z.array(AlertmanagerAlertSchema).min(1),
+    groupLabels: z.record(z.string(), z.string()).default({}),
+    commonLabels: z.record(z.string(), z.string()).default({}),
+  })
+  .loose();
+
+/** CloudWatch alarms say their severity in the description: "severity=critical; ...". */
+function severityFromDescription(description: string | null | undefined): string {
+  const match = /severity\s*[=:]\s*(critical|warning|info)/i.exec(description ?? '');
+  return match ? match[1]!.toLowerCase() : 'warning';
+}
+
+function fromCloudWatch(alarm: z.infer<typeof CloudWatchAlarmSchema>): NormalizedAlert[] {
+  // INSUFFICIENT_DATA is neither a fault nor a recovery; alarms that must page on missing data
+  // treat it as breaching, which arrives as ALARM.
+  if (alarm.NewStateValue === 'INSUFFICIENT_DATA') return [];
+  const runbook = /runbook\s*[=:]\s*([a-z0-9-]+)/i.exec(alarm.AlarmDescription ?? '')?.[1];
+  return [
+    {
+      source: 'cloudwatch',
+      dedupKey: `cloudwatch:${alarm.AlarmArn ?? alarm.AlarmName}`,
+      name: alarm.AlarmName,
+      status: alarm.NewStateValue === 'ALARM' ? 'firing' : 'resolved',
+      severityLabel: severityFromDescription(alarm.AlarmDescription),
+      summary: alarm.NewStateReason ?? alarm.AlarmDescription ?? alarm.AlarmName,
+      ...(runbook ? { runbook } : {}),
+      ...(alarm.StateChangeTime ? { startedAt: new Date(alarm.StateChangeTime).toISOString() } : {}),
+      labels: { alarm: alarm.AlarmName, ...(alarm.Region ? { region: alarm.Region } : {}) },
+    },
+  ];
+}
+
+function alertmanagerKey(labels: Record<string, string>, fingerprint?: string): string {
+  if (fingerprint) return `alertmanager:${fingerprint}`;
+  const sorted = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',');
+  return `alertmanager:${sha256(sorted).slice(0, 16)}`;
+}
+
+function fromAlertmanagerAlert(alert: z.infer<typeof AlertmanagerAlertSchema>): NormalizedAlert {
+  const labels = alert.labels;
+  return {
+    source: 'alertmanager',
+    dedupKey: alertmanagerKey(labels, alert.fingerprint),
+    name: labels.alertname ?? 'unnamed alert',
+    status: alert.status,
+    severityLabel: (labels.severity ?? 'warning').toLowerCase(),
+    ...(labels.priority ? { priority: labels.priority.toUpperCase() } : {}),
+    summary: alert.annotations.summary ?? alert.annotations.description ?? labels.alertname ?? '',
+    ...(labels.runbook ? { runbook: labels.runbook } : {}),
+    ...(alert.startsAt ? { startedAt: alert.startsAt } : {}),
+    labels,
+  };
+}
+
+/**
+ * Alertmanager's default SNS text (`sns.default.message`): "Alerts Firing:" / "Alerts Resolved:"
+ * sections of "Labels:" blocks with " - name = value" lines.
+ */
+function fromAlertmanagerText(message: string): NormalizedAlert[] {
+  const alerts: NormalizedAlert[] = [];
+  let status: 'firing' | 'resolved' | undefined;
+  let labels: Record<string, string> | undefined;
+  let annotations: Record<string, string> = {};
+  let block: 'labels' | 'annotations' | undefined;
+  const flush = () => {
+    if (status && labels?.alertname) {
+      alerts.push(fromAlertmanagerAlert({ status, labels, annotations }));
+    }
+    labels = undefined;
+    annotations = {};
+    block = undefined;
+  };
+  for (const line of message.split('\n')) {
+    if (/^Alerts Firing:/.test(line)) {
+      flush();
+      status = 'firing';
+    } else if (/^Alerts Resolved:/.test(line)) {
+      flush();
+      status = 'resolved';
+    } else if (/^Labels:/.test(line.trim())) {
+      flush();
+      labels = {};
+      block = 'labels';
+    } else if (/^Annotations:/.test(line.trim())) {
+      block = 'annotations';
+    } else {
+      const pair = /^\s*-\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+      if (pair && block === 'labels' && labels) labels[pair[1]!] = pair[2]!.trim();
+      else if (pair && block === 'annotations') annotations[pair[1]!] = pair[2]!.trim();
+      else if (/^Source:/.test(line.trim())) block = undefined;
+    }
+  }
+  flush();
+  return alerts;
+}
+
+function unparsed(message: string, reason: string): NormalizedAlert {
+  return {
+    source: 'unparsed',
+    dedupKey: `unparsed:${sha256(message).slice(0, 32)}`,
+    name: 'Unparsed alert',
+    status: 'firing',
+    severityLabel: 'warning',
+    summary: 'An alert arrived that mcp-ops could not parse; the raw message is attached.',
+    labels: {},
+    raw:
+      message.length > MAX_RAW
+        ? `${message.slice(0, MAX_RAW)}\n[... ${message.length - MAX_RAW} more characters cut]`
+        : message,
+    parseError: reason,
+  };
+}
+
+/** Parses one SNS message into alerts; what cannot be parsed becomes one `unparsed` alert. */
+export function parseAlertMessage(message: string): NormalizedAlert[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(message);
+  } catch {
+    json = undefined;
+  }
+  if (json !== undefined) {
+    const alarm = CloudWatchAlarmSchema.safeParse(json);
+    if (alarm.success) return fromCloudWatch(alarm.data);
+    const am = AlertmanagerMessageSchema.safeParse(json);
+    if (am.success) return am.data.alerts.map(fromAlertmanagerAlert);
+    const issues = [...alarm.error.issues, ...am.error.issues]
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || 'message'}: ${i.message}`)
+      .join('; ');
+    return [
+      unparsed(message, `JSON that is neither a CloudWatch alarm nor an Alertmanager message (${issues})`),
+    ];
+  }
+  if (/^Alerts (Firing|Resolved):/m.test(message)) {
+    const alerts = fromAlertmanagerText(message);
+    if (alerts.length > 0) return alerts;
+  }
+  return [unparsed(message, 'not JSON and not Alertmanager text')];
+}

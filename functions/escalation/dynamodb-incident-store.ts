@@ -1,0 +1,295 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
+import type { IncidentStore } from './incident-store.ts';
+import { INCIDENTS_TABLE } from './incidents-table.ts';
+
+/** GSI over open incidents (sparse: `openFlag` is removed on resolve). */
+export const OPEN_INDEX = INCIDENTS_TABLE.openIndex.name;
+
+const incidentKey = (id: string) => ({ pk: `INC#${id}` });
+const openKey = (dedupKey: string) => ({ pk: `OPEN#${dedupKey}` });
+
+function lostCondition(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error as Error).name === 'ConditionalCheckFailedException'
+  );
+}
+
+function toIncident(item: Record<string, unknown> | undefined): Incident | undefined {
+  if (!item) return undefined;
+  const { pk: _pk, openFlag: _open, ...incident } = item;
+  return incident as unknown as Incident;
+}
+
+function statusCondition(statuses: IncidentStatus[], values: Record<string, unknown>): string {
+  const names = statuses.map((s, i) => {
+    values[`:st${i}`] = s;
+    return `:st${i}`;
+  });
+  return `#status IN (${names.join(', ')})`;
+}
+
+/** IncidentStore on one DynamoDB table (pk), every write conditional. */
+export class DynamoDbIncidentStore implements IncidentStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async nextIncidentNumber(day: string): Promise<number> {
+    const answer = await this.db.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `COUNTER#${day}` },
+        UpdateExpression: 'ADD n :one',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(answer.Attributes?.n);
+  }
+
+  async get(id: string): Promise<Incident | undefined> {
+    const answer = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: incidentKey(id), ConsistentRead: true }),
+    );
+    return toIncident(answer.Item);
+  }
+
+  async openIncidentFor(dedupKey: string): Promise<Incident | undefined> {
+    const pointer = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: openKey(dedupKey), ConsistentRead: true }),
+    );
+    const id = pointer.Item?.incidentId as string | undefined;
+    if (!id) return undefined;
+    const incident = await this.get(id);
+    if (incident && incident.status !== 'resolved') return incident;
+    // A resolve that died before freeing the key: free it now (only if it still names that incident).
+    await this.db
+      .send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: openKey(dedupKey),
+          ConditionExpression: 'incidentId = :id',
+          ExpressionAttributeValues: { ':id': id },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!lostCondition(error)) throw error;
+      });
+    return undefined;
+  }
+
+  async create(
+    incident: Incident,
+  ): Promise<{ created: true } | { created: false; existing: Incident | undefined }> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...openKey(incident.dedupKey), incidentId: incident.id },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...incidentKey(incident.id), ...incident, openFlag: 'OPEN' },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (
+        !(error instanceof TransactionCanceledException) &&
+        (error as Error).name !== 'TransactionCanceledException'
+      ) {
+        throw error;
+      }
+      return { created: false, existing: await this.openIncidentFor(incident.dedupKey) };
+    }
+  }
+
+  private async conditionalUpdate(
+    input: ConstructorParameters<typeof UpdateCommand>[0],
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      const answer = await this.db.send(new UpdateCommand({ ReturnValues: 'ALL_NEW', ...input }));
+      return answer.Attributes ?? {};
+    } catch (error) {
+      if (lostCondition(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async recordRepeat(id: string, messageId: string, event: TimelineEvent): Promise<boolean> {
+    const done = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'SET messages = list_append(messages, :m), timeline = list_append(timeline, :e)',
+      ConditionExpression: 'attribute_exists(pk) AND NOT contains(messages, :mid)',
+      ExpressionAttributeValues: { ':m': [messageId], ':mid': messageId, ':e': [event] },
+    });
+    return done !== undefined;
+  }
+
+  async claimPage(
+    id: string,
+    key: string,
+    token: string,
+    at: Date,
+    staleBefore: Date,
+    statuses: IncidentStatus[],
+  ): Promise<boolean> {
+    const values: Record<string, unknown> = {
+      ':rec': { state: 'claimed', at: at.toISOString(), token },
+      ':claimed': 'claimed',
+      ':stale': staleBefore.toISOString(),
+    };
+    const done = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'SET pages.#k = :rec',
+      ConditionExpression: `(attribute_not_exists(pages.#k) OR (pages.#k.#state = :claimed AND pages.#k.#at < :stale)) AND ${statusCondition(statuses, values)}`,
+      ExpressionAttributeNames: { '#k': key, '#state': 'state', '#at': 'at', '#status': 'status' },
+      ExpressionAttributeValues: values,
+    });
+    return done !== undefined;
+  }
+
+  async markPageSent(id: string, key: string, token: string, event: TimelineEvent): Promise<void> {
+    await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'SET pages.#k.#state = :sent, timeline = list_append(timeline, :e)',
+      ConditionExpression: 'pages.#k.#token = :token',
+      ExpressionAttributeNames: { '#k': key, '#state': 'state', '#token': 'token' },
+      ExpressionAttributeValues: { ':sent': 'sent', ':token': token, ':e': [event] },
+    });
+  }
+
+  async escalate(
+    id: string,
+    from: number,
+    to: number,
+    nextAt: Date | undefined,
+    event: TimelineEvent,
+  ): Promise<boolean> {
+    const done = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: nextAt
+        ? 'SET tierReached = :to, nextEscalationAt = :next, timeline = list_append(timeline, :e)'
+        : 'SET tierReached = :to, timeline = list_append(timeline, :e) REMOVE nextEscalationAt',
+      ConditionExpression: '#status = :triggered AND tierReached = :from',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':to': to,
+        ':from': from,
+        ':triggered': 'triggered',
+        ':e': [event],
+        ...(nextAt ? { ':next': nextAt.toISOString() } : {}),
+      },
+    });
+    return done !== undefined;
+  }
+
+  async release(id: string, tier: number, nextAt: Date | undefined, event: TimelineEvent): Promise<boolean> {
+    const done = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: nextAt
+        ? 'SET #status = :triggered, tierReached = :tier, nextEscalationAt = :next, timeline = list_append(timeline, :e)'
+        : 'SET #status = :triggered, tierReached = :tier, timeline = list_append(timeline, :e) REMOVE nextEscalationAt',
+      ConditionExpression: '#status = :held',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':triggered': 'triggered',
+        ':held': 'held',
+        ':tier': tier,
+        ':e': [event],
+        ...(nextAt ? { ':next': nextAt.toISOString() } : {}),
+      },
+    });
+    return done !== undefined;
+  }
+
+  async acknowledge(id: string, by: string, event: TimelineEvent): Promise<Incident | undefined> {
+    const values: Record<string, unknown> = { ':ack': 'acknowledged', ':by': by, ':e': [event] };
+    return toIncident(
+      await this.conditionalUpdate({
+        TableName: this.table,
+        Key: incidentKey(id),
+        UpdateExpression:
+          'SET #status = :ack, ackedBy = :by, timeline = list_append(timeline, :e) REMOVE nextEscalationAt',
+        ConditionExpression: statusCondition(['triggered', 'held'], values),
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async resolve(id: string, event: TimelineEvent): Promise<Incident | undefined> {
+    const values: Record<string, unknown> = { ':resolved': 'resolved', ':at': event.at, ':e': [event] };
+    const incident = toIncident(
+      await this.conditionalUpdate({
+        TableName: this.table,
+        Key: incidentKey(id),
+        UpdateExpression:
+          'SET #status = :resolved, resolvedAt = :at, timeline = list_append(timeline, :e) REMOVE nextEscalationAt, openFlag',
+        ConditionExpression: statusCondition(['triggered', 'held', 'acknowledged'], values),
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+    if (incident) {
+      await this.db
+        .send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key: openKey(incident.dedupKey),
+            ConditionExpression: 'incidentId = :id',
+            ExpressionAttributeValues: { ':id': id },
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!lostCondition(error)) throw error;
+        });
+    }
+    return incident;
+  }
+
+  async openIncidents(): Promise<Incident[]> {
+    const found: Incident[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: OPEN_INDEX,
+          KeyConditionExpression: 'openFlag = :open',
+          ExpressionAttributeValues: { ':open': 'OPEN' },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) found.push(toIncident(item)!);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return found;
+  }
+}

@@ -1,0 +1,60 @@
+import type { NormalizedAlert } from './alerts.ts';
+import type { IncidentSeverity } from './severity.ts';
+
+export type IncidentStatus = 'triggered' | 'held' | 'acknowledged' | 'resolved';
+
+export interface TimelineEvent {
+  readonly at: string;
+  readonly event:
+    | 'opened'
+    | 'held'
+    | 'paged'
+    | 'repeat'
+    | 'escalated'
+    | 'acknowledged'
+    | 'resolved'
+    | 'notified'
+    | 'released';
+  readonly detail: string;
+}
+
+export interface PageRecord {
+  readonly state: 'claimed' | 'sent';
+  readonly at: string;
+  readonly token: string;
+}
+
+export interface Incident {
+  readonly id: string;
+  readonly dedupKey: string;
+  readonly severity: IncidentSeverity;
+  readonly status: IncidentStatus;
+  readonly title: string;
+  readonly alert: NormalizedAlert;
+  readonly createdAt: string;
+  /** Index into the on-call tiers of the highest tier due so far; -1 before the first page. */
+  readonly tierReached: number;
+  /** When the next tier is due; absent when nothing more will be paged. */
+  readonly nextEscalationAt?: string;
+  /** Page records by key: the tier name, or `resolved:<tier>` for the all-clear. */
+  readonly pages: Record<string, PageRecord>;
+  /** SNS message ids already seen for this incident: a redelivery is recognised and ignored. */
+  readonly messages: string[];
+  readonly timeline: TimelineEvent[];
+  readonly ackedBy?: string;
+  readonly resolvedAt?: string;
+}
+
+/** INC-YYYYMMDD-NNN from the UTC day and that day's counter. */
+export function incidentId(day: string, number: number): string {
+  return `INC-${day}-${String(number).padStart(3, '0')}`;
+}
+
+export function utcDay(now: Date): string {
+  return now.toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+/** The incident's duration so far, for pages and reports. */
+export function minutesOpen(incident: Pick<Incident, 'createdAt'>, now: Date): number {
+  return Math.floor((now.getTime() - new Date(incident.createdAt).getTime()) / 60_000);
+}

@@ -1,0 +1,30 @@
+import type { NormalizedAlert } from './alerts.ts';
+
+export type IncidentSeverity = 'P0' | 'P1' | 'P2' | 'P3';
+
+/** Alerts the manual counts as a complete outage (P0: "all pods down", "complete region failure"). */
+const OUTAGE_ALERTS = new Set(['MCPSemanticAllPodsDown', 'MCPSemanticUnavailable']);
+
+/**
+ * The manual's incident severities from an alert: an explicit `priority` label wins; an outage
+ * alert is P0; critical is P1 (partial outage: crash loops, error rate > 10 %), warning is P2
+ * (degraded: error rate 5-10 %), info is P3 (low cache hit rate). Unparsed input is P2: a person
+ * must look, but it is not known to be an outage.
+ */
+export function incidentSeverity(alert: NormalizedAlert): IncidentSeverity {
+  if (alert.priority && /^P[0-3]$/.test(alert.priority)) return alert.priority as IncidentSeverity;
+  if (OUTAGE_ALERTS.has(alert.name)) return 'P0';
+  switch (alert.severityLabel) {
+    case 'critical':
+      return 'P1';
+    case 'info':
+      return 'P3';
+    default:
+      return 'P2';
+  }
+}
+
+/** Critical in the manual's ladder sense: pages during maintenance, may climb to the VP. */
+export function isCritical(severity: IncidentSeverity): boolean {
+  return severity === 'P0' || severity === 'P1';
+}

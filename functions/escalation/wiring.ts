@@ -1,0 +1,107 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { awsClientConfig, type AwsTarget } from '../../core/aws.ts';
+import { parseConfig, type OpsConfig } from '../../core/config.ts';
+import { DynamoDbIncidentStore } from './dynamodb-incident-store.ts';
+import type { EscalationDeps, EscalationMetrics } from './escalation.ts';
+import { SnsPager } from './sns-pager.ts';
+
+/** What the escalation functions need to know, from their environment (set by the CDK app). */
+export const EscalationEnvSchema = z.object({
+  MCP_OPS_CONFIG: z.string().default('{}'),
+  INCIDENTS_TABLE: z.string().min(1),
+  TIER_TOPICS: z.string().min(2),
+  LINK_SECRET_ARN: z.string().min(1),
+  LINK_BASE_URL: z.string().url().optional(),
+  LINK_TTL_HOURS: z.coerce.number().positive().default(24),
+  RUNBOOK_BASE_URL: z.string().url().optional(),
+});
+
+export interface EscalationSettings {
+  readonly config: OpsConfig;
+  readonly table: string;
+  readonly tierTopics: Record<string, string>;
+  readonly secretArn: string;
+  readonly linkBaseUrl: string;
+  readonly linkTtlHours: number;
+  readonly runbookBaseUrl?: string;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EscalationSettings {
+  const parsed = EscalationEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(
+      `Escalation environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const e = parsed.data;
+  return {
+    config: parseConfig(JSON.parse(e.MCP_OPS_CONFIG)),
+    table: e.INCIDENTS_TABLE,
+    tierTopics: z.record(z.string(), z.string()).parse(JSON.parse(e.TIER_TOPICS)),
+    secretArn: e.LINK_SECRET_ARN,
+    linkBaseUrl: e.LINK_BASE_URL ?? 'https://invalid.example/respond',
+    linkTtlHours: e.LINK_TTL_HOURS,
+    ...(e.RUNBOOK_BASE_URL ? { runbookBaseUrl: e.RUNBOOK_BASE_URL } : {}),
+  };
+}
+
+const SECRET_TTL_MS = 5 * 60_000;
+
+/** The link-signing secret from Secrets Manager, cached for a few minutes per container. */
+export function linkSecretReader(client: SecretsManagerClient, arn: string): () => Promise<string> {
+  let cached: { value: string; at: number } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < SECRET_TTL_MS) return cached.value;
+    const answer = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+    if (!answer.SecretString) throw new Error(`Secret ${arn} has no string value`);
+    cached = { value: answer.SecretString, at: Date.now() };
+    return cached.value;
+  };
+}
+
+export function powertoolsMetrics(metrics: Metrics): EscalationMetrics {
+  return {
+    count(name, dimension) {
+      if (dimension) {
+        const single = metrics.singleMetric();
+        single.addDimension('tier', dimension);
+        single.addMetric(name, MetricUnit.Count, 1);
+      } else metrics.addMetric(name, MetricUnit.Count, 1);
+    },
+    timeToAcknowledge(seconds) {
+      metrics.addMetric('TimeToAcknowledge', MetricUnit.Seconds, seconds);
+    },
+  };
+}
+
+/** Builds the escalation ports from settings: DynamoDB table, SNS tier topics, Secrets Manager. */
+export function escalationPorts(target: AwsTarget, settings: EscalationSettings) {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig(target)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const secrets = new SecretsManagerClient(awsClientConfig(target));
+  const readSecret = linkSecretReader(secrets, settings.secretArn);
+  return {
+    store: new DynamoDbIncidentStore(db, settings.table),
+    pager: new SnsPager(new SNSClient(awsClientConfig(target)), settings.tierTopics),
+    readSecret,
+    async deps(now: () => Date, metrics?: EscalationMetrics): Promise<EscalationDeps> {
+      return {
+        store: this.store,
+        pager: this.pager,
+        now,
+        tiers: settings.config.onCall.tiers,
+        maintenanceWindow: settings.config.maintenanceWindow,
+        links: { baseUrl: settings.linkBaseUrl, secret: await readSecret(), ttlHours: settings.linkTtlHours },
+        ...(settings.runbookBaseUrl ? { runbookBaseUrl: settings.runbookBaseUrl } : {}),
+        ...(metrics ? { metrics } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import type { Incident, IncidentStatus, TimelineEvent } from '../../functions/escalation/incident.ts';
+import type { IncidentStore } from '../../functions/escalation/incident-store.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A port-level fake of the incidents table for unit and property tests: the same conditions as
+ * the DynamoDB adapter (which has its own tests against moto), with a yield before each write so
+ * concurrent callers interleave as they would over the network.
+ */
+export class MemoryIncidentStore implements IncidentStore {
+  readonly incidents = new Map<string, Mutable<Incident>>();
+  readonly open = new Map<string, string>();
+  readonly counters = new Map<string, number>();
+
+  private async turn(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  private copy(incident: Incident | undefined): Incident | undefined {
+    return incident ? (structuredClone(incident) as Incident) : undefined;
+  }
+
+  async nextIncidentNumber(day: string): Promise<number> {
+    await this.turn();
+    const n = (this.counters.get(day) ?? 0) + 1;
+    this.counters.set(day, n);
+    return n;
+  }
+
+  async get(id: string): Promise<Incident | undefined> {
+    await this.turn();
+    return this.copy(this.incidents.get(id));
+  }
+
+  async openIncidentFor(dedupKey: string): Promise<Incident | undefined> {
+    await this.turn();
+    const id = this.open.get(dedupKey);
+    const incident = id ? this.incidents.get(id) : undefined;
+    return incident && incident.status !== 'resolved' ? this.copy(incident) : undefined;
+  }
+
+  async create(incident: Incident) {
+    await this.turn();
+    const holder = this.open.get(incident.dedupKey);
+    if ((holder && this.incidents.get(holder)?.status !== 'resolved') || this.incidents.has(incident.id)) {
+      return { created: false as const, existing: await this.openIncidentFor(incident.dedupKey) };
+    }
+    this.open.set(incident.dedupKey, incident.id);
+    this.incidents.set(incident.id, structuredClone(incident) as Mutable<Incident>);
+    return { created: true as const };
+  }
+
+  async recordRepeat(id: string, messageId: string, event: TimelineEvent): Promise<boolean> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.messages.includes(messageId)) return false;
+    incident.messages = [...incident.messages, messageId];
+    incident.timeline = [...incident.timeline, event];
+    return true;
+  }
+
+  async claimPage(
+    id: string,
+    key: string,
+    token: string,
+    at: Date,
+    staleBefore: Date,
+    statuses: IncidentStatus[],
+  ) {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || !statuses.includes(incident.status)) return false;
+    const existing = incident.pages[key];
+    if (existing && !(existing.state === 'claimed' && existing.at < staleBefore.toISOString())) return false;
+    incident.pages = { ...incident.pages, [key]: { state: 'claimed', at: at.toISOString(), token } };
+    return true;
+  }
+
+  async markPageSent(id: string, key: string, token: string, event: TimelineEvent): Promise<void> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    const page = incident?.pages[key];
+    if (!incident || !page || page.token !== token) return;
+    incident.pages = { ...incident.pages, [key]: { ...page, state: 'sent' } };
+    incident.timeline = [...incident.timeline, event];
+  }
+
+  async escalate(id: string, from: number, to: number, nextAt: Date | undefined, event: TimelineEvent) {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.status !== 'triggered' || incident.tierReached !== from) return false;
+    incident.tierReached = to;
+    if (nextAt) incident.nextEscalationAt = nextAt.toISOString();
+    else delete incident.nextEscalationAt;
+    incident.timeline = [...incident.timeline, event];
+    return true;
+  }
+
+  async release(id: string, tier: number, nextAt: Date | undefined, event: TimelineEvent) {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.status !== 'held') return false;
+    incident.status = 'triggered';
+    incident.tierReached = tier;
+    if (nextAt) incident.nextEscalationAt = nextAt.toISOString();
+    else delete incident.nextEscalationAt;
+    incident.timeline = [...incident.timeline, event];
+    return true;
+  }
+
+  async acknowledge(id: string, by: string, event: TimelineEvent) {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || (incident.status !== 'triggered' && incident.status !== 'held')) return undefined;
+    incident.status = 'acknowledged';
+    incident.ackedBy = by;
+    delete incident.nextEscalationAt;
+    incident.timeline = [...incident.timeline, event];
+    return this.copy(incident);
+  }
+
+  async resolve(id: string, event: TimelineEvent) {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.status === 'resolved') return undefined;
+    incident.status = 'resolved';
+    incident.resolvedAt = event.at;
+    delete incident.nextEscalationAt;
+    incident.timeline = [...incident.timeline, event];
+    if (this.open.get(incident.dedupKey) === id) this.open.delete(incident.dedupKey);
+    return this.copy(incident);
+  }
+
+  async openIncidents(): Promise<Incident[]> {
+    await this.turn();
+    return [...this.incidents.values()].filter((i) => i.status !== 'resolved').map((i) => this.copy(i)!);
+  }
+}
