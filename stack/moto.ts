@@ -3,7 +3,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateSecretCommand,
   ResourceExistsException,
@@ -87,6 +92,12 @@ async function seedIncidentsTable(target: AwsTarget, name: string): Promise<void
             Projection: { ProjectionType: 'ALL' },
           },
         ],
+      }),
+    );
+    await db.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { AttributeName: INCIDENTS_TABLE.ttlAttribute, Enabled: true },
       }),
     );
   } catch (error) {

@@ -8,7 +8,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
-import type { IncidentStore } from './incident-store.ts';
+import type { CreateOutcome, IncidentStore } from './incident-store.ts';
 import { INCIDENTS_TABLE } from './incidents-table.ts';
 
 /** GSI over open incidents (sparse: `openFlag` is removed on resolve). */
@@ -16,6 +16,16 @@ export const OPEN_INDEX = INCIDENTS_TABLE.openIndex.name;
 
 const incidentKey = (id: string) => ({ pk: `INC#${id}` });
 const openKey = (dedupKey: string) => ({ pk: `OPEN#${dedupKey}` });
+const deliveryRecordKey = (deliveryKey: string) => ({ pk: `DELIVERY#${deliveryKey}` });
+
+/** How long a delivery is remembered: far longer than SNS and Lambda retry one (hours). */
+const DELIVERY_RECORD_TTL_S = 14 * 24 * 3600;
+
+function cancelled(error: unknown): boolean {
+  return (
+    error instanceof TransactionCanceledException || (error as Error).name === 'TransactionCanceledException'
+  );
+}
 
 function lostCondition(error: unknown): boolean {
   return (
@@ -89,9 +99,28 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return undefined;
   }
 
-  async create(
-    incident: Incident,
-  ): Promise<{ created: true } | { created: false; existing: Incident | undefined }> {
+  async incidentForDelivery(deliveryKey: string): Promise<string | undefined> {
+    const answer = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: deliveryRecordKey(deliveryKey), ConsistentRead: true }),
+    );
+    return answer.Item?.incidentId as string | undefined;
+  }
+
+  private deliveryPut(deliveryKey: string, incidentId: string, at: Date) {
+    return {
+      Put: {
+        TableName: this.table,
+        Item: {
+          ...deliveryRecordKey(deliveryKey),
+          incidentId,
+          [INCIDENTS_TABLE.ttlAttribute]: Math.floor(at.getTime() / 1000) + DELIVERY_RECORD_TTL_S,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+  }
+
+  async create(incident: Incident, deliveryKey: string): Promise<CreateOutcome> {
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -110,18 +139,42 @@ export class DynamoDbIncidentStore implements IncidentStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
+            this.deliveryPut(deliveryKey, incident.id, new Date(incident.createdAt)),
           ],
         }),
       );
       return { created: true };
     } catch (error) {
-      if (
-        !(error instanceof TransactionCanceledException) &&
-        (error as Error).name !== 'TransactionCanceledException'
-      ) {
-        throw error;
-      }
+      if (!cancelled(error)) throw error;
+      const seen = await this.incidentForDelivery(deliveryKey);
+      if (seen) return { created: false, duplicateOf: seen };
       return { created: false, existing: await this.openIncidentFor(incident.dedupKey) };
+    }
+  }
+
+  async recordRepeat(id: string, deliveryKey: string, at: Date): Promise<'joined' | 'duplicate' | 'closed'> {
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: incidentKey(id),
+                UpdateExpression: 'SET repeats = repeats + :one, lastRepeatAt = :at',
+                ConditionExpression: 'attribute_exists(pk) AND #status <> :resolved',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':one': 1, ':at': at.toISOString(), ':resolved': 'resolved' },
+              },
+            },
+            this.deliveryPut(deliveryKey, id, at),
+          ],
+        }),
+      );
+      return 'joined';
+    } catch (error) {
+      if (!cancelled(error)) throw error;
+      return (await this.incidentForDelivery(deliveryKey)) ? 'duplicate' : 'closed';
     }
   }
 
@@ -135,17 +188,6 @@ export class DynamoDbIncidentStore implements IncidentStore {
       if (lostCondition(error)) return undefined;
       throw error;
     }
-  }
-
-  async recordRepeat(id: string, messageId: string, event: TimelineEvent): Promise<boolean> {
-    const done = await this.conditionalUpdate({
-      TableName: this.table,
-      Key: incidentKey(id),
-      UpdateExpression: 'SET messages = list_append(messages, :m), timeline = list_append(timeline, :e)',
-      ConditionExpression: 'attribute_exists(pk) AND NOT contains(messages, :mid)',
-      ExpressionAttributeValues: { ':m': [messageId], ':mid': messageId, ':e': [event] },
-    });
-    return done !== undefined;
   }
 
   async claimPage(

@@ -103,7 +103,7 @@ async function repairPage(deps: EscalationDeps, incident: Incident): Promise<voi
     await pageTier(deps, incident, incident.tierReached);
 }
 
-function newIncident(deps: EscalationDeps, alert: NormalizedAlert, id: string, messageId: string): Incident {
+function newIncident(deps: EscalationDeps, alert: NormalizedAlert, id: string): Incident {
   const now = deps.now();
   const severity = incidentSeverity(alert);
   const window = inMaintenanceWindow(now, deps.maintenanceWindow);
@@ -121,7 +121,7 @@ function newIncident(deps: EscalationDeps, alert: NormalizedAlert, id: string, m
     tierReached: held ? -1 : first,
     ...(nextAt ? { nextEscalationAt: nextAt.toISOString() } : {}),
     pages: {},
-    messages: [messageId],
+    repeats: 0,
     timeline: [
       event(now, 'opened', `${alert.source} alert ${alert.name} (${alert.severityLabel} → ${severity})`),
       ...(held ? [event(now, 'held', `maintenance window until ${window.end.toISOString()}`)] : []),
@@ -150,33 +150,44 @@ export async function intakeAlert(
   }
   if (alert.source === 'unparsed') deps.metrics?.count('ParseFailures');
 
-  const join = async (existing: Incident): Promise<IntakeOutcome> => {
-    const fresh = await store.recordRepeat(
-      existing.id,
-      messageId,
-      event(deps.now(), 'repeat', `${alert.name} fired again (message ${messageId})`),
-    );
-    // The creator may have died before its first page: whoever sees the incident next sends it.
-    await repairPage(deps, (await store.get(existing.id)) ?? existing);
-    return { incidentId: existing.id, outcome: fresh ? 'joined' : 'duplicate', alert: alert.name };
+  // One SNS message may carry several alerts: a delivery is one alert of one message.
+  const deliveryKey = `${messageId}#${alert.dedupKey}`;
+  const duplicate = async (id: string): Promise<IntakeOutcome> => {
+    // The first delivery may have died before its page went out: whoever sees it next sends it.
+    const incident = await store.get(id);
+    if (incident) await repairPage(deps, incident);
+    return { incidentId: id, outcome: 'duplicate', alert: alert.name };
   };
 
-  const open = await store.openIncidentFor(alert.dedupKey);
-  if (open) return join(open);
+  const seen = await store.incidentForDelivery(deliveryKey);
+  if (seen) return duplicate(seen);
 
-  const day = utcDay(deps.now());
-  const id = incidentId(day, await store.nextIncidentNumber(day));
-  const incident = newIncident(deps, alert, id, messageId);
-  const created = await store.create(incident);
-  if (!created.created) {
-    return created.existing ? join(created.existing) : { outcome: 'ignored', alert: alert.name };
+  // Join the open incident, or open one; a resolve racing in between sends us round again.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const open = await store.openIncidentFor(alert.dedupKey);
+    if (open) {
+      const joined = await store.recordRepeat(open.id, deliveryKey, deps.now());
+      if (joined === 'duplicate') return duplicate(open.id);
+      if (joined === 'joined') {
+        await repairPage(deps, (await store.get(open.id)) ?? open);
+        return { incidentId: open.id, outcome: 'joined', alert: alert.name };
+      }
+      continue;
+    }
+    const day = utcDay(deps.now());
+    const id = incidentId(day, await store.nextIncidentNumber(day));
+    const incident = newIncident(deps, alert, id);
+    const created = await store.create(incident, deliveryKey);
+    if ('duplicateOf' in created) return duplicate(created.duplicateOf);
+    if (!created.created) continue;
+    if (incident.status === 'held') {
+      deps.metrics?.count('Held');
+      return { incidentId: id, outcome: 'held', alert: alert.name };
+    }
+    await pageTier(deps, incident, incident.tierReached);
+    return { incidentId: id, outcome: 'opened', alert: alert.name };
   }
-  if (incident.status === 'held') {
-    deps.metrics?.count('Held');
-    return { incidentId: id, outcome: 'held', alert: alert.name };
-  }
-  await pageTier(deps, incident, incident.tierReached);
-  return { incidentId: id, outcome: 'opened', alert: alert.name };
+  throw new Error(`Alert ${alert.name} (${alert.dedupKey}): its incident kept changing; retrying delivery`);
 }
 
 /** One SNS delivery: every alert in it, each on its own (one failing does not lose the rest). */

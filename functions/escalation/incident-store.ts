@@ -5,15 +5,28 @@ import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
  * ticks racing change an incident once: a call that loses its condition returns false (or the
  * incident that won), never throws for it.
  */
+export type CreateOutcome =
+  | { readonly created: true }
+  | { readonly created: false; readonly duplicateOf: string }
+  | { readonly created: false; readonly existing: Incident | undefined };
+
 export interface IncidentStore {
   /** The next number of the day's counter; never the same twice. */
   nextIncidentNumber(day: string): Promise<number>;
   openIncidentFor(dedupKey: string): Promise<Incident | undefined>;
   get(id: string): Promise<Incident | undefined>;
-  /** Creates the incident unless one is already open for its dedup key; then returns that one. */
-  create(incident: Incident): Promise<{ created: true } | { created: false; existing: Incident | undefined }>;
-  /** Adds a repeat of the alert to the timeline; false when this message id was already seen. */
-  recordRepeat(id: string, messageId: string, event: TimelineEvent): Promise<boolean>;
+  /** The incident a delivery (an SNS message's alert) was already taken into, if any. */
+  incidentForDelivery(deliveryKey: string): Promise<string | undefined>;
+  /**
+   * Creates the incident and records the delivery that opened it, in one write: refused when the
+   * delivery was already taken in, or when an incident is already open for the dedup key.
+   */
+  create(incident: Incident, deliveryKey: string): Promise<CreateOutcome>;
+  /**
+   * Counts a repeat of the alert on an open incident and records the delivery, in one write:
+   * `duplicate` when the delivery was already taken in, `closed` when the incident was resolved.
+   */
+  recordRepeat(id: string, deliveryKey: string, at: Date): Promise<'joined' | 'duplicate' | 'closed'>;
   /**
    * Claims the right to send page `key` (a tier, or `resolved:<tier>`): true for one caller only,
    * unless an earlier claim is older than `staleBefore` (its sender died). Only while the incident's

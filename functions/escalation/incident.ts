@@ -6,15 +6,7 @@ export type IncidentStatus = 'triggered' | 'held' | 'acknowledged' | 'resolved';
 export interface TimelineEvent {
   readonly at: string;
   readonly event:
-    | 'opened'
-    | 'held'
-    | 'paged'
-    | 'repeat'
-    | 'escalated'
-    | 'acknowledged'
-    | 'resolved'
-    | 'notified'
-    | 'released';
+    'opened' | 'held' | 'paged' | 'escalated' | 'acknowledged' | 'resolved' | 'notified' | 'released';
   readonly detail: string;
 }
 
@@ -38,8 +30,9 @@ export interface Incident {
   readonly nextEscalationAt?: string;
   /** Page records by key: the tier name, or `resolved:<tier>` for the all-clear. */
   readonly pages: Record<string, PageRecord>;
-  /** SNS message ids already seen for this incident: a redelivery is recognised and ignored. */
-  readonly messages: string[];
+  /** How many times the alert fired again while this incident was open, and when it last did. */
+  readonly repeats: number;
+  readonly lastRepeatAt?: string;
   readonly timeline: TimelineEvent[];
   readonly ackedBy?: string;
   readonly resolvedAt?: string;

@@ -1,5 +1,5 @@
 import type { Incident, IncidentStatus, TimelineEvent } from '../../functions/escalation/incident.ts';
-import type { IncidentStore } from '../../functions/escalation/incident-store.ts';
+import type { CreateOutcome, IncidentStore } from '../../functions/escalation/incident-store.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -12,6 +12,7 @@ export class MemoryIncidentStore implements IncidentStore {
   readonly incidents = new Map<string, Mutable<Incident>>();
   readonly open = new Map<string, string>();
   readonly counters = new Map<string, number>();
+  readonly deliveries = new Map<string, string>();
 
   private async turn(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
@@ -40,24 +41,34 @@ export class MemoryIncidentStore implements IncidentStore {
     return incident && incident.status !== 'resolved' ? this.copy(incident) : undefined;
   }
 
-  async create(incident: Incident) {
+  async incidentForDelivery(deliveryKey: string): Promise<string | undefined> {
     await this.turn();
-    const holder = this.open.get(incident.dedupKey);
-    if ((holder && this.incidents.get(holder)?.status !== 'resolved') || this.incidents.has(incident.id)) {
-      return { created: false as const, existing: await this.openIncidentFor(incident.dedupKey) };
-    }
-    this.open.set(incident.dedupKey, incident.id);
-    this.incidents.set(incident.id, structuredClone(incident) as Mutable<Incident>);
-    return { created: true as const };
+    return this.deliveries.get(deliveryKey);
   }
 
-  async recordRepeat(id: string, messageId: string, event: TimelineEvent): Promise<boolean> {
+  async create(incident: Incident, deliveryKey: string): Promise<CreateOutcome> {
     await this.turn();
+    const seen = this.deliveries.get(deliveryKey);
+    if (seen) return { created: false, duplicateOf: seen };
+    const holder = this.open.get(incident.dedupKey);
+    if ((holder && this.incidents.get(holder)?.status !== 'resolved') || this.incidents.has(incident.id)) {
+      return { created: false, existing: await this.openIncidentFor(incident.dedupKey) };
+    }
+    this.open.set(incident.dedupKey, incident.id);
+    this.deliveries.set(deliveryKey, incident.id);
+    this.incidents.set(incident.id, structuredClone(incident) as Mutable<Incident>);
+    return { created: true };
+  }
+
+  async recordRepeat(id: string, deliveryKey: string, at: Date): Promise<'joined' | 'duplicate' | 'closed'> {
+    await this.turn();
+    if (this.deliveries.has(deliveryKey)) return 'duplicate';
     const incident = this.incidents.get(id);
-    if (!incident || incident.messages.includes(messageId)) return false;
-    incident.messages = [...incident.messages, messageId];
-    incident.timeline = [...incident.timeline, event];
-    return true;
+    if (!incident || incident.status === 'resolved') return 'closed';
+    this.deliveries.set(deliveryKey, id);
+    incident.repeats += 1;
+    incident.lastRepeatAt = at.toISOString();
+    return 'joined';
   }
 
   async claimPage(
