@@ -8,13 +8,8 @@ import {
 } from '../../functions/escalation/escalation.ts';
 import type { IncidentStore } from '../../functions/escalation/incident-store.ts';
 import { respondToLink } from '../../functions/escalation/respond.ts';
-import {
-  amMessage,
-  CountingMetrics,
-  escalationDeps,
-  RecordingPager,
-  TestClock,
-} from './escalation-harness.ts';
+import type { RecordingPager } from './escalation-harness.ts';
+import { amMessage, CountingMetrics, escalationDeps, TestClock } from './escalation-harness.ts';
 
 export interface ScenarioContext {
   store: IncidentStore;
