@@ -2,6 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OpsConfig } from '../core/config.ts';
 import { Cleanup } from './cleanup-construct.ts';
+import { Escalation } from './escalation-construct.ts';
 import { Foundation } from './foundation.ts';
 
 export interface McpOpsStackProps extends StackProps {
@@ -15,10 +16,15 @@ export interface McpOpsStackProps extends StackProps {
 export class McpOpsStack extends Stack {
   readonly foundation: Foundation;
   readonly cleanup: Cleanup;
+  readonly escalation: Escalation;
 
   constructor(scope: Construct, id: string, props: McpOpsStackProps) {
     super(scope, id, props);
     this.foundation = new Foundation(this, 'Foundation', { config: props.config });
     this.cleanup = new Cleanup(this, 'Cleanup', { config: props.config, foundation: this.foundation });
+    this.escalation = new Escalation(this, 'Escalation', {
+      config: props.config,
+      foundation: this.foundation,
+    });
   }
 }

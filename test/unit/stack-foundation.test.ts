@@ -127,7 +127,12 @@ describe('the mcp-ops stack', () => {
     }).template;
     custom.resourceCountIs('AWS::SNS::Topic', 3);
     custom.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'ops-staging-page-primary' });
-    custom.resourceCountIs('AWS::SNS::Subscription', 3);
+    // Two report recipients and one tier by e-mail, plus the escalation intake on the alerts topic.
+    expect(
+      Object.keys(custom.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'email' } })),
+    ).toHaveLength(3);
+    custom.resourceCountIs('AWS::SNS::Subscription', 4);
+    custom.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'ops-staging-incidents' });
   });
 
   it('fails synthesis with the wrong key named', () => {

@@ -1,0 +1,258 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import type { OpsConfig } from '../core/config.ts';
+import {
+  INCIDENTS_TABLE,
+  incidentsTableName,
+  linkSecretName,
+} from '../functions/escalation/incidents-table.ts';
+import type { Foundation } from './foundation.ts';
+import { JobFunction } from './job-function.ts';
+import { NagSuppressions } from './nag.ts';
+
+export interface EscalationProps {
+  readonly config: OpsConfig;
+  readonly foundation: Foundation;
+  /** Where pages link for the runbook sections (default: the manual in the repository). */
+  readonly runbookBaseUrl?: string;
+}
+
+export const ESCALATION_METRICS_NAMESPACE = 'McpOps/Escalation';
+
+/**
+ * Escalation paging: the alerts topic feeds an intake function that opens incidents in DynamoDB
+ * and pages the primary; a one-minute tick climbs the ladder; a function URL takes the signed
+ * acknowledge/resolve links. If escalation itself breaks, its alarms page the primary directly,
+ * not through the alerts topic that it would have to read.
+ */
+export class Escalation extends Construct {
+  readonly table: dynamodb.Table;
+  readonly linkSecret: secretsmanager.Secret;
+  readonly intake: JobFunction;
+  readonly tick: JobFunction;
+  readonly respond: JobFunction;
+  readonly respondUrl: lambda.FunctionUrl;
+  readonly tickSchedule: scheduler.Schedule;
+  readonly heartbeatAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: EscalationProps) {
+    super(scope, id);
+    const { config, foundation } = props;
+    const prefix = config.resourcePrefix;
+    const primaryTopic = foundation.tierTopics.get(config.onCall.tiers[0]!.name)!;
+
+    this.table = new dynamodb.Table(this, 'Incidents', {
+      tableName: incidentsTableName(prefix),
+      partitionKey: { name: INCIDENTS_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: INCIDENTS_TABLE.ttlAttribute,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const { openIndex } = INCIDENTS_TABLE;
+    this.table.addGlobalSecondaryIndex({
+      indexName: openIndex.name,
+      partitionKey: { name: openIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: openIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.linkSecret = new secretsmanager.Secret(this, 'LinkSecret', {
+      secretName: linkSecretName(prefix),
+      description: 'HMAC key that signs the acknowledge/resolve links in pages',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    NagSuppressions.addResourceSuppressions(this.linkSecret, [
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Rotating the link key invalidates every link in pages already sent (they expire within 24 h); it is rotated by hand as the README describes.',
+      },
+    ]);
+
+    const tierTopicArns: Record<string, string> = {};
+    for (const [name, topic] of foundation.tierTopics) tierTopicArns[name] = topic.topicArn;
+    const environment = (linkBaseUrl?: string): Record<string, string> => ({
+      MCP_OPS_CONFIG: JSON.stringify(config),
+      INCIDENTS_TABLE: this.table.tableName,
+      TIER_TOPICS: Stack.of(this).toJsonString(tierTopicArns),
+      LINK_SECRET_ARN: this.linkSecret.secretArn,
+      ...(linkBaseUrl ? { LINK_BASE_URL: linkBaseUrl } : {}),
+      ...(props.runbookBaseUrl ? { RUNBOOK_BASE_URL: props.runbookBaseUrl } : {}),
+    });
+    const job = (name: string, handler: string, description: string, linkBaseUrl?: string) =>
+      new JobFunction(this, name, {
+        entry: join(import.meta.dirname, '..', 'functions', 'escalation', handler),
+        functionName: `${prefix}-escalation-${name.toLowerCase()}`,
+        description,
+        timeout: Duration.seconds(60),
+        memorySize: 512,
+        alertsTopic: foundation.alertsTopic,
+        serviceName: `escalation-${name.toLowerCase()}`,
+        metricsNamespace: ESCALATION_METRICS_NAMESPACE,
+        environment: environment(linkBaseUrl),
+      });
+
+    // The links' target is created first: the other two put its URL into the links they sign.
+    this.respond = job(
+      'Respond',
+      'handler-respond.ts',
+      'Acknowledge/resolve links in pages (signed, expiring)',
+    );
+    this.respondUrl = this.respond.function.addFunctionUrl({
+      // Links are clicked from a phone: the HMAC signature is the authentication.
+      authType: lambda.FunctionUrlAuthType.NONE,
+    });
+    this.intake = job(
+      'Intake',
+      'handler-intake.ts',
+      'Alerts topic to incidents and pages',
+      this.respondUrl.url,
+    );
+    this.tick = job('Tick', 'handler-tick.ts', 'Climbs the on-call ladder every minute', this.respondUrl.url);
+
+    foundation.alertsTopic.addSubscription(
+      new subscriptions.LambdaSubscription(this.intake.function, {
+        // When SNS cannot hand an alert to the function at all, the alert waits here (and alarms).
+        deadLetterQueue: this.intake.deadLetterQueue,
+      }),
+    );
+
+    for (const fn of [this.intake, this.tick, this.respond]) this.grantIncidentWork(fn, foundation);
+
+    // Its own role (not the stack-wide default), usable only by Scheduler from this account.
+    const scheduleRole = new iam.Role(this, 'TickScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Lets EventBridge Scheduler invoke the escalation tick',
+    });
+    this.tickSchedule = new scheduler.Schedule(this, 'TickSchedule', {
+      scheduleName: `${prefix}-escalation-tick`,
+      description: 'Every minute: page the next tier for incidents nobody acknowledged',
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+      target: new targets.LambdaInvoke(this.tick.function, {
+        input: scheduler.ScheduleTargetInput.fromObject({ source: 'mcp-ops.escalation-tick' }),
+        deadLetterQueue: this.tick.deadLetterQueue,
+        role: scheduleRole,
+        // A missed tick is caught up by the next one; retries would only pile up.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      }),
+    });
+
+    // The target grants itself lambda:InvokeFunction on the function and its versions (`:*`).
+    NagSuppressions.addResourceSuppressions(
+      scheduleRole,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Scheduler may invoke the tick function and its versions (`<arn>:*`), nothing else; added by the LambdaInvoke target.',
+          appliesTo: [{ regex: '/^Resource::<EscalationTickFunction.*\\.Arn>:\\*$/g' }],
+        },
+      ],
+      true,
+    );
+
+    // The ladder must keep climbing: no completed tick for 5 minutes pages the primary directly.
+    this.heartbeatAlarm = new cloudwatch.Alarm(this, 'TickHeartbeatAlarm', {
+      alarmName: `${prefix}-escalation-tick-stopped`,
+      alarmDescription:
+        'severity=critical; runbook=alert-escalation; the escalation tick has not completed for 5 minutes: unacknowledged incidents are not being escalated. Check the tick function and its schedule.',
+      metric: new cloudwatch.Metric({
+        namespace: ESCALATION_METRICS_NAMESPACE,
+        metricName: 'TickCompleted',
+        dimensionsMap: { service: 'escalation-tick' },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+
+    const direct = new actions.SnsAction(primaryTopic);
+    for (const alarm of [
+      this.heartbeatAlarm,
+      this.intake.errorAlarm,
+      this.intake.deadLetterAlarm,
+      this.tick.errorAlarm,
+      this.tick.deadLetterAlarm,
+    ]) {
+      alarm.addAlarmAction(direct);
+      alarm.addOkAction(direct);
+    }
+  }
+
+  /** Read and conditionally write incidents, read the link key, publish pages: nothing more. */
+  private grantIncidentWork(fn: JobFunction, foundation: Foundation): void {
+    const role = fn.role;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Incidents',
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:ConditionCheckItem',
+        ],
+        resources: [this.table.tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'OpenIncidents',
+        actions: ['dynamodb:Query'],
+        resources: [`${this.table.tableArn}/index/${INCIDENTS_TABLE.openIndex.name}`],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'LinkKey',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.linkSecret.secretArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Page',
+        actions: ['sns:Publish'],
+        resources: [...foundation.tierTopics.values()].map((t) => t.topicArn),
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PageEncrypted',
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: [foundation.topicKey.keyArn],
+      }),
+    );
+    NagSuppressions.addResourceSuppressions(
+      role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'kms:GenerateDataKey* is the action family SNS needs to publish to a topic encrypted with this one key.',
+          appliesTo: ['Action::kms:GenerateDataKey*'],
+        },
+      ],
+      true,
+    );
+  }
+}

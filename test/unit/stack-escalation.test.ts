@@ -1,0 +1,163 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import { McpOpsStack } from '../../lib/mcp-ops-stack.ts';
+
+const stack = new McpOpsStack(new App(), 'McpOps', {
+  config: parseConfig({}),
+  env: { account: '111122223333', region: 'eu-west-1' },
+});
+const template = Template.fromStack(stack);
+
+function statementsOf(rolePrefix: string) {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.entries(policies)
+    .filter(([id]) => id.startsWith(rolePrefix))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+}
+
+const tableArn = { 'Fn::GetAtt': [expect.stringMatching(/^EscalationIncidents/), 'Arn'] };
+const primaryTopic = { Ref: Match.stringLikeRegexp('PageTopicprimary') };
+
+describe('escalation in the stack', () => {
+  it('keeps incidents in a DynamoDB table with point-in-time recovery, TTL and the open-incidents index', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        TableName: 'mcp-ops-incidents',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+        GlobalSecondaryIndexes: [
+          Match.objectLike({
+            IndexName: 'open-incidents',
+            KeySchema: [
+              { AttributeName: 'openFlag', KeyType: 'HASH' },
+              { AttributeName: 'createdAt', KeyType: 'RANGE' },
+            ],
+          }),
+        ],
+      }),
+    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'mcp-ops/escalation-link-secret',
+      GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+    });
+  });
+
+  it('has intake on the alerts topic, a tick every minute and a function URL for the links', () => {
+    for (const name of ['intake', 'tick', 'respond']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `mcp-ops-escalation-${name}`,
+        Timeout: 60,
+        Environment: {
+          Variables: Match.objectLike({
+            POWERTOOLS_SERVICE_NAME: `escalation-${name}`,
+            POWERTOOLS_METRICS_NAMESPACE: 'McpOps/Escalation',
+            INCIDENTS_TABLE: { Ref: Match.stringLikeRegexp('EscalationIncidents') },
+            LINK_SECRET_ARN: { Ref: Match.stringLikeRegexp('EscalationLinkSecret') },
+            TIER_TOPICS: Match.anyValue(),
+          }),
+        },
+      });
+    }
+    // Pages carry links to the respond function's URL.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'mcp-ops-escalation-intake',
+      Environment: {
+        Variables: Match.objectLike({
+          LINK_BASE_URL: {
+            'Fn::GetAtt': [Match.stringLikeRegexp('EscalationRespondFunctionFunctionUrl'), 'FunctionUrl'],
+          },
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: Match.stringLikeRegexp('AlertsTopic') },
+      Endpoint: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationIntakeFunction'), 'Arn'] },
+      RedrivePolicy: {
+        deadLetterTargetArn: {
+          'Fn::GetAtt': [Match.stringLikeRegexp('EscalationIntakeDeadLetterQueue'), 'Arn'],
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'mcp-ops-escalation-tick',
+      ScheduleExpression: 'rate(1 minute)',
+      Target: Match.objectLike({
+        Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationTickFunction'), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationTickScheduleRole'), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationRespondFunction'), 'Arn'] },
+    });
+  });
+
+  it('lets each function touch only the incidents table, its index, the link key and the page topics', () => {
+    for (const role of ['EscalationIntakeRole', 'EscalationTickRole', 'EscalationRespondRole']) {
+      const statements = statementsOf(role);
+      const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+      expect(bySid('Incidents'), role).toMatchObject({
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:ConditionCheckItem',
+        ],
+        Resource: tableArn,
+      });
+      expect(bySid('OpenIncidents')).toMatchObject({
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [tableArn, '/index/open-incidents']] },
+      });
+      expect(bySid('LinkKey')).toMatchObject({
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { Ref: expect.stringMatching(/EscalationLinkSecret/) },
+      });
+      const page = bySid('Page') as { Resource: Array<{ Ref: string }> };
+      expect(page.Resource.map((r) => r.Ref.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual(
+        [
+          'FoundationPageTopicengineeringmanager',
+          'FoundationPageTopicprimary',
+          'FoundationPageTopicsecondary',
+          'FoundationPageTopicteamlead',
+          'FoundationPageTopicvpengineering',
+        ].sort(),
+      );
+      expect(bySid('PageEncrypted')).toMatchObject({
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/TopicKey/), 'Arn'] },
+      });
+      // No statement anywhere names every resource.
+      for (const s of statements) expect(s.Resource, JSON.stringify(s)).not.toEqual('*');
+      expect(JSON.stringify(statements)).not.toMatch(/dynamodb:\*|sns:\*|Scan/);
+    }
+  });
+
+  it('pages the primary directly when the ladder stops or escalation itself fails', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'mcp-ops-escalation-tick-stopped',
+      Namespace: 'McpOps/Escalation',
+      MetricName: 'TickCompleted',
+      Dimensions: [{ Name: 'service', Value: 'escalation-tick' }],
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+      AlarmActions: [primaryTopic],
+      OKActions: [primaryTopic],
+    });
+    for (const name of ['intake-errors', 'intake-dead-letters', 'tick-errors', 'tick-dead-letters']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `mcp-ops-escalation-${name}`,
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertsTopic') }, primaryTopic],
+      });
+    }
+  });
+});
