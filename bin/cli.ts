@@ -16,6 +16,7 @@ import { mergeLifecycleRules, retentionLifecycleRules } from '../functions/clean
 import { CleanupRequestError } from '../functions/cleanup/retention-policy.ts';
 import { formatCleanupSummary } from '../functions/cleanup/summary-text.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
+import { EscalationCommandError, escalationCommand } from './escalation-commands.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -31,6 +32,10 @@ const USAGE = `usage: mcp-ops <command> [options]
       --apply                    really delete (dryRun: false)
       --resume RUN_ID            continue a stopped run
   cleanup lifecycle [--apply]    print (or apply) the equivalent S3 Lifecycle rules
+  incidents                      open incidents, oldest first (flags ones open longer than their ladder)
+  incident INC-YYYYMMDD-NNN      one incident with its timeline
+  ack INC-YYYYMMDD-NNN [--by N]  acknowledge: stops escalation
+  resolve INC-YYYYMMDD-NNN [--by N]  resolve: tells every tier already paged
 
 common options:
   --local                        use the local stack (.stack/endpoints.json) instead of AWS
@@ -55,6 +60,7 @@ const { values, positionals } = parseArgs({
     'versioned-bucket': { type: 'string' },
     apply: { type: 'boolean', default: false },
     resume: { type: 'string' },
+    by: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -192,7 +198,17 @@ async function main(): Promise<void> {
   if (command === 'config') console.log(JSON.stringify(env.config, null, 2));
   else if (command === 'cleanup' && sub === 'lifecycle') await lifecycle(env);
   else if (command === 'cleanup' && sub === undefined) await cleanup(env);
-  else {
+  else if (['incidents', 'incident', 'ack', 'resolve'].includes(command)) {
+    console.log(
+      await escalationCommand(command, positionals.slice(1), {
+        config: env.config,
+        target: env.target,
+        ...(values.local ? { endpoints: readEndpoints() } : {}),
+        ...(values.by ? { by: values.by } : {}),
+        json: values.format === 'json',
+      }),
+    );
+  } else {
     console.error(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
     process.exitCode = 2;
   }
@@ -201,7 +217,11 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof CleanupRequestError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof CleanupRequestError ||
+    error instanceof EscalationCommandError
+  ) {
     console.error(error.message);
     process.exitCode = 2;
   } else {

@@ -1,27 +1,13 @@
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { lambdaContext as cleanupContext } from '../support/lambda-context.ts';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { localClients } from '../support/aws.ts';
 
 const endpoints = inject('endpoints');
 
-function lambdaContext(remainingMs = 900_000): Context {
-  return {
-    functionName: 'mcp-ops-cleanup',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:mcp-ops-cleanup',
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/mcp-ops-cleanup',
-    logStreamName: 'test',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
+const lambdaContext = (remainingMs?: number) => cleanupContext('mcp-ops-cleanup', remainingMs);
 
 type Handler = (event: unknown, context: Context) => Promise<Record<string, unknown>>;
 let handler: Handler;

@@ -1,0 +1,85 @@
+// `mcp-ops ack|resolve|incidents|incident`: the escalation functions' own code, from a terminal.
+import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
+import { awsClientConfig, type AwsTarget } from '../core/aws.ts';
+import type { OpsConfig } from '../core/config.ts';
+import { acknowledgeIncident, resolveIncident } from '../functions/escalation/escalation.ts';
+import { incidentsTableName, linkSecretName } from '../functions/escalation/incidents-table.ts';
+import { formatIncident, formatIncidentList } from '../functions/escalation/incident-view.ts';
+import { escalationPorts, type EscalationSettings } from '../functions/escalation/wiring.ts';
+import type { StackEndpoints as Endpoints } from '../stack/endpoints.ts';
+
+/** The tier topics by name, found by their names (`<prefix>-page-<tier>`) in the account. */
+async function tierTopicsByName(target: AwsTarget, config: OpsConfig): Promise<Record<string, string>> {
+  const sns = new SNSClient(awsClientConfig(target));
+  const wanted = new Map(config.onCall.tiers.map((t) => [`${config.resourcePrefix}-page-${t.name}`, t.name]));
+  const found: Record<string, string> = {};
+  let next: string | undefined;
+  do {
+    const page = await sns.send(new ListTopicsCommand({ NextToken: next }));
+    for (const topic of page.Topics ?? []) {
+      const tier = wanted.get(topic.TopicArn?.split(':').pop() ?? '');
+      if (tier) found[tier] = topic.TopicArn!;
+    }
+    next = page.NextToken;
+  } while (next);
+  sns.destroy();
+  return found;
+}
+
+export async function escalationSettings(
+  config: OpsConfig,
+  target: AwsTarget,
+  endpoints?: Endpoints,
+): Promise<EscalationSettings> {
+  const prefix = config.resourcePrefix;
+  return {
+    config,
+    table: endpoints?.tables.incidents ?? process.env.INCIDENTS_TABLE ?? incidentsTableName(prefix),
+    tierTopics: endpoints?.topics.tiers ?? (await tierTopicsByName(target, config)),
+    secretArn: endpoints?.secrets.linkSecret ?? process.env.LINK_SECRET_ARN ?? linkSecretName(prefix),
+    linkBaseUrl: process.env.LINK_BASE_URL ?? 'https://invalid.example/respond',
+    linkTtlHours: 24,
+  };
+}
+
+const INCIDENT_ID = /^INC-\d{8}-\d{3,}$/;
+
+export class EscalationCommandError extends Error {}
+
+export async function escalationCommand(
+  command: string,
+  args: string[],
+  options: { config: OpsConfig; target: AwsTarget; endpoints?: Endpoints; by?: string; json: boolean },
+): Promise<string> {
+  const settings = await escalationSettings(options.config, options.target, options.endpoints);
+  const ports = escalationPorts(options.target, settings);
+  const tiers = options.config.onCall.tiers;
+  const now = () => new Date();
+  if (command === 'incidents') {
+    const open = await ports.store.openIncidents();
+    return options.json ? JSON.stringify(open, null, 2) : formatIncidentList(open, tiers, now());
+  }
+  const id = args[0];
+  if (!id || !INCIDENT_ID.test(id)) {
+    throw new EscalationCommandError(
+      `${command}: expected an incident id like INC-20261125-001, got "${id ?? ''}"`,
+    );
+  }
+  if (command === 'incident') {
+    const incident = await ports.store.get(id);
+    if (!incident) throw new EscalationCommandError(`No incident ${id}.`);
+    return options.json ? JSON.stringify(incident, null, 2) : formatIncident(incident);
+  }
+  const by = `${options.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
+  const deps = await ports.deps(now);
+  const changed =
+    command === 'ack' ? await acknowledgeIncident(deps, id, by) : await resolveIncident(deps, id, by);
+  if (changed) {
+    return command === 'ack'
+      ? `${id} acknowledged by ${by}. Escalation has stopped.`
+      : `${id} resolved by ${by}. Every tier already paged has been told.`;
+  }
+  const current = await ports.store.get(id);
+  if (!current) throw new EscalationCommandError(`No incident ${id}.`);
+  throw new EscalationCommandError(`${id} is already ${current.status}; nothing was changed.`);
+}
