@@ -17,6 +17,7 @@ export interface BenchResult {
 
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>> = {
   cleanup: () => import('./cleanup.ts'),
+  escalation: () => import('./escalation.ts'),
 };
 
 function table(rows: BenchRow[]): string {
@@ -46,10 +47,11 @@ const result = await (await load()).run();
 console.log(`\n${result.title}\n`);
 console.log(table(result.rows));
 console.log('\nratios:', JSON.stringify(result.ratios));
+if (result.extra) console.log('figures:', JSON.stringify(result.extra));
 const outDir = join(import.meta.dirname, 'out');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(
   join(outDir, `${name}.json`),
-  `${JSON.stringify({ ...result, at: new Date().toISOString() }, null, 2)}\n`,
+  `${JSON.stringify({ ...result.extra, ...result, at: new Date().toISOString() }, null, 2)}\n`,
 );
 console.log(`written to bench/out/${name}.json`);

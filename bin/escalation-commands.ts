@@ -3,7 +3,11 @@ import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { awsClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
 import { acknowledgeIncident, resolveIncident } from '../functions/escalation/escalation.ts';
-import { incidentsTableName, linkSecretName } from '../functions/escalation/incidents-table.ts';
+import {
+  deliveriesTableName,
+  incidentsTableName,
+  linkSecretName,
+} from '../functions/escalation/incidents-table.ts';
 import { formatIncident, formatIncidentList } from '../functions/escalation/incident-view.ts';
 import { escalationPorts, type EscalationSettings } from '../functions/escalation/wiring.ts';
 import type { StackEndpoints as Endpoints } from '../stack/endpoints.ts';
@@ -35,6 +39,8 @@ export async function escalationSettings(
   return {
     config,
     table: endpoints?.tables.incidents ?? process.env.INCIDENTS_TABLE ?? incidentsTableName(prefix),
+    deliveriesTable:
+      endpoints?.tables.deliveries ?? process.env.DELIVERIES_TABLE ?? deliveriesTableName(prefix),
     tierTopics: endpoints?.topics.tiers ?? (await tierTopicsByName(target, config)),
     secretArn: endpoints?.secrets.linkSecret ?? process.env.LINK_SECRET_ARN ?? linkSecretName(prefix),
     linkBaseUrl: process.env.LINK_BASE_URL ?? 'https://invalid.example/respond',

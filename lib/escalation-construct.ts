@@ -12,6 +12,8 @@ import { Construct } from 'constructs';
 import { join } from 'node:path';
 import type { OpsConfig } from '../core/config.ts';
 import {
+  DELIVERIES_TABLE,
+  deliveriesTableName,
   INCIDENTS_TABLE,
   incidentsTableName,
   linkSecretName,
@@ -37,6 +39,8 @@ export const ESCALATION_METRICS_NAMESPACE = 'McpOps/Escalation';
  */
 export class Escalation extends Construct {
   readonly table: dynamodb.Table;
+  /** One record per alert delivery taken in (14 days): what makes a redelivery page nobody. */
+  readonly deliveries: dynamodb.Table;
   readonly linkSecret: secretsmanager.Secret;
   readonly intake: JobFunction;
   readonly tick: JobFunction;
@@ -56,7 +60,6 @@ export class Escalation extends Construct {
       partitionKey: { name: INCIDENTS_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: INCIDENTS_TABLE.ttlAttribute,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -66,6 +69,16 @@ export class Escalation extends Construct {
       partitionKey: { name: openIndex.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: openIndex.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.deliveries = new dynamodb.Table(this, 'Deliveries', {
+      tableName: deliveriesTableName(prefix),
+      partitionKey: { name: DELIVERIES_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: DELIVERIES_TABLE.ttlAttribute,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
 
     this.linkSecret = new secretsmanager.Secret(this, 'LinkSecret', {
@@ -87,6 +100,7 @@ export class Escalation extends Construct {
     const environment = (linkBaseUrl?: string): Record<string, string> => ({
       MCP_OPS_CONFIG: JSON.stringify(config),
       INCIDENTS_TABLE: this.table.tableName,
+      DELIVERIES_TABLE: this.deliveries.tableName,
       TIER_TOPICS: Stack.of(this).toJsonString(tierTopicArns),
       LINK_SECRET_ARN: this.linkSecret.secretArn,
       ...(linkBaseUrl ? { LINK_BASE_URL: linkBaseUrl } : {}),
@@ -212,6 +226,13 @@ export class Escalation extends Construct {
           'dynamodb:ConditionCheckItem',
         ],
         resources: [this.table.tableArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Deliveries',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        resources: [this.deliveries.tableArn],
       }),
     );
     role.addToPolicy(

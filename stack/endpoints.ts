@@ -28,7 +28,7 @@ export const StackEndpointsSchema = z.object({
     tiers: z.record(z.string(), z.string()),
   }),
   buckets: z.object({ artifacts: z.string(), backup: z.string(), reports: z.string() }),
-  tables: z.object({ incidents: z.string() }),
+  tables: z.object({ incidents: z.string(), deliveries: z.string() }),
   secrets: z.object({ linkSecret: z.string() }),
 });
 export type StackEndpoints = z.infer<typeof StackEndpointsSchema>;

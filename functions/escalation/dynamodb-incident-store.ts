@@ -2,14 +2,15 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import {
   DeleteCommand,
   GetCommand,
+  PutCommand,
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
-import type { CreateOutcome, IncidentStore } from './incident-store.ts';
-import { INCIDENTS_TABLE } from './incidents-table.ts';
+import type { CreateOutcome, IncidentStore, RepeatOutcome } from './incident-store.ts';
+import { DELIVERIES_TABLE, INCIDENTS_TABLE } from './incidents-table.ts';
 
 /** GSI over open incidents (sparse: `openFlag` is removed on resolve). */
 export const OPEN_INDEX = INCIDENTS_TABLE.openIndex.name;
@@ -50,9 +51,15 @@ function statusCondition(statuses: IncidentStatus[], values: Record<string, unkn
 
 /** IncidentStore on one DynamoDB table (pk), every write conditional. */
 export class DynamoDbIncidentStore implements IncidentStore {
+  /**
+   * @param table the incidents table (incidents, open pointers, day counters)
+   * @param deliveries the deliveries table (one short-lived record per SNS delivery taken in); a
+   *   table of its own so the incidents table stays small and its transactions stay cheap
+   */
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
+    private readonly deliveries: string,
   ) {}
 
   async nextIncidentNumber(day: string): Promise<number> {
@@ -75,52 +82,59 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return toIncident(answer.Item);
   }
 
-  async openIncidentFor(dedupKey: string): Promise<Incident | undefined> {
+  async openIncidentIdFor(dedupKey: string): Promise<string | undefined> {
     const pointer = await this.db.send(
       new GetCommand({ TableName: this.table, Key: openKey(dedupKey), ConsistentRead: true }),
     );
-    const id = pointer.Item?.incidentId as string | undefined;
+    return pointer.Item?.incidentId as string | undefined;
+  }
+
+  async openIncidentFor(dedupKey: string): Promise<Incident | undefined> {
+    const id = await this.openIncidentIdFor(dedupKey);
     if (!id) return undefined;
     const incident = await this.get(id);
     if (incident && incident.status !== 'resolved') return incident;
     // A resolve that died before freeing the key: free it now (only if it still names that incident).
-    await this.db
-      .send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: openKey(dedupKey),
-          ConditionExpression: 'incidentId = :id',
-          ExpressionAttributeValues: { ':id': id },
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!lostCondition(error)) throw error;
-      });
+    await this.freeOpenKey(dedupKey, id);
     return undefined;
   }
 
   async incidentForDelivery(deliveryKey: string): Promise<string | undefined> {
     const answer = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: deliveryRecordKey(deliveryKey), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.deliveries,
+        Key: deliveryRecordKey(deliveryKey),
+        ConsistentRead: true,
+      }),
     );
     return answer.Item?.incidentId as string | undefined;
   }
 
-  private deliveryPut(deliveryKey: string, incidentId: string, at: Date) {
-    return {
-      Put: {
-        TableName: this.table,
-        Item: {
-          ...deliveryRecordKey(deliveryKey),
-          incidentId,
-          [INCIDENTS_TABLE.ttlAttribute]: Math.floor(at.getTime() / 1000) + DELIVERY_RECORD_TTL_S,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      },
-    };
+  async recordDelivery(
+    deliveryKey: string,
+    id: string,
+    at: Date,
+  ): Promise<{ recorded: true } | { recorded: false; incidentId: string }> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.deliveries,
+          Item: {
+            ...deliveryRecordKey(deliveryKey),
+            incidentId: id,
+            [DELIVERIES_TABLE.ttlAttribute]: Math.floor(at.getTime() / 1000) + DELIVERY_RECORD_TTL_S,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { recorded: true };
+    } catch (error) {
+      if (!lostCondition(error)) throw error;
+      return { recorded: false, incidentId: (await this.incidentForDelivery(deliveryKey)) ?? id };
+    }
   }
 
-  async create(incident: Incident, deliveryKey: string): Promise<CreateOutcome> {
+  async create(incident: Incident): Promise<CreateOutcome> {
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -139,43 +153,49 @@ export class DynamoDbIncidentStore implements IncidentStore {
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            this.deliveryPut(deliveryKey, incident.id, new Date(incident.createdAt)),
           ],
         }),
       );
       return { created: true };
     } catch (error) {
       if (!cancelled(error)) throw error;
-      const seen = await this.incidentForDelivery(deliveryKey);
-      if (seen) return { created: false, duplicateOf: seen };
       return { created: false, existing: await this.openIncidentFor(incident.dedupKey) };
     }
   }
 
-  async recordRepeat(id: string, deliveryKey: string, at: Date): Promise<'joined' | 'duplicate' | 'closed'> {
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: incidentKey(id),
-                UpdateExpression: 'SET repeats = repeats + :one, lastRepeatAt = :at',
-                ConditionExpression: 'attribute_exists(pk) AND #status <> :resolved',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':one': 1, ':at': at.toISOString(), ':resolved': 'resolved' },
-              },
-            },
-            this.deliveryPut(deliveryKey, id, at),
-          ],
-        }),
-      );
-      return 'joined';
-    } catch (error) {
-      if (!cancelled(error)) throw error;
-      return (await this.incidentForDelivery(deliveryKey)) ? 'duplicate' : 'closed';
+  async recordRepeat(id: string, dedupKey: string, deliveryKey: string, at: Date): Promise<RepeatOutcome> {
+    const updated = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'SET repeats = repeats + :one, lastRepeatAt = :at',
+      ConditionExpression: 'attribute_exists(pk) AND #status <> :resolved',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':one': 1, ':at': at.toISOString(), ':resolved': 'resolved' },
+    });
+    const incident = toIncident(updated);
+    if (!incident) {
+      // Resolved (a resolve that died before freeing the pointer leaves it behind): free it.
+      await this.freeOpenKey(dedupKey, id);
+      return { outcome: 'closed' };
     }
+    const delivery = await this.recordDelivery(deliveryKey, id, at);
+    if (!delivery.recorded) return { outcome: 'duplicate', incidentId: delivery.incidentId };
+    return { outcome: 'joined', incident };
+  }
+
+  private async freeOpenKey(dedupKey: string, id: string): Promise<void> {
+    await this.db
+      .send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: openKey(dedupKey),
+          ConditionExpression: 'incidentId = :id',
+          ExpressionAttributeValues: { ':id': id },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!lostCondition(error)) throw error;
+      });
   }
 
   private async conditionalUpdate(
@@ -299,20 +319,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
         ExpressionAttributeValues: values,
       }),
     );
-    if (incident) {
-      await this.db
-        .send(
-          new DeleteCommand({
-            TableName: this.table,
-            Key: openKey(incident.dedupKey),
-            ConditionExpression: 'incidentId = :id',
-            ExpressionAttributeValues: { ':id': id },
-          }),
-        )
-        .catch((error: unknown) => {
-          if (!lostCondition(error)) throw error;
-        });
-    }
+    if (incident) await this.freeOpenKey(incident.dedupKey, id);
     return incident;
   }
 

@@ -159,27 +159,31 @@ export async function intakeAlert(
     return { incidentId: id, outcome: 'duplicate', alert: alert.name };
   };
 
-  const seen = await store.incidentForDelivery(deliveryKey);
-  if (seen) return duplicate(seen);
-
-  // Join the open incident, or open one; a resolve racing in between sends us round again.
+  // Join the open incident, or open one; a resolve or a lost race to open sends us round again.
+  // A duplicate delivery is recognised by its delivery record, written by whichever path took it.
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const open = await store.openIncidentFor(alert.dedupKey);
-    if (open) {
-      const joined = await store.recordRepeat(open.id, deliveryKey, deps.now());
-      if (joined === 'duplicate') return duplicate(open.id);
-      if (joined === 'joined') {
-        await repairPage(deps, (await store.get(open.id)) ?? open);
-        return { incidentId: open.id, outcome: 'joined', alert: alert.name };
-      }
-      continue;
+    const openId = await store.openIncidentIdFor(alert.dedupKey);
+    if (openId) {
+      const repeat = await store.recordRepeat(openId, alert.dedupKey, deliveryKey, deps.now());
+      if (repeat.outcome === 'closed') continue;
+      if (repeat.outcome === 'duplicate') return duplicate(repeat.incidentId);
+      // The incident as just written: repairPage only acts (conditionally) if its page is unsent.
+      await repairPage(deps, repeat.incident);
+      return { incidentId: openId, outcome: 'joined', alert: alert.name };
     }
+    // No open incident: unless this delivery was taken in before (a redelivery after its incident
+    // was resolved), open one, then record the delivery. A crash between the two leaves an open
+    // incident without the record: the retry finds the incident open and joins it.
+    const seen = await store.incidentForDelivery(deliveryKey);
+    if (seen) return duplicate(seen);
     const day = utcDay(deps.now());
     const id = incidentId(day, await store.nextIncidentNumber(day));
     const incident = newIncident(deps, alert, id);
-    const created = await store.create(incident, deliveryKey);
-    if ('duplicateOf' in created) return duplicate(created.duplicateOf);
+    const created = await store.create(incident);
     if (!created.created) continue;
+    // A concurrent copy of this delivery that lost the race to open joins this incident and may
+    // record the delivery first; either way it names this incident.
+    await store.recordDelivery(deliveryKey, id, deps.now());
     if (incident.status === 'held') {
       deps.metrics?.count('Held');
       return { incidentId: id, outcome: 'held', alert: alert.name };

@@ -6,27 +6,40 @@ import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
  * incident that won), never throws for it.
  */
 export type CreateOutcome =
-  | { readonly created: true }
-  | { readonly created: false; readonly duplicateOf: string }
-  | { readonly created: false; readonly existing: Incident | undefined };
+  { readonly created: true } | { readonly created: false; readonly existing: Incident | undefined };
+
+export type RepeatOutcome =
+  | { readonly outcome: 'joined'; readonly incident: Incident }
+  /** The delivery was taken in before, by `incidentId` (perhaps an earlier, resolved incident). */
+  | { readonly outcome: 'duplicate'; readonly incidentId: string }
+  | { readonly outcome: 'closed' };
 
 export interface IncidentStore {
   /** The next number of the day's counter; never the same twice. */
   nextIncidentNumber(day: string): Promise<number>;
   openIncidentFor(dedupKey: string): Promise<Incident | undefined>;
+  /** The id of the open incident for a dedup key, from its pointer alone (one read). */
+  openIncidentIdFor(dedupKey: string): Promise<string | undefined>;
   get(id: string): Promise<Incident | undefined>;
   /** The incident a delivery (an SNS message's alert) was already taken into, if any. */
   incidentForDelivery(deliveryKey: string): Promise<string | undefined>;
+  /** Creates the incident unless one is already open for its dedup key (then returns that one). */
+  create(incident: Incident): Promise<CreateOutcome>;
   /**
-   * Creates the incident and records the delivery that opened it, in one write: refused when the
-   * delivery was already taken in, or when an incident is already open for the dedup key.
+   * Records that a delivery was taken into incident `id`: false with the incident that has it
+   * when the delivery was recorded before (a duplicate).
    */
-  create(incident: Incident, deliveryKey: string): Promise<CreateOutcome>;
+  recordDelivery(
+    deliveryKey: string,
+    id: string,
+    at: Date,
+  ): Promise<{ readonly recorded: true } | { readonly recorded: false; readonly incidentId: string }>;
   /**
-   * Counts a repeat of the alert on an open incident and records the delivery, in one write:
-   * `duplicate` when the delivery was already taken in, `closed` when the incident was resolved.
+   * Counts a repeat on incident `id` unless it is resolved (`closed`: its open pointer is freed),
+   * then records the delivery: `duplicate` when the delivery was already taken in (the count may
+   * then be one too high; a repeat pages nobody, so only the delivery record must be exact).
    */
-  recordRepeat(id: string, deliveryKey: string, at: Date): Promise<'joined' | 'duplicate' | 'closed'>;
+  recordRepeat(id: string, dedupKey: string, deliveryKey: string, at: Date): Promise<RepeatOutcome>;
   /**
    * Claims the right to send page `key` (a tier, or `resolved:<tier>`): true for one caller only,
    * unless an earlier claim is older than `staleBefore` (its sender died). Only while the incident's

@@ -1,10 +1,15 @@
 /** The incidents table's shape, shared by the CDK app and the local stack so they cannot drift. */
 export const INCIDENTS_TABLE = {
   partitionKey: 'pk',
-  /** Delivery records expire (DynamoDB TTL); incidents are kept. */
-  ttlAttribute: 'expiresAt',
   openIndex: { name: 'open-incidents', partitionKey: 'openFlag', sortKey: 'createdAt' },
 } as const;
+
+/** Delivery records: one per SNS delivery taken in, expiring (DynamoDB TTL) after 14 days. */
+export const DELIVERIES_TABLE = { partitionKey: 'pk', ttlAttribute: 'expiresAt' } as const;
+
+export function deliveriesTableName(prefix: string): string {
+  return `${prefix}-alert-deliveries`;
+}
 
 export function incidentsTableName(prefix: string): string {
   return `${prefix}-incidents`;

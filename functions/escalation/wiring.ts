@@ -15,6 +15,7 @@ import { SnsPager } from './sns-pager.ts';
 export const EscalationEnvSchema = z.object({
   MCP_OPS_CONFIG: z.string().default('{}'),
   INCIDENTS_TABLE: z.string().min(1),
+  DELIVERIES_TABLE: z.string().min(1),
   TIER_TOPICS: z.string().min(2),
   LINK_SECRET_ARN: z.string().min(1),
   LINK_BASE_URL: z.string().url().optional(),
@@ -25,6 +26,7 @@ export const EscalationEnvSchema = z.object({
 export interface EscalationSettings {
   readonly config: OpsConfig;
   readonly table: string;
+  readonly deliveriesTable: string;
   readonly tierTopics: Record<string, string>;
   readonly secretArn: string;
   readonly linkBaseUrl: string;
@@ -43,6 +45,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Escalatio
   return {
     config: parseConfig(JSON.parse(e.MCP_OPS_CONFIG)),
     table: e.INCIDENTS_TABLE,
+    deliveriesTable: e.DELIVERIES_TABLE,
     tierTopics: z.record(z.string(), z.string()).parse(JSON.parse(e.TIER_TOPICS)),
     secretArn: e.LINK_SECRET_ARN,
     linkBaseUrl: e.LINK_BASE_URL ?? 'https://invalid.example/respond',
@@ -88,7 +91,7 @@ export function escalationPorts(target: AwsTarget, settings: EscalationSettings)
   const secrets = new SecretsManagerClient(awsClientConfig(target));
   const readSecret = linkSecretReader(secrets, settings.secretArn);
   return {
-    store: new DynamoDbIncidentStore(db, settings.table),
+    store: new DynamoDbIncidentStore(db, settings.table, settings.deliveriesTable),
     pager: new SnsPager(new SNSClient(awsClientConfig(target)), settings.tierTopics),
     readSecret,
     async deps(now: () => Date, metrics?: EscalationMetrics): Promise<EscalationDeps> {

@@ -33,6 +33,7 @@ describe('the escalation Lambda handlers on the local stack', () => {
       MCP_OPS_AWS_ENDPOINT: endpoints.aws.endpoint,
       AWS_REGION: endpoints.region,
       INCIDENTS_TABLE: endpoints.tables.incidents,
+      DELIVERIES_TABLE: endpoints.tables.deliveries,
       TIER_TOPICS: JSON.stringify(endpoints.topics.tiers),
       LINK_SECRET_ARN: endpoints.secrets.linkSecret,
       LINK_BASE_URL: 'https://respond.example/',

@@ -24,7 +24,7 @@ function store() {
   const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig(localTarget())), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return new DynamoDbIncidentStore(db, endpoints.tables.incidents);
+  return new DynamoDbIncidentStore(db, endpoints.tables.incidents, endpoints.tables.deliveries);
 }
 
 /** Publishes to the real (moto) tier topics and keeps a record for assertions. */
@@ -105,6 +105,7 @@ describe('escalation through the local stack end to end', () => {
   it('reads the settings the CDK app gives the functions, and refuses a broken environment', () => {
     const settings = settingsFromEnv({
       INCIDENTS_TABLE: 'mcp-ops-incidents',
+      DELIVERIES_TABLE: 'mcp-ops-alert-deliveries',
       TIER_TOPICS: JSON.stringify({ primary: 'arn:aws:sns:us-east-1:1:p' }),
       LINK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
       LINK_BASE_URL: 'https://abc.lambda-url.us-east-1.on.aws/',

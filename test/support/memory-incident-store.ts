@@ -1,5 +1,9 @@
 import type { Incident, IncidentStatus, TimelineEvent } from '../../functions/escalation/incident.ts';
-import type { CreateOutcome, IncidentStore } from '../../functions/escalation/incident-store.ts';
+import type {
+  CreateOutcome,
+  IncidentStore,
+  RepeatOutcome,
+} from '../../functions/escalation/incident-store.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -46,29 +50,43 @@ export class MemoryIncidentStore implements IncidentStore {
     return this.deliveries.get(deliveryKey);
   }
 
-  async create(incident: Incident, deliveryKey: string): Promise<CreateOutcome> {
+  async create(incident: Incident): Promise<CreateOutcome> {
     await this.turn();
-    const seen = this.deliveries.get(deliveryKey);
-    if (seen) return { created: false, duplicateOf: seen };
     const holder = this.open.get(incident.dedupKey);
     if ((holder && this.incidents.get(holder)?.status !== 'resolved') || this.incidents.has(incident.id)) {
       return { created: false, existing: await this.openIncidentFor(incident.dedupKey) };
     }
     this.open.set(incident.dedupKey, incident.id);
-    this.deliveries.set(deliveryKey, incident.id);
     this.incidents.set(incident.id, structuredClone(incident) as Mutable<Incident>);
     return { created: true };
   }
 
-  async recordRepeat(id: string, deliveryKey: string, at: Date): Promise<'joined' | 'duplicate' | 'closed'> {
+  async recordDelivery(deliveryKey: string, id: string, _at: Date) {
     await this.turn();
-    if (this.deliveries.has(deliveryKey)) return 'duplicate';
-    const incident = this.incidents.get(id);
-    if (!incident || incident.status === 'resolved') return 'closed';
+    const seen = this.deliveries.get(deliveryKey);
+    if (seen) return { recorded: false as const, incidentId: seen };
     this.deliveries.set(deliveryKey, id);
+    return { recorded: true as const };
+  }
+
+  async openIncidentIdFor(dedupKey: string): Promise<string | undefined> {
+    await this.turn();
+    return this.open.get(dedupKey);
+  }
+
+  async recordRepeat(id: string, dedupKey: string, deliveryKey: string, at: Date): Promise<RepeatOutcome> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.status === 'resolved') {
+      if (this.open.get(dedupKey) === id) this.open.delete(dedupKey);
+      return { outcome: 'closed' };
+    }
     incident.repeats += 1;
     incident.lastRepeatAt = at.toISOString();
-    return 'joined';
+    const snapshot = this.copy(incident)!;
+    const delivery = await this.recordDelivery(deliveryKey, id, at);
+    if (!delivery.recorded) return { outcome: 'duplicate', incidentId: delivery.incidentId };
+    return { outcome: 'joined', incident: snapshot };
   }
 
   async claimPage(

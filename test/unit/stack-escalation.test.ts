@@ -21,7 +21,7 @@ const tableArn = { 'Fn::GetAtt': [expect.stringMatching(/^EscalationIncidents/),
 const primaryTopic = { Ref: Match.stringLikeRegexp('PageTopicprimary') };
 
 describe('escalation in the stack', () => {
-  it('keeps incidents in a DynamoDB table with point-in-time recovery, TTL and the open-incidents index', () => {
+  it('keeps incidents (point-in-time recovery, open-incidents index) and expiring delivery records in DynamoDB', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
@@ -29,7 +29,6 @@ describe('escalation in the stack', () => {
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         SSESpecification: { SSEEnabled: true },
         GlobalSecondaryIndexes: [
           Match.objectLike({
@@ -41,6 +40,12 @@ describe('escalation in the stack', () => {
           }),
         ],
       }),
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'mcp-ops-alert-deliveries',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: 'mcp-ops/escalation-link-secret',
@@ -58,6 +63,7 @@ describe('escalation in the stack', () => {
             POWERTOOLS_SERVICE_NAME: `escalation-${name}`,
             POWERTOOLS_METRICS_NAMESPACE: 'McpOps/Escalation',
             INCIDENTS_TABLE: { Ref: Match.stringLikeRegexp('EscalationIncidents') },
+            DELIVERIES_TABLE: { Ref: Match.stringLikeRegexp('EscalationDeliveries') },
             LINK_SECRET_ARN: { Ref: Match.stringLikeRegexp('EscalationLinkSecret') },
             TIER_TOPICS: Match.anyValue(),
           }),
@@ -113,6 +119,10 @@ describe('escalation in the stack', () => {
           'dynamodb:ConditionCheckItem',
         ],
         Resource: tableArn,
+      });
+      expect(bySid('Deliveries')).toMatchObject({
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EscalationDeliveries/), 'Arn'] },
       });
       expect(bySid('OpenIncidents')).toMatchObject({
         Action: 'dynamodb:Query',
