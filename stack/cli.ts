@@ -1,7 +1,10 @@
 // npm run stack:up | stack:down | stack:status | test:rules
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { loadConfigFile } from '../core/config.ts';
-import { ENDPOINTS_FILE } from './endpoints.ts';
+import { ENDPOINTS_FILE, readEndpoints, STACK_DIR } from './endpoints.ts';
+import { join } from 'node:path';
+import { adminClient } from './kube/cluster.ts';
+import { SCENARIOS, seedScenario, type Scenario } from './kube/scenarios.ts';
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { RULES_DIR } from './prometheus.ts';
@@ -22,10 +25,20 @@ try {
     const files = readdirSync(RULES_DIR).filter((f) => f.endsWith('.test.yml'));
     const run = spawnSync('promtool', ['test', 'rules', ...files], { cwd: RULES_DIR, stdio: 'inherit' });
     process.exitCode = run.status ?? 1;
+  } else if (command === 'scenario') {
+    const name = process.argv[3] as Scenario;
+    if (!SCENARIOS.includes(name)) throw new Error(`usage: npm run stack:scenario -- ${SCENARIOS.join('|')}`);
+    const started = Date.now();
+    await seedScenario(
+      adminClient(readEndpoints().kubernetes?.kubeconfig ?? ''),
+      name,
+      join(STACK_DIR, 'kube', 'logs'),
+    );
+    console.log(`cluster in scenario ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   } else if (command === 'status') {
     for (const [name, state] of Object.entries(stackStatus())) console.log(`${name.padEnd(20)} ${state}`);
   } else {
-    console.error('usage: tsx stack/cli.ts up|down|status|test-rules');
+    console.error('usage: tsx stack/cli.ts up|down|status|test-rules|scenario <name>');
     process.exit(2);
   }
 } catch (error) {

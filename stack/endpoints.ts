@@ -11,6 +11,8 @@ export const PORTS = {
   prometheus: Number(process.env.MCP_STACK_PROMETHEUS_PORT ?? 19090),
   alertmanager: Number(process.env.MCP_STACK_ALERTMANAGER_PORT ?? 19093),
   service: Number(process.env.MCP_STACK_SERVICE_PORT ?? 19100),
+  /** The pods' metrics port of the manual, for `kubectl exec <pod> -- curl localhost:9090/metrics`. */
+  servicePod: Number(process.env.MCP_STACK_SERVICE_POD_PORT ?? 9090),
 } as const;
 
 export const LOCAL_REGION = 'us-east-1';
@@ -30,6 +32,10 @@ export const StackEndpointsSchema = z.object({
   buckets: z.object({ artifacts: z.string(), backup: z.string(), reports: z.string() }),
   tables: z.object({ incidents: z.string(), deliveries: z.string() }),
   secrets: z.object({ linkSecret: z.string() }),
+  /** The local Kubernetes API server and its kubeconfigs (absent with MCP_STACK_KUBERNETES=0). */
+  kubernetes: z
+    .object({ server: z.string().url(), kubeconfig: z.string(), kubeconfigReadonly: z.string() })
+    .optional(),
 });
 export type StackEndpoints = z.infer<typeof StackEndpointsSchema>;
 

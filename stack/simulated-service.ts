@@ -176,7 +176,11 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
   response.end(JSON.stringify(body));
 }
 
-export function startSimulatedService(port: number, requestsPerTick = 20, tickMs = 100) {
+/**
+ * @param podPort also serve on this port: the pod's own metrics port (9090 in the manual), which
+ *   `kubectl exec <pod> -- curl localhost:9090/metrics` reaches through kwok's local exec
+ */
+export function startSimulatedService(port: number, requestsPerTick = 20, tickMs = 100, podPort?: number) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = createServiceMetrics(registry);
@@ -189,7 +193,7 @@ export function startSimulatedService(port: number, requestsPerTick = 20, tickMs
     metrics.storageUsed.set(Math.round(STORAGE_CAPACITY_BYTES * fault.storageUsedRatio));
   }, tickMs);
 
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '/').split('?')[0];
     void (async () => {
       if (path === '/metrics' && request.method === 'GET') {
@@ -220,20 +224,26 @@ export function startSimulatedService(port: number, requestsPerTick = 20, tickMs
         sendJson(response, 404, { error: `no route ${request.method} ${path}` });
       }
     })().catch((error: unknown) => sendJson(response, 500, { error: String(error) }));
-  });
+  };
+  const server = createServer(handle);
   server.listen(port, '127.0.0.1');
+  const podServer = podPort === undefined ? undefined : createServer(handle).listen(podPort, '127.0.0.1');
   return {
     server,
     close: () => {
       clearInterval(tick);
       server.close();
+      podServer?.close();
     },
   };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '19100' } } });
-  const service = startSimulatedService(Number(values.port));
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '19100' }, 'pod-port': { type: 'string' } },
+  });
+  const podPort = values['pod-port'] === undefined ? undefined : Number(values['pod-port']);
+  const service = startSimulatedService(Number(values.port), 20, 100, podPort);
   const stop = () => {
     service.close();
     process.exit(0);

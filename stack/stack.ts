@@ -11,6 +11,8 @@ import {
   type StackEndpoints,
 } from './endpoints.ts';
 import { ensureMotoInstalled, motoService, seedAws } from './moto.ts';
+import { adminClient, KUBE_SERVICE_NAMES, kubeUp } from './kube/cluster.ts';
+import { currentScenario, seedScenario } from './kube/scenarios.ts';
 import {
   alertmanagerService,
   prometheusService,
@@ -20,7 +22,16 @@ import {
 import { httpOk, isAlive, pidFile, startService, stopService, type ServiceSpec } from './processes.ts';
 
 /** Services in start order; stopped in reverse. */
-export const SERVICE_NAMES = ['moto', 'simulated-service', 'alertmanager', 'prometheus'] as const;
+export const SERVICE_NAMES = [
+  'moto',
+  'simulated-service',
+  'alertmanager',
+  'prometheus',
+  ...KUBE_SERVICE_NAMES,
+] as const;
+
+/** Set MCP_STACK_KUBERNETES=0 to leave the Kubernetes part out (no Go toolchain, or no time to build). */
+export const WITH_KUBERNETES = process.env.MCP_STACK_KUBERNETES !== '0';
 
 const DEBIAN_PACKAGES: Record<string, string> = {
   prometheus: 'prometheus',
@@ -54,11 +65,19 @@ export function ensureDebianPackages(log: (line: string) => void): void {
   });
 }
 
-function simulatedService(port: number): ServiceSpec {
+function simulatedService(port: number, podPort: number): ServiceSpec {
   return {
     name: 'simulated-service',
     command: process.execPath,
-    args: ['--import', 'tsx', join(import.meta.dirname, 'simulated-service.ts'), '--port', String(port)],
+    args: [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'simulated-service.ts'),
+      '--port',
+      String(port),
+      '--pod-port',
+      String(podPort),
+    ],
     ready: () => httpOk(`http://127.0.0.1:${port}/healthz`),
   };
 }
@@ -84,7 +103,10 @@ export async function stackUp(
 
   outcome.moto = await startService(STACK_DIR, motoService(motoServer, PORTS.moto));
   const seeded = await seedAws({ region: LOCAL_REGION, endpoint: awsEndpoint }, config);
-  outcome['simulated-service'] = await startService(STACK_DIR, simulatedService(PORTS.service));
+  outcome['simulated-service'] = await startService(
+    STACK_DIR,
+    simulatedService(PORTS.service, PORTS.servicePod),
+  );
 
   const amDir = join(STACK_DIR, 'alertmanager');
   const am = writeAlertmanagerConfig(amDir, {
@@ -104,6 +126,19 @@ export async function stackUp(
     prometheusService(promDir, prom.configFile, PORTS.prometheus),
   );
 
+  let kubernetes: StackEndpoints['kubernetes'];
+  if (WITH_KUBERNETES) {
+    const kube = await kubeUp(STACK_DIR, log);
+    Object.assign(outcome, kube.outcome);
+    const kc = adminClient(kube.kubeconfigs.admin);
+    if (!(await currentScenario(kc))) await seedScenario(kc, 'healthy', join(STACK_DIR, 'kube', 'logs'));
+    kubernetes = {
+      server: kube.kubeconfigs.server,
+      kubeconfig: kube.kubeconfigs.admin,
+      kubeconfigReadonly: kube.kubeconfigs.readonly,
+    };
+  }
+
   const endpoints: StackEndpoints = {
     region: LOCAL_REGION,
     aws: { endpoint: awsEndpoint, accountId: LOCAL_ACCOUNT },
@@ -117,6 +152,7 @@ export async function stackUp(
     buckets: seeded.buckets,
     tables: seeded.tables,
     secrets: seeded.secrets,
+    ...(kubernetes ? { kubernetes } : {}),
   };
   writeFileSync(ENDPOINTS_FILE, `${JSON.stringify(endpoints, null, 2)}\n`);
   const names = Object.keys(outcome);

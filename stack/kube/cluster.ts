@@ -1,0 +1,192 @@
+// Brings the local Kubernetes up: binaries, PKI, etcd, kube-apiserver, cluster bootstrap (kwok's
+// CRDs, read-only RBAC, the metrics.k8s.io APIService), kwok and metrics-server, then the scenario.
+import {
+  ApiextensionsV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  loadAllYaml,
+  loadYaml,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startService, type StartOutcome } from '../processes.ts';
+import { ensureKubeBinaries, KWOK_VERSION, kwokModuleDir } from './build.ts';
+import {
+  apiserverService,
+  etcdService,
+  KUBE_PORTS,
+  kwokService,
+  metricsServerService,
+  writeKubeconfigs,
+  type Kubeconfigs,
+} from './control-plane.ts';
+import { ensurePki, IDENTITIES } from './pki.ts';
+
+export const KUBE_SERVICE_NAMES = ['etcd', 'kube-apiserver', 'kwok', 'metrics-server'] as const;
+
+export const READONLY_CLUSTER_ROLE = 'mcp-ops-readonly';
+export const FIELD_MANAGER = 'mcp-ops-stack';
+
+export function adminClient(kubeconfig: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  return kc;
+}
+
+/** Server-side apply of any object, as `kubectl apply --server-side` does. */
+export async function apply(kc: KubeConfig, object: KubernetesObject): Promise<void> {
+  const client = KubernetesObjectApi.makeApiClient(kc);
+  await client.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+}
+
+/**
+ * What mcp-ops may read, and nothing more: the objects its checks look at. No write verb anywhere;
+ * Secrets are not listed (the security check reads their metadata in issue 7's way, not here).
+ */
+export function readonlyRbac(): KubernetesObject[] {
+  const read = ['get', 'list', 'watch'];
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: READONLY_CLUSTER_ROLE },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['pods', 'pods/log', 'events', 'nodes', 'configmaps', 'services', 'namespaces'],
+          verbs: read,
+        },
+        { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: read },
+        { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: read },
+        { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: read },
+        { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: read },
+        {
+          apiGroups: ['rbac.authorization.k8s.io'],
+          resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'],
+          verbs: read,
+        },
+        { apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: read },
+        // The morning report's fallback: the pods' /metrics through the API server's pod proxy.
+        { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
+      ],
+    } as KubernetesObject,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: READONLY_CLUSTER_ROLE },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: READONLY_CLUSTER_ROLE },
+      subjects: IDENTITIES.readonly.groups.map((name) => ({
+        kind: 'Group',
+        apiGroup: 'rbac.authorization.k8s.io',
+        name,
+      })),
+    } as KubernetesObject,
+  ];
+}
+
+const KWOK_CRDS = [
+  'logs',
+  'clusterlogs',
+  'clusterexecs',
+  'metrics',
+  'resourceusages',
+  'clusterresourceusages',
+];
+
+/** kwok's CRDs, its kubelet /metrics/resource Metric, our usage rule, RBAC and the APIService. */
+async function bootstrap(kc: KubeConfig): Promise<void> {
+  const crdDir = join(kwokModuleDir(), 'kustomize', 'crd', 'bases');
+  const extensions = kc.makeApiClient(ApiextensionsV1Api);
+  for (const name of KWOK_CRDS) {
+    const crd = loadYaml(
+      readFileSync(join(crdDir, `kwok.x-k8s.io_${name}.yaml`), 'utf8'),
+    ) as KubernetesObject;
+    await apply(kc, crd);
+  }
+  // Wait until the CRDs are served before creating their objects.
+  for (const name of KWOK_CRDS) {
+    for (let i = 0; i < 50; i += 1) {
+      const crd = await extensions.readCustomResourceDefinition({ name: `${name}.kwok.x-k8s.io` });
+      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const metric = loadYaml(
+    readFileSync(join(kwokModuleDir(), 'kustomize', 'metrics', 'resource', 'metrics-resource.yaml'), 'utf8'),
+  ) as KubernetesObject;
+  const objects: KubernetesObject[] = [
+    metric,
+    ...(loadAllYaml(
+      readFileSync(join(import.meta.dirname, 'stages', 'usage.yaml'), 'utf8'),
+    ) as KubernetesObject[]),
+    ...readonlyRbac(),
+    // `kubectl exec` into an mcp-system pod runs the command on this machine, where the simulated
+    // service answers on the pods' metrics port (the manual's `curl localhost:9090/metrics`).
+    {
+      apiVersion: 'kwok.x-k8s.io/v1alpha1',
+      kind: 'ClusterExec',
+      metadata: { name: 'mcp-system-local-exec' },
+      spec: { selector: { matchNamespaces: ['mcp-system'] }, execs: [{ local: { workDir: '/tmp' } }] },
+    } as KubernetesObject,
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mcp-system' } },
+    // metrics.k8s.io through the aggregator, as on a real cluster. The Service is ExternalName so
+    // the aggregator dials metrics-server on loopback (Endpoints may not name loopback addresses).
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'metrics-server', namespace: 'kube-system' },
+      spec: {
+        type: 'ExternalName',
+        externalName: 'localhost',
+        ports: [{ name: 'https', port: KUBE_PORTS.metricsServer, protocol: 'TCP' }],
+      },
+    } as KubernetesObject,
+    {
+      apiVersion: 'apiregistration.k8s.io/v1',
+      kind: 'APIService',
+      metadata: { name: 'v1beta1.metrics.k8s.io' },
+      spec: {
+        group: 'metrics.k8s.io',
+        version: 'v1beta1',
+        service: { name: 'metrics-server', namespace: 'kube-system', port: KUBE_PORTS.metricsServer },
+        insecureSkipTLSVerify: true,
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
+      },
+    } as KubernetesObject,
+  ];
+  for (const object of objects) await apply(kc, object);
+}
+
+export interface KubeUpResult {
+  readonly kubeconfigs: Kubeconfigs;
+  readonly outcome: Record<string, StartOutcome>;
+}
+
+/** The Kubernetes part of `npm run stack:up`: idempotent like the rest. */
+export async function kubeUp(stackDir: string, log: (line: string) => void): Promise<KubeUpResult> {
+  const bins = ensureKubeBinaries(log);
+  const kubeDir = join(stackDir, 'kube');
+  mkdirSync(kubeDir, { recursive: true });
+  const pki = ensurePki(kubeDir);
+  const outcome: Record<string, StartOutcome> = {};
+  outcome.etcd = await startService(stackDir, etcdService(bins, join(kubeDir, 'etcd')));
+  outcome['kube-apiserver'] = await startService(stackDir, apiserverService(bins, pki));
+  const kubeconfigs = writeKubeconfigs(stackDir, pki);
+  const kc = adminClient(kubeconfigs.admin);
+  await bootstrap(kc);
+  const stages = readdirSync(join(import.meta.dirname, 'stages'))
+    .filter((f) => f.startsWith('pod-') && f.endsWith('.yaml'))
+    .map((f) => join(import.meta.dirname, 'stages', f));
+  outcome.kwok = await startService(stackDir, kwokService(bins, pki, kubeconfigs.admin, stages));
+  outcome['metrics-server'] = await startService(
+    stackDir,
+    metricsServerService(bins, pki, kubeconfigs.admin),
+  );
+  log(
+    `kubernetes: ${kubeconfigs.server} (kwok ${KWOK_VERSION}); kubeconfigs ${kubeconfigs.admin}, ${kubeconfigs.readonly}`,
+  );
+  return { kubeconfigs, outcome };
+}

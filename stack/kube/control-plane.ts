@@ -1,0 +1,164 @@
+// The local Kubernetes: etcd, kube-apiserver (RBAC, token identities, aggregation), kwok playing
+// the kubelets, metrics-server behind an APIService, all on 127.0.0.1.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { httpOk, type ServiceSpec } from '../processes.ts';
+import type { KubeBinaries } from './build.ts';
+import { kubeconfigYaml, type Pki } from './pki.ts';
+
+export const KUBE_PORTS = {
+  etcd: Number(process.env.MCP_STACK_ETCD_PORT ?? 12379),
+  etcdPeer: Number(process.env.MCP_STACK_ETCD_PEER_PORT ?? 12380),
+  apiserver: Number(process.env.MCP_STACK_APISERVER_PORT ?? 16443),
+  kwok: Number(process.env.MCP_STACK_KWOK_PORT ?? 10247),
+  metricsServer: Number(process.env.MCP_STACK_METRICS_SERVER_PORT ?? 14443),
+} as const;
+
+/** GET over TLS with our CA and a bearer token; true on 2xx. */
+export function httpsOk(url: string, caCert: string, token?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(
+      url,
+      {
+        ca: readFileSync(caCert),
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        timeout: 2_000,
+      },
+      (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 500) < 300);
+      },
+    );
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+export function etcdService(bins: KubeBinaries, dataDir: string): ServiceSpec {
+  const client = `http://127.0.0.1:${KUBE_PORTS.etcd}`;
+  const peer = `http://127.0.0.1:${KUBE_PORTS.etcdPeer}`;
+  return {
+    name: 'etcd',
+    command: bins.etcd,
+    args: [
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=${client}`,
+      `--advertise-client-urls=${client}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=default=${peer}`,
+      '--listen-metrics-urls=',
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ],
+    ready: () => httpOk(`${client}/health`),
+  };
+}
+
+export function apiserverService(bins: KubeBinaries, pki: Pki): ServiceSpec {
+  const server = `https://127.0.0.1:${KUBE_PORTS.apiserver}`;
+  return {
+    name: 'kube-apiserver',
+    command: bins.kubeApiserver,
+    args: [
+      `--etcd-servers=http://127.0.0.1:${KUBE_PORTS.etcd}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${KUBE_PORTS.apiserver}`,
+      `--tls-cert-file=${pki.apiserverCert}`,
+      `--tls-private-key-file=${pki.apiserverKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      `--token-auth-file=${pki.tokenFile}`,
+      '--authorization-mode=RBAC',
+      '--anonymous-auth=false',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      '--allow-privileged=true',
+      // Pod logs: the API server proxies to the node's kubelet endpoint (kwok).
+      '--kubelet-preferred-address-types=InternalIP',
+      // Aggregation, for metrics.k8s.io served by metrics-server.
+      `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${pki.frontProxyClientCert}`,
+      `--proxy-client-key-file=${pki.frontProxyClientKey}`,
+      '--endpoint-reconciler-type=none',
+      '--v=0',
+    ],
+    ready: () => httpsOk(`${server}/readyz`, pki.caCert, pki.tokens.admin),
+    readyTimeoutMs: 120_000,
+  };
+}
+
+export function kwokService(
+  bins: KubeBinaries,
+  pki: Pki,
+  adminKubeconfig: string,
+  stageFiles: string[],
+): ServiceSpec {
+  return {
+    name: 'kwok',
+    command: bins.kwok,
+    args: [
+      `--kubeconfig=${adminKubeconfig}`,
+      ...stageFiles.map((file) => `--config=${file}`),
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      '--node-ip=127.0.0.1',
+      `--node-port=${KUBE_PORTS.kwok}`,
+      `--server-address=127.0.0.1:${KUBE_PORTS.kwok}`,
+      `--tls-cert-file=${pki.localServingCert}`,
+      `--tls-private-key-file=${pki.localServingKey}`,
+      '--enable-crds=Logs,ClusterLogs,ClusterExec,ResourceUsage,ClusterResourceUsage,Metric',
+      // Leases, not status heartbeats: node conditions stay as a scenario sets them.
+      '--node-lease-duration-seconds=40',
+    ],
+    ready: () => httpsOk(`https://127.0.0.1:${KUBE_PORTS.kwok}/healthz`, pki.caCert),
+  };
+}
+
+export function metricsServerService(bins: KubeBinaries, pki: Pki, adminKubeconfig: string): ServiceSpec {
+  return {
+    name: 'metrics-server',
+    command: bins.metricsServer,
+    args: [
+      `--kubeconfig=${adminKubeconfig}`,
+      `--authentication-kubeconfig=${adminKubeconfig}`,
+      `--authorization-kubeconfig=${adminKubeconfig}`,
+      `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${KUBE_PORTS.metricsServer}`,
+      `--tls-cert-file=${pki.localServingCert}`,
+      `--tls-private-key-file=${pki.localServingKey}`,
+      '--kubelet-use-node-status-port',
+      '--kubelet-insecure-tls',
+      '--kubelet-preferred-address-types=InternalIP',
+      '--metric-resolution=15s',
+    ],
+    ready: () => httpsOk(`https://127.0.0.1:${KUBE_PORTS.metricsServer}/livez`, pki.caCert),
+  };
+}
+
+export interface Kubeconfigs {
+  readonly server: string;
+  readonly admin: string;
+  readonly readonly: string;
+}
+
+/** `.stack/kubeconfig` (admin) and `.stack/kubeconfig-readonly` (the identity mcp-ops uses). */
+export function writeKubeconfigs(stackDir: string, pki: Pki): Kubeconfigs {
+  const server = `https://127.0.0.1:${KUBE_PORTS.apiserver}`;
+  mkdirSync(stackDir, { recursive: true });
+  const admin = join(stackDir, 'kubeconfig');
+  const readonly = join(stackDir, 'kubeconfig-readonly');
+  writeFileSync(admin, kubeconfigYaml(server, pki.caCert, 'mcp-admin', pki.tokens.admin), { mode: 0o600 });
+  writeFileSync(readonly, kubeconfigYaml(server, pki.caCert, 'mcp-ops-readonly', pki.tokens.readonly), {
+    mode: 0o600,
+  });
+  return { server, admin, readonly };
+}

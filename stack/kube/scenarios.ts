@@ -1,0 +1,718 @@
+// The manual's world in the local cluster, and named scenarios that tests switch between.
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Deployment,
+  type V1Job,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { apply } from './cluster.ts';
+import { KUBE_PORTS } from './control-plane.ts';
+
+export const SCENARIOS = [
+  'healthy',
+  'crash-loop',
+  'oom-killed',
+  'failed-backup',
+  'node-pressure',
+  'scale',
+] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export const NAMESPACE = 'mcp-system';
+export const DEPLOYMENT = 'mcp-semantic-control-plane';
+export const IMAGE = 'mcp/semantic-control-plane:v3.0.0';
+const SCENARIO_CONFIGMAP = 'mcp-ops-local-scenario';
+
+type Behaviour = 'crash-loop' | 'oom-killed' | 'fail' | undefined;
+
+interface PodPlan {
+  readonly name: string;
+  readonly node: string;
+  readonly behaviour?: Behaviour;
+  readonly restarts?: number;
+  readonly usage: { cpu: string; memory: string };
+  readonly image?: string;
+  readonly logs: string[];
+}
+
+interface World {
+  readonly nodes: Array<{
+    name: string;
+    cpu: string;
+    memory: string;
+    pressure?: 'MemoryPressure' | 'DiskPressure';
+  }>;
+  readonly pods: PodPlan[];
+  readonly readyReplicas: number;
+  readonly backups: Array<{ name: string; hoursAgo: number; minutes: number; succeeded: boolean }>;
+  readonly warnings: Array<{
+    reason: string;
+    kind: string;
+    name: string;
+    message: string;
+    minutesAgo: number;
+    count: number;
+  }>;
+  /** Extra events for the scale scenario. */
+  readonly bulkEvents?: number;
+}
+
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+const REPLICA_SET = `${DEPLOYMENT}-${hash('v3.0.0').slice(0, 10)}`;
+
+function podName(i: number): string {
+  return `${REPLICA_SET}-${hash(`pod-${i}`).slice(0, 5)}`;
+}
+
+function appLogs(pod: string, errors: number, now: Date): string[] {
+  const lines: string[] = [];
+  for (let m = 90; m >= 0; m -= 3) {
+    const at = new Date(now.getTime() - m * 60_000).toISOString();
+    lines.push(
+      `${at} INFO validation completed request_id=${hash(`${pod}${m}`).slice(0, 12)} duration_ms=${40 + (m % 17)}`,
+    );
+    if (m % 9 === 0 && errors > 0) {
+      lines.push(
+        `${at} ERROR validation failed for artifact art-${hash(`${pod}a${m}`).slice(0, 8)}: schema mismatch at field ${m % 2 ? 'spec.owner' : 'spec.version'}`,
+      );
+    }
+    if (m % 15 === 0 && errors > 1) {
+      lines.push(
+        `${at} ERROR promotion failed: timeout after ${3000 + m}ms contacting registry 10.0.3.${m % 250}`,
+      );
+    }
+  }
+  return lines;
+}
+
+function world(scenario: Scenario, now: Date): World {
+  const nodes = [1, 2, 3].map((i) => ({ name: `mcp-node-${i}`, cpu: '16', memory: '64Gi' }));
+  const basePods = (count: number, nodeCount: number): PodPlan[] =>
+    Array.from({ length: count }, (_, i) => ({
+      name: podName(i),
+      node: `mcp-node-${(i % nodeCount) + 1}`,
+      usage: { cpu: `${300 + ((i * 37) % 200)}m`, memory: `${1024 + ((i * 131) % 512)}Mi` },
+      logs: appLogs(podName(i), 1, now),
+    }));
+  const backups = [3, 2, 1].map((daysAgo) => ({
+    name: `mcp-backup-${new Date(now.getTime() - daysAgo * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '')}`,
+    hoursAgo: daysAgo * 24 - 2,
+    minutes: 12 + daysAgo,
+    succeeded: true,
+  }));
+  const base: World = { nodes, pods: basePods(5, 3), readyReplicas: 5, backups, warnings: [] };
+  switch (scenario) {
+    case 'healthy':
+      return base;
+    case 'crash-loop': {
+      const pods = base.pods.map((p, i) =>
+        i < 2
+          ? {
+              ...p,
+              behaviour: 'crash-loop' as const,
+              restarts: 14 + i,
+              logs: appLogs(p.name, 2, now).concat(
+                `${now.toISOString()} FATAL cannot load config: key validation.cache.size: invalid value "fifty thousand"`,
+              ),
+            }
+          : p,
+      );
+      return {
+        ...base,
+        pods,
+        readyReplicas: 3,
+        warnings: pods.slice(0, 2).map((p, i) => ({
+          reason: 'BackOff',
+          kind: 'Pod',
+          name: p.name,
+          message: 'Back-off restarting failed container semantic-control-plane',
+          minutesAgo: 2 + i,
+          count: 40 + i,
+        })),
+      };
+    }
+    case 'oom-killed': {
+      const pods = base.pods.map((p, i) =>
+        i === 0
+          ? { ...p, behaviour: 'oom-killed' as const, restarts: 3, usage: { cpu: '900m', memory: '7900Mi' } }
+          : p,
+      );
+      return {
+        ...base,
+        pods,
+        readyReplicas: 4,
+        warnings: [
+          {
+            reason: 'BackOff',
+            kind: 'Pod',
+            name: pods[0]!.name,
+            message: 'Back-off restarting failed container semantic-control-plane',
+            minutesAgo: 1,
+            count: 6,
+          },
+          {
+            reason: 'OOMKilling',
+            kind: 'Node',
+            name: pods[0]!.node,
+            message: `Memory cgroup out of memory: Killed process 4242 (semantic-control) in pod ${pods[0]!.name}`,
+            minutesAgo: 4,
+            count: 3,
+          },
+        ],
+      };
+    }
+    case 'failed-backup':
+      return {
+        ...base,
+        backups: [...base.backups.slice(0, 2), { ...base.backups[2]!, succeeded: false }],
+        warnings: [
+          {
+            reason: 'BackoffLimitExceeded',
+            kind: 'Job',
+            name: base.backups[2]!.name,
+            message: 'Job has reached the specified backoff limit',
+            minutesAgo: 60,
+            count: 1,
+          },
+        ],
+      };
+    case 'node-pressure':
+      return {
+        ...base,
+        nodes: nodes.map((n) =>
+          n.name === 'mcp-node-2' ? { ...n, pressure: 'MemoryPressure' as const } : n,
+        ),
+        pods: base.pods.map((p) =>
+          p.node === 'mcp-node-2' ? { ...p, usage: { cpu: '3500m', memory: '7600Mi' } } : p,
+        ),
+        warnings: [
+          {
+            reason: 'EvictionThresholdMet',
+            kind: 'Node',
+            name: 'mcp-node-2',
+            message: 'Attempting to reclaim memory',
+            minutesAgo: 5,
+            count: 12,
+          },
+          {
+            reason: 'NodeHasInsufficientMemory',
+            kind: 'Node',
+            name: 'mcp-node-2',
+            message: 'Node mcp-node-2 status is now: NodeHasInsufficientMemory',
+            minutesAgo: 6,
+            count: 1,
+          },
+        ],
+      };
+    case 'scale': {
+      const bigNodes = Array.from({ length: 20 }, (_, i) => ({
+        name: `mcp-node-${i + 1}`,
+        cpu: '64',
+        memory: '256Gi',
+      }));
+      const pods = Array.from({ length: 2_000 }, (_, i) => ({
+        name: podName(i),
+        node: `mcp-node-${(i % 20) + 1}`,
+        usage: { cpu: '250m', memory: '900Mi' },
+        logs: [],
+      }));
+      return { ...base, nodes: bigNodes, pods, readyReplicas: 2_000, warnings: [], bulkEvents: 20_000 };
+    }
+  }
+}
+
+const labels = { app: 'mcp-semantic', 'app.kubernetes.io/name': 'mcp-semantic-control-plane' };
+
+function container(image = IMAGE) {
+  return {
+    name: 'semantic-control-plane',
+    image,
+    ports: [{ name: 'metrics', containerPort: 9090 }],
+    resources: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '4000m', memory: '8Gi' } },
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    },
+  };
+}
+
+/** Runs `work` over `items`, `limit` at a time. */
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+async function ignoreNotFound(promise: Promise<unknown>): Promise<void> {
+  try {
+    await promise;
+  } catch (error) {
+    if ((error as { code?: number }).code !== 404) throw error;
+  }
+}
+
+/** Removes what a scenario creates (never the namespace: no controller here would finish deleting it). */
+async function clear(kc: KubeConfig): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
+  const namespace = NAMESPACE;
+  await core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 });
+  await apps.deleteCollectionNamespacedReplicaSet({ namespace });
+  await apps.deleteCollectionNamespacedDeployment({ namespace });
+  await batch.deleteCollectionNamespacedJob({ namespace, propagationPolicy: 'Background' });
+  await core.deleteCollectionNamespacedEvent({ namespace });
+  await core.deleteCollectionNamespacedEvent({ namespace: 'default' });
+  await core.deleteCollectionNode({ labelSelector: 'mcp-ops.local/node=true' });
+}
+
+function nodeObject(node: World['nodes'][number], now: Date): V1Node {
+  const conditions = ['MemoryPressure', 'DiskPressure', 'PIDPressure'].map((type) => ({
+    type,
+    status: node.pressure === type ? 'True' : 'False',
+    reason:
+      node.pressure === type
+        ? `KubeletHas${type === 'MemoryPressure' ? 'Insufficient' : ''}${type}`
+        : `KubeletHasNo${type}`,
+    message: node.pressure === type ? `kubelet has ${type}` : `kubelet has no ${type}`,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+  }));
+  const cpuMilli = Number(node.cpu) * 1000;
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: node.name,
+      labels: {
+        'mcp-ops.local/node': 'true',
+        'kubernetes.io/hostname': node.name,
+        'node.kubernetes.io/instance-type': 'm6i.4xlarge',
+      },
+      annotations: {
+        'kwok.x-k8s.io/node': 'fake',
+        'metrics.k8s.io/resource-metrics-path': `/metrics/nodes/${node.name}/metrics/resource`,
+      },
+    },
+    status: {
+      // Where the API server finds this node's kubelet: kwok's endpoint on loopback.
+      addresses: [
+        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'Hostname', address: node.name },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: KUBE_PORTS.kwok } },
+      nodeInfo: {
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+        osImage: 'kwok',
+        kubeletVersion: 'v1.34.4-kwok',
+        kubeProxyVersion: 'v1.34.4-kwok',
+        containerRuntimeVersion: 'kwok',
+        kernelVersion: 'kwok',
+        bootID: '',
+        machineID: '',
+        systemUUID: '',
+      },
+      capacity: { cpu: node.cpu, memory: node.memory, pods: '110' },
+      allocatable: {
+        cpu: `${cpuMilli - 200}m`,
+        memory:
+          node.memory.replace(/Gi$/, '') === node.memory
+            ? node.memory
+            : `${Number(node.memory.replace(/Gi$/, '')) - 2}Gi`,
+        pods: '110',
+      },
+      conditions: [
+        ...conditions,
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'kubelet is posting ready status',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
+      ],
+    },
+  };
+}
+
+async function seedNodes(kc: KubeConfig, nodes: World['nodes'], now: Date): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const node of nodes) {
+    const object = nodeObject(node, now);
+    await core.createNode({ body: object });
+    // Status is the kubelet's to write: set it through the status subresource, as a kubelet does.
+    const current = await core.readNode({ name: node.name });
+    await core.replaceNodeStatus({
+      name: node.name,
+      body: { ...current, status: { ...current.status, ...object.status } },
+    });
+  }
+}
+
+async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const replicas = w.pods.length;
+  const template = {
+    metadata: { labels },
+    spec: { containers: [container()], serviceAccountName: 'mcp-semantic' },
+  };
+  const deployment = await apps.createNamespacedDeployment({
+    namespace: NAMESPACE,
+    body: {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: DEPLOYMENT, labels },
+      spec: { replicas, selector: { matchLabels: { app: 'mcp-semantic' } }, template },
+    } as V1Deployment,
+  });
+  // No controller-manager runs here: the seeder plays its part, owner references included.
+  const rs = await apps.createNamespacedReplicaSet({
+    namespace: NAMESPACE,
+    body: {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: REPLICA_SET,
+        labels,
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: DEPLOYMENT,
+            uid: deployment.metadata!.uid!,
+            controller: true,
+          },
+        ],
+      },
+      spec: { replicas, selector: { matchLabels: { app: 'mcp-semantic' } }, template },
+    },
+  });
+  mkdirSync(logDir, { recursive: true });
+  await pool(w.pods, 16, async (plan) => {
+    const pod: V1Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: plan.name,
+        labels,
+        annotations: {
+          'mcp-ops.local/usage-cpu': plan.usage.cpu,
+          'mcp-ops.local/usage-memory': plan.usage.memory,
+          ...(plan.behaviour ? { 'mcp-ops.local/behaviour': plan.behaviour } : {}),
+          ...(plan.restarts !== undefined ? { 'mcp-ops.local/restarts': String(plan.restarts) } : {}),
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: REPLICA_SET,
+            uid: rs.metadata!.uid!,
+            controller: true,
+          },
+        ],
+      },
+      spec: { nodeName: plan.node, containers: [container(plan.image)], serviceAccountName: 'mcp-semantic' },
+    };
+    await core.createNamespacedPod({ namespace: NAMESPACE, body: pod });
+    if (plan.logs.length > 0) {
+      const file = join(logDir, `${plan.name}.log`);
+      // The container runtime's (CRI) log format, which is what a kubelet, and kwok, read.
+      const cri = plan.logs.map(
+        (line) => `${line.slice(0, 24)} ${/ (ERROR|FATAL) /.test(line) ? 'stderr' : 'stdout'} F ${line}`,
+      );
+      writeFileSync(file, `${cri.join('\n')}\n`);
+      await apply(kc, {
+        apiVersion: 'kwok.x-k8s.io/v1alpha1',
+        kind: 'Logs',
+        metadata: { name: plan.name, namespace: NAMESPACE },
+        spec: { logs: [{ containers: ['semantic-control-plane'], logsFile: file, follow: false }] },
+      } as KubernetesObject);
+    }
+  });
+  const status = {
+    replicas,
+    readyReplicas: w.readyReplicas,
+    availableReplicas: w.readyReplicas,
+    updatedReplicas: replicas,
+    observedGeneration: 1,
+  };
+  const d = await apps.readNamespacedDeployment({ name: DEPLOYMENT, namespace: NAMESPACE });
+  await apps.replaceNamespacedDeploymentStatus({
+    name: DEPLOYMENT,
+    namespace: NAMESPACE,
+    body: { ...d, status },
+  });
+  const r = await apps.readNamespacedReplicaSet({ name: REPLICA_SET, namespace: NAMESPACE });
+  await apps.replaceNamespacedReplicaSetStatus({
+    name: REPLICA_SET,
+    namespace: NAMESPACE,
+    body: { ...r, status: { ...status, fullyLabeledReplicas: replicas } },
+  });
+}
+
+async function seedBackups(kc: KubeConfig, w: World, now: Date): Promise<void> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const backup of w.backups) {
+    const started = new Date(now.getTime() - backup.hoursAgo * 3_600_000);
+    const finished = new Date(started.getTime() + backup.minutes * 60_000);
+    const jobLabels = { app: 'mcp-backup', 'job-name': backup.name };
+    const job = await batch.createNamespacedJob({
+      namespace: NAMESPACE,
+      body: {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: backup.name, labels: { app: 'mcp-backup' } },
+        spec: {
+          backoffLimit: 0,
+          manualSelector: true,
+          selector: { matchLabels: jobLabels },
+          template: {
+            metadata: { labels: jobLabels },
+            spec: {
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'backup',
+                  image: 'mcp/backup:v1.4.2',
+                  args: ['backup', '--to', 's3://mcp-artifacts-backup'],
+                },
+              ],
+            },
+          },
+        },
+      } as V1Job,
+    });
+    await core.createNamespacedPod({
+      namespace: NAMESPACE,
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: `${backup.name}-${hash(backup.name).slice(0, 5)}`,
+          labels: jobLabels,
+          ...(backup.succeeded ? {} : { annotations: { 'mcp-ops.local/behaviour': 'fail' } }),
+          ownerReferences: [
+            {
+              apiVersion: 'batch/v1',
+              kind: 'Job',
+              name: backup.name,
+              uid: job.metadata!.uid!,
+              controller: true,
+            },
+          ],
+        },
+        spec: {
+          nodeName: w.nodes[0]!.name,
+          restartPolicy: 'Never',
+          containers: [{ name: 'backup', image: 'mcp/backup:v1.4.2' }],
+        },
+      },
+    });
+    const condition = backup.succeeded
+      ? [
+          {
+            type: 'SuccessCriteriaMet',
+            status: 'True',
+            lastTransitionTime: finished,
+            lastProbeTime: finished,
+          },
+          { type: 'Complete', status: 'True', lastTransitionTime: finished, lastProbeTime: finished },
+        ]
+      : [
+          {
+            type: 'FailureTarget',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+            lastTransitionTime: finished,
+            lastProbeTime: finished,
+          },
+          {
+            type: 'Failed',
+            status: 'True',
+            reason: 'BackoffLimitExceeded',
+            message: 'Job has reached the specified backoff limit',
+            lastTransitionTime: finished,
+            lastProbeTime: finished,
+          },
+        ];
+    const current = await batch.readNamespacedJob({ name: backup.name, namespace: NAMESPACE });
+    await batch.replaceNamespacedJobStatus({
+      name: backup.name,
+      namespace: NAMESPACE,
+      body: {
+        ...current,
+        status: {
+          startTime: started,
+          ...(backup.succeeded ? { completionTime: finished, succeeded: 1 } : { failed: 1 }),
+          conditions: condition,
+          ready: 0,
+          terminating: 0,
+          uncountedTerminatedPods: {},
+        },
+      },
+    });
+  }
+}
+
+async function seedEvents(kc: KubeConfig, w: World, now: Date): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const events = w.warnings.map((e, i) => ({ ...e, key: `w${i}` }));
+  const bulk = Array.from({ length: w.bulkEvents ?? 0 }, (_, i) => ({
+    reason: ['BackOff', 'Unhealthy', 'FailedMount', 'Pulled'][i % 4]!,
+    kind: 'Pod',
+    name: podName(i % Math.max(1, w.pods.length)),
+    message: `synthetic event ${i}`,
+    minutesAgo: i % 1_440,
+    count: 1 + (i % 5),
+    key: `b${i}`,
+  }));
+  await pool([...events, ...bulk], 32, async (e) => {
+    const at = new Date(now.getTime() - e.minutesAgo * 60_000);
+    await core.createNamespacedEvent({
+      namespace: NAMESPACE,
+      body: {
+        metadata: { name: `${e.name}.${hash(e.key).slice(0, 16)}`, namespace: NAMESPACE },
+        involvedObject: {
+          kind: e.kind,
+          name: e.name,
+          namespace: e.kind === 'Node' ? undefined : NAMESPACE,
+          apiVersion: e.kind === 'Job' ? 'batch/v1' : 'v1',
+        },
+        reason: e.reason,
+        message: e.message,
+        type: e.reason === 'Pulled' ? 'Normal' : 'Warning',
+        count: e.count,
+        firstTimestamp: new Date(at.getTime() - e.count * 60_000),
+        lastTimestamp: at,
+        source: { component: e.kind === 'Node' ? 'kubelet' : 'kubelet', host: w.nodes[0]!.name },
+      },
+    });
+  });
+}
+
+/** The objects that are the same in every scenario: ConfigMap, NetworkPolicies, RBAC, ServiceAccount. */
+function fixtures(): KubernetesObject[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'mcp-semantic-config', namespace: NAMESPACE },
+      data: {
+        'validation.cache.size': '10000',
+        'validation.cache.ttl': '300000',
+        'artifact.retention.days': '90',
+      },
+    } as KubernetesObject,
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'mcp-semantic', namespace: NAMESPACE } },
+    // The service-account controller is not running: its `default` account is made here.
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NAMESPACE } },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'default-deny-all', namespace: NAMESPACE },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    } as KubernetesObject,
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'mcp-semantic-allow', namespace: NAMESPACE },
+      spec: {
+        podSelector: { matchLabels: { app: 'mcp-semantic' } },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+            ports: [{ port: 9090, protocol: 'TCP' }],
+          },
+        ],
+        egress: [
+          {
+            ports: [
+              { port: 443, protocol: 'TCP' },
+              { port: 53, protocol: 'UDP' },
+            ],
+          },
+        ],
+      },
+    } as KubernetesObject,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'mcp-semantic', namespace: NAMESPACE },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: ['mcp-semantic-config'],
+          verbs: ['get', 'watch'],
+        },
+      ],
+    } as KubernetesObject,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'mcp-semantic', namespace: NAMESPACE },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'mcp-semantic' },
+      subjects: [{ kind: 'ServiceAccount', name: 'mcp-semantic', namespace: NAMESPACE }],
+    } as KubernetesObject,
+  ];
+}
+
+/** The scenario the cluster is in now (recorded in a ConfigMap in kube-system), if any. */
+export async function currentScenario(kc: KubeConfig): Promise<Scenario | undefined> {
+  const core = kc.makeApiClient(CoreV1Api);
+  try {
+    const map = await core.readNamespacedConfigMap({ name: SCENARIO_CONFIGMAP, namespace: 'kube-system' });
+    return map.data?.scenario as Scenario | undefined;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Puts the cluster into `scenario`: everything a scenario owns is removed, then seeded afresh. */
+export async function seedScenario(
+  kc: KubeConfig,
+  scenario: Scenario,
+  logDir: string,
+  now = new Date(),
+): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await ignoreNotFound(
+    core.deleteNamespacedConfigMap({ name: SCENARIO_CONFIGMAP, namespace: 'kube-system' }),
+  );
+  await clear(kc);
+  const w = world(scenario, now);
+  for (const object of fixtures()) await apply(kc, object);
+  await seedNodes(kc, w.nodes, now);
+  await seedDeployment(kc, w, logDir);
+  await seedBackups(kc, w, now);
+  await seedEvents(kc, w, now);
+  await core.createNamespacedConfigMap({
+    namespace: 'kube-system',
+    body: { metadata: { name: SCENARIO_CONFIGMAP }, data: { scenario, seededAt: now.toISOString() } },
+  });
+}
