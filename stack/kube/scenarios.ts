@@ -591,10 +591,12 @@ async function seedEvents(kc: KubeConfig, w: World, now: Date): Promise<void> {
   }));
   await pool([...events, ...bulk], 32, async (e) => {
     const at = new Date(now.getTime() - e.minutesAgo * 60_000);
+    // Events about a node (cluster-scoped) live in `default`, as the kubelet records them.
+    const namespace = e.kind === 'Node' ? 'default' : NAMESPACE;
     await core.createNamespacedEvent({
-      namespace: NAMESPACE,
+      namespace,
       body: {
-        metadata: { name: `${e.name}.${hash(e.key).slice(0, 16)}`, namespace: NAMESPACE },
+        metadata: { name: `${e.name}.${hash(e.key).slice(0, 16)}`, namespace },
         involvedObject: {
           kind: e.kind,
           name: e.name,

@@ -72,14 +72,21 @@ describe('the local Kubernetes API server', () => {
         pods = (await metrics.getPodMetrics('mcp-system')).items.filter((p) =>
           p.metadata.name.startsWith('mcp-semantic-control-plane-'),
         );
-        if (pods.length === 5) break;
+        if (pods.length === 5 && pods.every((p) => p.containers.length > 0)) break;
       } catch {
         // metrics-server needs a scrape or two after start.
       }
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
     expect(pods).toHaveLength(5);
-    expect(pods[0]!.containers[0]!.usage.memory).toMatch(/Ki$|Mi$|^\d+$/);
+    // The usage kwok reports from the pods' annotations (1024-1535 Mi in the healthy scenario).
+    for (const pod of pods) {
+      const memory = pod.containers[0]!.usage.memory;
+      const factor: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024 };
+      const mib = Number(memory.slice(0, -2)) * factor[memory.slice(-2)]!;
+      expect(mib, memory).toBeGreaterThanOrEqual(1024);
+      expect(mib, memory).toBeLessThan(1536);
+    }
     const nodes = await metrics.getNodeMetrics();
     expect(nodes.items.map((n) => n.metadata.name)).toEqual(
       expect.arrayContaining(['mcp-node-1', 'mcp-node-2', 'mcp-node-3']),
@@ -115,7 +122,8 @@ describe('the local Kubernetes API server', () => {
     core = cluster.client().makeApiClient(CoreV1Api);
     const node = await core.readNode({ name: 'mcp-node-2' });
     expect(node.status?.conditions?.find((c) => c.type === 'MemoryPressure')?.status).toBe('True');
-    const events = await core.listNamespacedEvent({ namespace: 'mcp-system', fieldSelector: 'type=Warning' });
+    // Node events are kept in `default`, as the kubelet records them.
+    const events = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'type=Warning' });
     expect(events.items.map((e) => e.reason)).toContain('EvictionThresholdMet');
   });
 
@@ -157,7 +165,7 @@ describe('the local Kubernetes API server', () => {
         .filter((l) => /Running/.test(l)),
     ).toHaveLength(5);
     expect(section(2)).toMatch(/ERROR validation failed/);
-    expect(section(3)).toMatch(/^validation_total\{/m);
+    expect(section(3)).toMatch(/^validation_total \d+/m);
     expect(section(4)).toMatch(/mcp-backup-\d{8}\s+(Complete|1\/1)/);
     expect(section(5)).toMatch(/mcp-semantic-control-plane-\S+\s+\d+m\s+\d+Mi/);
   });
