@@ -167,7 +167,10 @@ export interface KubeUpResult {
 
 /** The Kubernetes part of `npm run stack:up`: idempotent like the rest. */
 export async function kubeUp(stackDir: string, log: (line: string) => void): Promise<KubeUpResult> {
+  const buildStarted = Date.now();
   const bins = ensureKubeBinaries(log);
+  const built = (Date.now() - buildStarted) / 1000;
+  const started = Date.now();
   const kubeDir = join(stackDir, 'kube');
   mkdirSync(kubeDir, { recursive: true });
   const pki = ensurePki(kubeDir);
@@ -186,7 +189,9 @@ export async function kubeUp(stackDir: string, log: (line: string) => void): Pro
     metricsServerService(bins, pki, kubeconfigs.admin),
   );
   log(
-    `kubernetes: ${kubeconfigs.server} (kwok ${KWOK_VERSION}); kubeconfigs ${kubeconfigs.admin}, ${kubeconfigs.readonly}`,
+    `kubernetes ${kubeconfigs.server} (kwok ${KWOK_VERSION}) up in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+      (built > 5 ? ` after ${built.toFixed(0)} s of building` : ' (binaries cached)') +
+      `; kubeconfigs ${kubeconfigs.admin} (admin), ${kubeconfigs.readonly} (read-only)`,
   );
   return { kubeconfigs, outcome };
 }

@@ -68,8 +68,18 @@ interface World {
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
 const REPLICA_SET = `${DEPLOYMENT}-${hash('v3.0.0').slice(0, 10)}`;
 
+const POD_SUFFIXES: string[] = [];
+
+/** The i-th pod's name: the ReplicaSet's name and a stable five-character suffix, unique. */
 function podName(i: number): string {
-  return `${REPLICA_SET}-${hash(`pod-${i}`).slice(0, 5)}`;
+  while (POD_SUFFIXES.length <= i) {
+    let salt = 0;
+    let suffix = hash(`pod-${POD_SUFFIXES.length}`).slice(0, 5);
+    while (POD_SUFFIXES.includes(suffix))
+      suffix = hash(`pod-${POD_SUFFIXES.length}-${(salt += 1)}`).slice(0, 5);
+    POD_SUFFIXES.push(suffix);
+  }
+  return `${REPLICA_SET}-${POD_SUFFIXES[i]}`;
 }
 
 function appLogs(pod: string, errors: number, now: Date): string[] {
