@@ -21,6 +21,7 @@ const deliveryRecordKey = (deliveryKey: string) => ({ pk: `DELIVERY#${deliveryKe
 
 /** How long a delivery is remembered: far longer than SNS and Lambda retry one (hours). */
 const DELIVERY_RECORD_TTL_S = 14 * 24 * 3600;
+const OPEN_CACHE_SIZE = 10_000;
 
 function cancelled(error: unknown): boolean {
   return (
@@ -82,11 +83,28 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return toIncident(answer.Item);
   }
 
+  /**
+   * Open incidents by dedup key, as this process last saw them. Safe to be stale: every write that
+   * follows is conditional on the incident still being open, and a closed one evicts its entry.
+   * It saves a read per repeat in an alert storm (warm Lambda containers keep it).
+   */
+  private readonly openCache = new Map<string, string>();
+
+  private remember(dedupKey: string, id: string): void {
+    this.openCache.delete(dedupKey);
+    this.openCache.set(dedupKey, id);
+    if (this.openCache.size > OPEN_CACHE_SIZE) this.openCache.delete(this.openCache.keys().next().value!);
+  }
+
   async openIncidentIdFor(dedupKey: string): Promise<string | undefined> {
+    const cached = this.openCache.get(dedupKey);
+    if (cached) return cached;
     const pointer = await this.db.send(
       new GetCommand({ TableName: this.table, Key: openKey(dedupKey), ConsistentRead: true }),
     );
-    return pointer.Item?.incidentId as string | undefined;
+    const id = pointer.Item?.incidentId as string | undefined;
+    if (id) this.remember(dedupKey, id);
+    return id;
   }
 
   async openIncidentFor(dedupKey: string): Promise<Incident | undefined> {
@@ -156,6 +174,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
           ],
         }),
       );
+      this.remember(incident.dedupKey, incident.id);
       return { created: true };
     } catch (error) {
       if (!cancelled(error)) throw error;
@@ -184,6 +203,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
   }
 
   private async freeOpenKey(dedupKey: string, id: string): Promise<void> {
+    if (this.openCache.get(dedupKey) === id) this.openCache.delete(dedupKey);
     await this.db
       .send(
         new DeleteCommand({

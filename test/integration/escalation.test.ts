@@ -92,7 +92,10 @@ describe('escalation through the local stack end to end', () => {
     await Promise.all([escalateDueIncidents(deps), escalateDueIncidents(deps)]);
     for (const tier of tiers) {
       const pages = pagesIn(await queues[tier.name]!.receive(1, 5_000), id);
-      expect(pages, tier.name).toHaveLength(1);
+      expect(
+        pages.map((p) => p.Subject),
+        tier.name,
+      ).toHaveLength(1);
       expect(pages[0]!.Subject.length).toBeLessThanOrEqual(100);
       expect(pages[0]!.Message).toContain(`**Incident ID:** ${id}`);
     }
