@@ -2,7 +2,8 @@
 // 10,000 alerts over 200 fingerprints, delivered by concurrent "invocations" in random order.
 // Ours vs paging every alert (what hand-paging off an alert stream amounts to) and vs the target.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { randomUUID } from 'node:crypto';
@@ -70,8 +71,28 @@ export async function run(): Promise<BenchResult> {
     marshallOptions: { removeUndefinedValues: true },
   });
   const store = new DynamoDbIncidentStore(db, table, deliveriesTable);
-  const pager = new CountingPager(new SnsPager(new SNSClient(httpOptions(target)), endpoints.topics.tiers));
+  // Fresh tier topics, each fanned out to one SQS queue as a deployment would to its pager: the
+  // stack's own topics carry every queue the tests ever subscribed, and moto delivers to each of
+  // them inside the publish call.
   const config = parseConfig({});
+  const sns = new SNSClient(httpOptions(target));
+  const sqs = new SQSClient(httpOptions(target));
+  const topics: Record<string, string> = {};
+  const queues: string[] = [];
+  for (const tier of config.onCall.tiers) {
+    const topicArn = (await sns.send(new CreateTopicCommand({ Name: `bench-${runId}-page-${tier.name}` })))
+      .TopicArn!;
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `bench-${runId}-${tier.name}` }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    await sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn }),
+    );
+    topics[tier.name] = topicArn;
+    queues.push(QueueUrl!);
+  }
+  const pager = new CountingPager(new SnsPager(sns, topics));
   const deps = {
     store,
     pager,
@@ -115,6 +136,14 @@ export async function run(): Promise<BenchResult> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  // What reached the pager queues: every page once.
+  let delivered = 0;
+  for (const QueueUrl of queues) {
+    const attributes = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    delivered += Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0);
+  }
   const open = (await store.openIncidents()).filter((i) => i.alert.name === `Storm-${runId}`);
 
   const all = [...latencies.opened, ...latencies.other].sort((a, b) => a - b);
@@ -134,6 +163,7 @@ export async function run(): Promise<BenchResult> {
           'first-page p99 ms': opened.length ? percentile(opened, 99) : 0,
           'repeat p99 ms': other.length ? percentile(other, 99) : 0,
           pages: pager.sent,
+          'in queues': delivered,
           incidents: open.length,
           failures,
         },
@@ -149,6 +179,7 @@ export async function run(): Promise<BenchResult> {
       intake_p50_ms: percentile(all, 50),
       intake_p99_ms: intakeP99,
       pages_sent: pager.sent,
+      pages_delivered_to_queues: delivered,
       distinct_incidents: open.length,
       expected_incidents: FINGERPRINTS,
       throughput_alerts_per_s: ALERTS / seconds,

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compressRuleDurations } from '../../stack/prometheus.ts';
+import { loadYaml } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compressRuleDurations, RULES_DIR } from '../../stack/prometheus.ts';
+import { MANIFEST_FILE, prometheusRuleManifest } from '../../stack/prometheus-rule.ts';
 
 describe('the local stack’s rule time compression', () => {
   it('divides `for:` and range selectors by 60 and leaves thresholds alone', () => {
@@ -25,5 +29,25 @@ describe('the local stack’s rule time compression', () => {
 
   it('keeps range windows wide enough for a rate over 1 s scrapes', () => {
     expect(compressRuleDurations('rate(x[1m])')).toBe('rate(x[3s])');
+  });
+});
+
+describe('the PrometheusRule manifest', () => {
+  it('is the rules file, rendered, and kept in step with it', () => {
+    const rules = readFileSync(join(RULES_DIR, 'mcp-semantic.rules.yml'), 'utf8');
+    const rendered = prometheusRuleManifest(rules);
+    expect(readFileSync(MANIFEST_FILE, 'utf8')).toBe(rendered);
+    const manifest = loadYaml<{
+      kind: string;
+      spec: { groups: Array<{ rules: Array<{ alert: string; labels: Record<string, string> }> }> };
+    }>(rendered.split('\n').slice(1).join('\n'));
+    expect(manifest.kind).toBe('PrometheusRule');
+    const alerts = manifest.spec.groups.flatMap((g) => g.rules);
+    expect(alerts.length).toBeGreaterThanOrEqual(16);
+    // Every alert says how severe it is and which runbook section answers it.
+    for (const alert of alerts) {
+      expect(['critical', 'warning', 'info'], alert.alert).toContain(alert.labels.severity);
+      expect(alert.labels.runbook, alert.alert).toMatch(/^[a-z0-9-]+$/);
+    }
   });
 });
