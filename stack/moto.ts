@@ -57,17 +57,10 @@ export function motoService(server: string, port: number): ServiceSpec {
   const base = `http://127.0.0.1:${port}`;
   return {
     name: 'moto',
-    // moto_server's own entry point, with werkzeug's line per request turned off: at thousands of
-    // requests a second that logging alone took a quarter of the server's time (py-spy).
+    // moto's server with DynamoDB's conditional writes made atomic and quiet request logging:
+    // see stack/moto_server.py.
     command: join(dirname(server), 'python3'),
-    args: [
-      '-c',
-      "import logging, sys; logging.getLogger('werkzeug').setLevel(logging.WARNING); from moto.server import main; main(sys.argv[1:])",
-      '-H',
-      '127.0.0.1',
-      '-p',
-      String(port),
-    ],
+    args: [join(import.meta.dirname, 'moto_server.py'), '-H', '127.0.0.1', '-p', String(port)],
     ready: () => httpOk(`${base}/moto-api/data.json`),
   };
 }
