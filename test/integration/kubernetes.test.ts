@@ -169,4 +169,23 @@ describe('the local Kubernetes API server', () => {
     expect(section(4)).toMatch(/mcp-backup-\d{8}\s+(Complete|1\/1)/);
     expect(section(5)).toMatch(/mcp-semantic-control-plane-\S+\s+\d+m\s+\d+Mi/);
   });
+
+  it('holds the scale scenario for benchmarks: 2,000 pods and 20,000 events, paged', async () => {
+    const cluster = await clusterInScenario('scale');
+    const core = cluster.client('readonly').makeApiClient(CoreV1Api);
+    const { pods, pages } = await listAllPods(core, 500);
+    expect(pods).toHaveLength(2_000);
+    expect(pages).toBe(4);
+    expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBe(20);
+    let events = 0;
+    let next: string | undefined;
+    do {
+      const page = await core.listNamespacedEvent({ namespace: 'mcp-system', limit: 5_000, _continue: next });
+      events += page.items.length;
+      next = page.metadata?._continue;
+    } while (next);
+    expect(events).toBe(20_000);
+    // Leave the cluster as the other suites expect it.
+    await clusterInScenario('healthy');
+  }, 600_000);
 });
