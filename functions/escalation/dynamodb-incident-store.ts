@@ -9,7 +9,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
-import type { CreateOutcome, IncidentStore, RepeatOutcome } from './incident-store.ts';
+import type { IncidentStore, RepeatOutcome } from './incident-store.ts';
 import { DELIVERIES_TABLE, INCIDENTS_TABLE } from './incidents-table.ts';
 
 /** GSI over open incidents (sparse: `openFlag` is removed on resolve). */
@@ -152,7 +152,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
     }
   }
 
-  async create(incident: Incident): Promise<CreateOutcome> {
+  async create(incident: Incident): Promise<boolean> {
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -175,10 +175,10 @@ export class DynamoDbIncidentStore implements IncidentStore {
         }),
       );
       this.remember(incident.dedupKey, incident.id);
-      return { created: true };
+      return true;
     } catch (error) {
       if (!cancelled(error)) throw error;
-      return { created: false, existing: await this.openIncidentFor(incident.dedupKey) };
+      return false;
     }
   }
 

@@ -179,8 +179,8 @@ export async function intakeAlert(
     const day = utcDay(deps.now());
     const id = incidentId(day, await store.nextIncidentNumber(day));
     const incident = newIncident(deps, alert, id);
-    const created = await store.create(incident);
-    if (!created.created) continue;
+    // Lost the race to open it: go round and join the one that won.
+    if (!(await store.create(incident))) continue;
     // A concurrent copy of this delivery that lost the race to open joins this incident and may
     // record the delivery first; either way it names this incident.
     await store.recordDelivery(deliveryKey, id, deps.now());

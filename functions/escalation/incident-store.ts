@@ -5,9 +5,6 @@ import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
  * ticks racing change an incident once: a call that loses its condition returns false (or the
  * incident that won), never throws for it.
  */
-export type CreateOutcome =
-  { readonly created: true } | { readonly created: false; readonly existing: Incident | undefined };
-
 export type RepeatOutcome =
   | { readonly outcome: 'joined'; readonly incident: Incident }
   /** The delivery was taken in before, by `incidentId` (perhaps an earlier, resolved incident). */
@@ -23,8 +20,8 @@ export interface IncidentStore {
   get(id: string): Promise<Incident | undefined>;
   /** The incident a delivery (an SNS message's alert) was already taken into, if any. */
   incidentForDelivery(deliveryKey: string): Promise<string | undefined>;
-  /** Creates the incident unless one is already open for its dedup key (then returns that one). */
-  create(incident: Incident): Promise<CreateOutcome>;
+  /** Creates the incident; false when one is already open for its dedup key (the caller joins it). */
+  create(incident: Incident): Promise<boolean>;
   /**
    * Records that a delivery was taken into incident `id`: false with the incident that has it
    * when the delivery was recorded before (a duplicate).

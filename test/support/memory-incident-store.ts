@@ -1,9 +1,5 @@
 import type { Incident, IncidentStatus, TimelineEvent } from '../../functions/escalation/incident.ts';
-import type {
-  CreateOutcome,
-  IncidentStore,
-  RepeatOutcome,
-} from '../../functions/escalation/incident-store.ts';
+import type { IncidentStore, RepeatOutcome } from '../../functions/escalation/incident-store.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -50,15 +46,15 @@ export class MemoryIncidentStore implements IncidentStore {
     return this.deliveries.get(deliveryKey);
   }
 
-  async create(incident: Incident): Promise<CreateOutcome> {
+  async create(incident: Incident): Promise<boolean> {
     await this.turn();
     const holder = this.open.get(incident.dedupKey);
     if ((holder && this.incidents.get(holder)?.status !== 'resolved') || this.incidents.has(incident.id)) {
-      return { created: false, existing: await this.openIncidentFor(incident.dedupKey) };
+      return false;
     }
     this.open.set(incident.dedupKey, incident.id);
     this.incidents.set(incident.id, structuredClone(incident) as Mutable<Incident>);
-    return { created: true };
+    return true;
   }
 
   async recordDelivery(deliveryKey: string, id: string, _at: Date) {
