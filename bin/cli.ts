@@ -14,6 +14,8 @@ import { S3ObjectStore } from '../core/s3-object-store.ts';
 import { cleanupJob, parseRetentionDays } from '../functions/cleanup/cleanup-job.ts';
 import { mergeLifecycleRules, retentionLifecycleRules } from '../functions/cleanup/lifecycle-rule.ts';
 import { CleanupRequestError } from '../functions/cleanup/retention-policy.ts';
+import { BackupRequestError, backupVerifyJob } from '../functions/backup/backup-job.ts';
+import { formatBackupVerdict } from '../functions/backup/verify-backup.ts';
 import { formatCleanupSummary } from '../functions/cleanup/summary-text.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
 import { EscalationCommandError, escalationCommand } from './escalation-commands.ts';
@@ -32,6 +34,10 @@ const USAGE = `usage: mcp-ops <command> [options]
       --apply                    really delete (dryRun: false)
       --resume RUN_ID            continue a stopped run
   cleanup lifecycle [--apply]    print (or apply) the equivalent S3 Lifecycle rules
+  backup verify [options]        verify the latest backup (pointer, metadata, age, counts, sizes, checksums)
+      --bucket B                 backup bucket (default: configuration's buckets.backup)
+      --sample N                 objects read back and checksummed (default ${20})
+      --max-age-hours H          oldest acceptable backup (default ${26})
   incidents                      open incidents, oldest first (flags ones open longer than their ladder)
   incident INC-YYYYMMDD-NNN      one incident with its timeline
   ack INC-YYYYMMDD-NNN [--by N]  acknowledge: stops escalation
@@ -61,6 +67,8 @@ const { values, positionals } = parseArgs({
     apply: { type: 'boolean', default: false },
     resume: { type: 'string' },
     by: { type: 'string' },
+    sample: { type: 'string' },
+    'max-age-hours': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -188,6 +196,30 @@ async function lifecycle(env: Environment): Promise<void> {
   );
 }
 
+async function backupVerify(env: Environment): Promise<void> {
+  const request: Record<string, unknown> = {};
+  const bucket = values.bucket ?? (values.local ? readEndpoints().buckets.backup : undefined);
+  if (bucket) request.bucket = bucket;
+  const sample = values.sample;
+  if (sample !== undefined) {
+    if (!/^\d+$/.test(sample)) throw new BackupRequestError(`--sample: expected a whole number, got "${sample}"`);
+    request.sampleSize = Number(sample);
+  }
+  const maxAge = values['max-age-hours'];
+  if (maxAge !== undefined) {
+    if (!(Number(maxAge) > 0))
+      throw new BackupRequestError(`--max-age-hours: expected a positive number, got "${maxAge}"`);
+    request.maxAgeHours = Number(maxAge);
+  }
+  const verdict = await backupVerifyJob(request, {
+    config: env.config,
+    store: new S3ObjectStore(new S3Client(s3ClientConfig(env.target))),
+    now: () => new Date(),
+  });
+  console.log(values.format === 'json' ? JSON.stringify(verdict, null, 2) : formatBackupVerdict(verdict));
+  if (!verdict.verified) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const [command, sub] = positionals;
   if (values.help || !command) {
@@ -198,6 +230,7 @@ async function main(): Promise<void> {
   if (command === 'config') console.log(JSON.stringify(env.config, null, 2));
   else if (command === 'cleanup' && sub === 'lifecycle') await lifecycle(env);
   else if (command === 'cleanup' && sub === undefined) await cleanup(env);
+  else if (command === 'backup' && sub === 'verify') await backupVerify(env);
   else if (['incidents', 'incident', 'ack', 'resolve'].includes(command)) {
     console.log(
       await escalationCommand(command, positionals.slice(1), {
@@ -220,6 +253,7 @@ try {
   if (
     error instanceof ConfigError ||
     error instanceof CleanupRequestError ||
+    error instanceof BackupRequestError ||
     error instanceof EscalationCommandError
   ) {
     console.error(error.message);

@@ -152,6 +152,14 @@ export const OpsConfigSchema = z
         reportGraceMinutes: z.number().int().positive().default(30),
       })
       .prefault({}),
+    backup: z
+      .object({
+        /** A backup older than this (from its metadata) fails verification. */
+        maxAgeHours: z.number().positive().default(26),
+        /** Objects read back whole and checksummed on each verification, chosen at random. */
+        sampleSize: z.number().int().nonnegative().default(20),
+      })
+      .prefault({}),
     reports: z
       .object({
         recipients: z.array(email).default(['ops-oncall@ninjatech.ai']),

@@ -34,6 +34,13 @@ export interface DeleteResult {
   readonly errors: KeyError[];
 }
 
+/** An object read back whole, streamed, with the checksum S3 stored for it (if any). */
+export interface ObjectContent {
+  readonly body: AsyncIterable<Uint8Array>;
+  /** Base64 SHA-256 of the whole object as S3 stored it; absent when uploaded without one or multipart. */
+  readonly checksumSha256?: string;
+}
+
 export type Versioning = 'Enabled' | 'Suspended' | 'Disabled';
 
 export interface ObjectStore {
@@ -41,6 +48,8 @@ export interface ObjectStore {
   /** One DeleteObjects request of at most 1,000 keys; throws when the request itself fails. */
   deleteBatch(bucket: string, keys: readonly string[]): Promise<DeleteResult>;
   getText(bucket: string, key: string): Promise<string | undefined>;
+  /** Undefined when the key does not exist. */
+  readObject(bucket: string, key: string): Promise<ObjectContent | undefined>;
   putText(bucket: string, key: string, body: string, contentType?: string): Promise<void>;
   versioning(bucket: string): Promise<Versioning>;
 }

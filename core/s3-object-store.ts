@@ -7,7 +7,15 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { DeleteResult, ListRequest, ObjectPage, ObjectStore, Versioning } from './object-store.ts';
+import type { Readable } from 'node:stream';
+import type {
+  DeleteResult,
+  ListRequest,
+  ObjectContent,
+  ObjectPage,
+  ObjectStore,
+  Versioning,
+} from './object-store.ts';
 
 /** ObjectStore over the AWS SDK v3 S3 client (in Lambda, or the moto server of the local stack). */
 export class S3ObjectStore implements ObjectStore {
@@ -58,6 +66,24 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const answer = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return (await answer.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  async readObject(bucket: string, key: string): Promise<ObjectContent | undefined> {
+    try {
+      const answer = await this.s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }),
+      );
+      const sha = answer.ChecksumSHA256;
+      // A composite checksum ("...-N", multipart) is not the digest of the whole object.
+      const whole = sha && !sha.includes('-') && answer.ChecksumType !== 'COMPOSITE' ? sha : undefined;
+      return {
+        body: (answer.Body as Readable | undefined) ?? (async function* () {})(),
+        ...(whole ? { checksumSha256: whole } : {}),
+      };
     } catch (error) {
       if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return undefined;
       throw error;

@@ -1,10 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { TimeZone } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
+import { NagSuppressions } from './nag.ts';
 
 export interface DailyScheduleProps {
   readonly scheduleName: string;
@@ -24,6 +26,13 @@ export class DailySchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: DailyScheduleProps) {
     super(scope, id);
+    // Its own role, usable only by Scheduler from this account, that may invoke this one target.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: `Lets EventBridge Scheduler run ${props.scheduleName}`,
+    });
     const [hour, minute] = props.time.split(':').map((part) => String(Number(part)));
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName: props.scheduleName,
@@ -36,9 +45,22 @@ export class DailySchedule extends Construct {
       target: new targets.LambdaInvoke(props.target, {
         input: scheduler.ScheduleTargetInput.fromObject(props.input),
         deadLetterQueue: props.deadLetterQueue,
+        role,
         retryAttempts: 2,
         maxEventAge: Duration.minutes(20),
       }),
     });
+    NagSuppressions.addResourceSuppressions(
+      role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Scheduler may invoke its one target function and that function’s versions (`<arn>:*`); added by the LambdaInvoke target.',
+          appliesTo: [{ regex: '/^Resource::<.*Function.*\\.Arn>:\\*$/g' }],
+        },
+      ],
+      true,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OpsConfig } from '../core/config.ts';
+import { Backup } from './backup-construct.ts';
 import { Cleanup } from './cleanup-construct.ts';
 import { Escalation } from './escalation-construct.ts';
 import { Foundation } from './foundation.ts';
@@ -17,6 +18,7 @@ export class McpOpsStack extends Stack {
   readonly foundation: Foundation;
   readonly cleanup: Cleanup;
   readonly escalation: Escalation;
+  readonly backup: Backup;
 
   constructor(scope: Construct, id: string, props: McpOpsStackProps) {
     super(scope, id, props);
@@ -26,5 +28,6 @@ export class McpOpsStack extends Stack {
       config: props.config,
       foundation: this.foundation,
     });
+    this.backup = new Backup(this, 'Backup', { config: props.config, foundation: this.foundation });
   }
 }

@@ -1,3 +1,5 @@
+import { S3ObjectStore } from '../core/s3-object-store.ts';
+import { writeBackupFixture } from './backup-fixture.ts';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -146,6 +148,23 @@ async function seedLinkSecret(target: AwsTarget, name: string): Promise<string> 
   }
 }
 
+/**
+ * Plays the service's nightly backup Job: when the backup bucket has no backup younger than 20 h,
+ * writes one (200 objects, finished 3 h ago) so the local stack looks like a healthy morning.
+ */
+async function seedNightlyBackup(s3: S3Client, bucket: string): Promise<void> {
+  const store = new S3ObjectStore(s3);
+  const pointer = (await store.getText(bucket, 'latest.txt'))?.trim();
+  if (pointer) {
+    const metadata = await store.getText(bucket, `${pointer}/metadata.json`);
+    const finished = metadata ? Date.parse(JSON.parse(metadata).completedAt ?? '') : NaN;
+    if (Date.now() - finished < 20 * 3_600_000) return;
+  }
+  const completedAt = new Date(Date.now() - 3 * 3_600_000);
+  const folder = `backup-${completedAt.toISOString().slice(0, 13).replace(/[-:]/g, '')}00Z`;
+  await writeBackupFixture(s3, { bucket, folder, objects: 200, completedAt, s3Checksums: true });
+}
+
 /** Creates the buckets and topics the deployed stack would have (idempotent: both calls are). */
 export async function seedAws(target: AwsTarget, config: OpsConfig): Promise<SeededAws> {
   const s3 = new S3Client(s3ClientConfig(target));
@@ -169,6 +188,7 @@ export async function seedAws(target: AwsTarget, config: OpsConfig): Promise<See
   const tiers: Record<string, string> = {};
   for (const tier of config.onCall.tiers) tiers[tier.name] = await topicArn(`page-${tier.name}`);
   const topics = { reports: await topicArn('reports'), alerts: await topicArn('alerts'), tiers };
+  await seedNightlyBackup(s3, buckets.backup);
   s3.destroy();
   sns.destroy();
   const tables = { incidents: incidentsTableName(prefix), deliveries: deliveriesTableName(prefix) };

@@ -1,6 +1,7 @@
 import type {
   DeleteResult,
   ListRequest,
+  ObjectContent,
   ObjectPage,
   ObjectStore,
   StoredObject,
@@ -90,6 +91,17 @@ export class MemoryObjectStore implements ObjectStore {
 
   async getText(bucket: string, key: string): Promise<string | undefined> {
     return this.bucket(bucket).get(key)?.body;
+  }
+
+  async readObject(bucket: string, key: string): Promise<ObjectContent | undefined> {
+    const stored = this.bucket(bucket).get(key);
+    if (!stored) return undefined;
+    const bytes = Buffer.from(stored.body ?? '');
+    return {
+      body: (async function* () {
+        yield bytes;
+      })(),
+    };
   }
 
   async putText(bucket: string, key: string, body: string): Promise<void> {

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import type { OpsConfig } from '../../core/config.ts';
+import type { ObjectStore } from '../../core/object-store.ts';
+import { verifyBackup, type BackupVerdict } from './verify-backup.ts';
+
+/** What the schedule (or a person) may pass; everything defaults to configuration. */
+export const BackupVerifyRequestSchema = z
+  .object({
+    bucket: z.string().min(3).optional(),
+    maxAgeHours: z.number().positive().optional(),
+    sampleSize: z.number().int().nonnegative().max(10_000).optional(),
+  })
+  .strict();
+
+export class BackupRequestError extends Error {
+  override name = 'BackupRequestError';
+}
+
+export function parseBackupRequest(event: unknown): z.infer<typeof BackupVerifyRequestSchema> {
+  const parsed = BackupVerifyRequestSchema.safeParse(event ?? {});
+  if (parsed.success) return parsed.data;
+  throw new BackupRequestError(
+    `Invalid backup verification request: ${parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`)
+      .join('; ')}`,
+  );
+}
+
+export interface BackupJobDeps {
+  readonly config: OpsConfig;
+  readonly store: ObjectStore;
+  readonly now: () => Date;
+}
+
+/** `mcp-ops backup verify` and the daily backup function: one verification with configured defaults. */
+export async function backupVerifyJob(event: unknown, deps: BackupJobDeps): Promise<BackupVerdict> {
+  const request = parseBackupRequest(event);
+  return verifyBackup(deps.store, {
+    bucket: request.bucket ?? deps.config.buckets.backup,
+    maxAgeHours: request.maxAgeHours ?? deps.config.backup.maxAgeHours,
+    sampleSize: request.sampleSize ?? deps.config.backup.sampleSize,
+    now: deps.now,
+  });
+}
