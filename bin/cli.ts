@@ -202,7 +202,8 @@ async function backupVerify(env: Environment): Promise<void> {
   if (bucket) request.bucket = bucket;
   const sample = values.sample;
   if (sample !== undefined) {
-    if (!/^\d+$/.test(sample)) throw new BackupRequestError(`--sample: expected a whole number, got "${sample}"`);
+    if (!/^\d+$/.test(sample))
+      throw new BackupRequestError(`--sample: expected a whole number, got "${sample}"`);
     request.sampleSize = Number(sample);
   }
   const maxAge = values['max-age-hours'];
