@@ -17,6 +17,7 @@ export interface BenchResult {
 
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>> = {
   cleanup: () => import('./cleanup.ts'),
+  backup: () => import('./backup.ts'),
   escalation: () => import('./escalation.ts'),
 };
 

@@ -19,6 +19,7 @@ import { formatBackupVerdict } from '../functions/backup/verify-backup.ts';
 import { formatCleanupSummary } from '../functions/cleanup/summary-text.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
 import { EscalationCommandError, escalationCommand } from './escalation-commands.ts';
+import { ReportCommandError, reportCommand } from './report-command.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -34,6 +35,8 @@ const USAGE = `usage: mcp-ops <command> [options]
       --apply                    really delete (dryRun: false)
       --resume RUN_ID            continue a stopped run
   cleanup lifecycle [--apply]    print (or apply) the equivalent S3 Lifecycle rules
+  report morning|evening|security  the health reports (text; --format json|html; --out DIR writes HTML and JSON)
+      --send                     also archive to the reports bucket and email through the reports topic
   backup verify [options]        verify the latest backup (pointer, metadata, age, counts, sizes, checksums)
       --bucket B                 backup bucket (default: configuration's buckets.backup)
       --sample N                 objects read back and checksummed (default ${20})
@@ -68,6 +71,8 @@ const { values, positionals } = parseArgs({
     resume: { type: 'string' },
     by: { type: 'string' },
     sample: { type: 'string' },
+    send: { type: 'boolean', default: false },
+    out: { type: 'string' },
     'max-age-hours': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -232,7 +237,19 @@ async function main(): Promise<void> {
   else if (command === 'cleanup' && sub === 'lifecycle') await lifecycle(env);
   else if (command === 'cleanup' && sub === undefined) await cleanup(env);
   else if (command === 'backup' && sub === 'verify') await backupVerify(env);
-  else if (['incidents', 'incident', 'ack', 'resolve'].includes(command)) {
+  else if (command === 'report') {
+    const { report, output } = await reportCommand(sub, {
+      config: env.config,
+      target: env.target,
+      ...(values.local ? { endpoints: readEndpoints() } : {}),
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      format: values.format,
+      send: values.send,
+      ...(values.out ? { outDir: values.out } : {}),
+    });
+    console.log(output);
+    if (report.status === 'CRITICAL') process.exitCode = 1;
+  } else if (['incidents', 'incident', 'ack', 'resolve'].includes(command)) {
     console.log(
       await escalationCommand(command, positionals.slice(1), {
         config: env.config,
@@ -255,6 +272,7 @@ try {
     error instanceof ConfigError ||
     error instanceof CleanupRequestError ||
     error instanceof BackupRequestError ||
+    error instanceof ReportCommandError ||
     error instanceof EscalationCommandError
   ) {
     console.error(error.message);

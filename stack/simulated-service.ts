@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { parseArgs } from 'node:util';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
+import { localPodIp } from './endpoints.ts';
 
 export const FaultSchema = z
   .object({
@@ -228,12 +229,16 @@ export function startSimulatedService(port: number, requestsPerTick = 20, tickMs
   const server = createServer(handle);
   server.listen(port, '127.0.0.1');
   const podServer = podPort === undefined ? undefined : createServer(handle).listen(podPort, '127.0.0.1');
+  // The same port on this machine's own address, which the local cluster's pods carry as their IP.
+  const podIp = podPort === undefined ? undefined : localPodIp();
+  const podIpServer = podIp ? createServer(handle).listen(podPort, podIp) : undefined;
   return {
     server,
     close: () => {
       clearInterval(tick);
       server.close();
       podServer?.close();
+      podIpServer?.close();
     },
   };
 }

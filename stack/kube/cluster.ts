@@ -22,6 +22,7 @@ import {
   writeKubeconfigs,
   type Kubeconfigs,
 } from './control-plane.ts';
+import { checksAccessManifests } from '../../core/cluster-access.ts';
 import { ensurePki, IDENTITIES } from './pki.ts';
 
 export const KUBE_SERVICE_NAMES = ['etcd', 'kube-apiserver', 'kwok', 'metrics-server'] as const;
@@ -41,49 +42,9 @@ export async function apply(kc: KubeConfig, object: KubernetesObject): Promise<v
   await client.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
 }
 
-/**
- * What mcp-ops may read, and nothing more: the objects its checks look at. No write verb anywhere;
- * Secrets are not listed (the security check reads their metadata in issue 7's way, not here).
- */
+/** What mcp-ops may read, and nothing more: the same rules the CDK app grants on EKS. */
 export function readonlyRbac(): KubernetesObject[] {
-  const read = ['get', 'list', 'watch'];
-  return [
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: READONLY_CLUSTER_ROLE },
-      rules: [
-        {
-          apiGroups: [''],
-          resources: ['pods', 'pods/log', 'events', 'nodes', 'configmaps', 'services', 'namespaces'],
-          verbs: read,
-        },
-        { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: read },
-        { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: read },
-        { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: read },
-        { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: read },
-        {
-          apiGroups: ['rbac.authorization.k8s.io'],
-          resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'],
-          verbs: read,
-        },
-        { apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: read },
-        // The morning report's fallback: the pods' /metrics through the API server's pod proxy.
-        { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
-      ],
-    } as KubernetesObject,
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: READONLY_CLUSTER_ROLE },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: READONLY_CLUSTER_ROLE },
-      subjects: IDENTITIES.readonly.groups.map((name) => ({
-        kind: 'Group',
-        apiGroup: 'rbac.authorization.k8s.io',
-        name,
-      })),
-    } as KubernetesObject,
-  ];
+  return checksAccessManifests('mcp-system', IDENTITIES.readonly.groups) as KubernetesObject[];
 }
 
 const KWOK_CRDS = [
@@ -121,7 +82,6 @@ async function bootstrap(kc: KubeConfig): Promise<void> {
     ...(loadAllYaml(
       readFileSync(join(import.meta.dirname, 'stages', 'usage.yaml'), 'utf8'),
     ) as KubernetesObject[]),
-    ...readonlyRbac(),
     // `kubectl exec` into an mcp-system pod runs the command on this machine, where the simulated
     // service answers on the pods' metrics port (the manual's `curl localhost:9090/metrics`).
     {
@@ -131,6 +91,7 @@ async function bootstrap(kc: KubeConfig): Promise<void> {
       spec: { selector: { matchNamespaces: ['mcp-system'] }, execs: [{ local: { workDir: '/tmp' } }] },
     } as KubernetesObject,
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mcp-system' } },
+    ...readonlyRbac(),
     // metrics.k8s.io through the aggregator, as on a real cluster. The Service is ExternalName so
     // the aggregator dials metrics-server on loopback (Endpoints may not name loopback addresses).
     {

@@ -13,6 +13,7 @@ import {
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { localPodIp } from '../endpoints.ts';
 import { apply } from './cluster.ts';
 import { KUBE_PORTS } from './control-plane.ts';
 
@@ -29,6 +30,7 @@ export type Scenario = (typeof SCENARIOS)[number];
 export const NAMESPACE = 'mcp-system';
 export const DEPLOYMENT = 'mcp-semantic-control-plane';
 export const IMAGE = 'mcp/semantic-control-plane:v3.0.0';
+const POD_IP = localPodIp();
 const SCENARIO_CONFIGMAP = 'mcp-ops-local-scenario';
 
 type Behaviour = 'crash-loop' | 'oom-killed' | 'fail' | undefined;
@@ -430,6 +432,7 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
           'mcp-ops.local/usage-cpu': plan.usage.cpu,
           'mcp-ops.local/usage-memory': plan.usage.memory,
           ...(plan.behaviour ? { 'mcp-ops.local/behaviour': plan.behaviour } : {}),
+          ...(POD_IP ? { 'mcp-ops.local/pod-ip': POD_IP } : {}),
           ...(plan.restarts !== undefined ? { 'mcp-ops.local/restarts': String(plan.restarts) } : {}),
         },
         ownerReferences: [
@@ -639,6 +642,13 @@ function fixtures(): KubernetesObject[] {
       },
     } as KubernetesObject,
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'mcp-semantic', namespace: NAMESPACE } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'mcp-semantic-credentials', namespace: NAMESPACE },
+      type: 'Opaque',
+      stringData: { 'registry-token': 'local-stack-not-a-real-token' },
+    } as KubernetesObject,
     // The service-account controller is not running: its `default` account is made here.
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: NAMESPACE } },
     {

@@ -50,7 +50,13 @@ describe('the local Kubernetes API server', () => {
     await expect(core.deleteNamespacedPod({ namespace: 'mcp-system', name: 'x' })).rejects.toMatchObject({
       code: 403,
     });
-    await expect(core.listNamespacedSecret({ namespace: 'mcp-system' })).rejects.toMatchObject({ code: 403 });
+    // Secrets: list in mcp-system only (the security check reads their metadata), never get, nowhere else.
+    await expect(
+      core.readNamespacedSecret({ namespace: 'mcp-system', name: 'mcp-semantic-credentials' }),
+    ).rejects.toMatchObject({ code: 403 });
+    await expect(core.listNamespacedSecret({ namespace: 'kube-system' })).rejects.toMatchObject({
+      code: 403,
+    });
   });
 
   it('serves pod logs through the API server', async () => {

@@ -1,0 +1,88 @@
+// `mcp-ops report morning|evening|security`: the checks job's reports from the command line.
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { KubeConfig } from '@kubernetes/client-node';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { awsClientConfig, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
+import type { OpsConfig } from '../core/config.ts';
+import { KubernetesClient } from '../core/kubernetes-client.ts';
+import { PrometheusHttp } from '../core/prometheus.ts';
+import { S3ObjectStore } from '../core/s3-object-store.ts';
+import { awsReportChannels } from '../functions/checks/aws-channels.ts';
+import { deliverReport, type Delivery } from '../functions/checks/deliver.ts';
+import { EcrImageScans } from '../functions/checks/image-scans.ts';
+import { reportHtml, reportText } from '../functions/checks/render.ts';
+import type { Report, ReportKind } from '../functions/checks/report.ts';
+import { REPORTS } from '../functions/checks/reports.ts';
+import type { StackEndpoints } from '../stack/endpoints.ts';
+
+export class ReportCommandError extends Error {
+  override name = 'ReportCommandError';
+}
+
+export interface ReportCommandOptions {
+  readonly config: OpsConfig;
+  readonly target: AwsTarget;
+  readonly endpoints?: StackEndpoints;
+  readonly kubeconfig?: string;
+  readonly format: string;
+  /** Also deliver it: archive to the reports bucket and publish to the reports topic. */
+  readonly send: boolean;
+  /** Write <kind>-report.html and .json here. */
+  readonly outDir?: string;
+}
+
+export async function reportCommand(
+  kind: string | undefined,
+  options: ReportCommandOptions,
+): Promise<{ report: Report; output: string; delivery?: Delivery }> {
+  if (kind !== 'morning' && kind !== 'evening' && kind !== 'security')
+    throw new ReportCommandError(`report: expected morning, evening or security, got ${kind ?? 'nothing'}`);
+  if (!['text', 'json', 'html'].includes(options.format))
+    throw new ReportCommandError(`--format: expected text, json or html, got ${options.format}`);
+  const { config, endpoints } = options;
+  const kubeconfigPath =
+    options.kubeconfig ?? endpoints?.kubernetes?.kubeconfigReadonly ?? process.env.KUBECONFIG;
+  if (!kubeconfigPath)
+    throw new ReportCommandError('no cluster access: pass --kubeconfig, set KUBECONFIG or use --local');
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const s3 = new S3Client(s3ClientConfig(options.target));
+  const sns = new SNSClient(awsClientConfig(options.target));
+  const report = await REPORTS[kind as ReportKind]({
+    config: endpoints
+      ? { ...config, buckets: { ...config.buckets, backup: endpoints.buckets.backup } }
+      : config,
+    kube: new KubernetesClient(kc),
+    prometheus: new PrometheusHttp(endpoints?.prometheus ?? config.prometheus.url),
+    store: new S3ObjectStore(s3),
+    imageScans: new EcrImageScans(new ECRClient(awsClientConfig(options.target))),
+    now: () => new Date(),
+  });
+  if (options.outDir) {
+    mkdirSync(options.outDir, { recursive: true });
+    writeFileSync(join(options.outDir, `${kind}-report.html`), reportHtml(report));
+    writeFileSync(join(options.outDir, `${kind}-report.json`), `${JSON.stringify(report, null, 2)}\n`);
+  }
+  let delivery: Delivery | undefined;
+  if (options.send) {
+    const topic = endpoints?.topics.reports ?? process.env.REPORTS_TOPIC_ARN;
+    const bucket = endpoints?.buckets.reports ?? process.env.REPORTS_BUCKET;
+    if (!topic || !bucket)
+      throw new ReportCommandError('--send needs REPORTS_TOPIC_ARN and REPORTS_BUCKET (or --local)');
+    delivery = await deliverReport(
+      report,
+      awsReportChannels({ s3, sns }, topic, bucket),
+      config.schedules.timeZone,
+    );
+  }
+  const output =
+    options.format === 'json'
+      ? JSON.stringify(report, null, 2)
+      : options.format === 'html'
+        ? reportHtml(report)
+        : reportText(report, delivery?.link ? { link: delivery.link } : {});
+  return { report, output, ...(delivery ? { delivery } : {}) };
+}

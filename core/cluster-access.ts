@@ -1,0 +1,77 @@
+/**
+ * Exactly what the checks read in Kubernetes, and nothing more: one source for the CDK app (EKS
+ * access entry + manifest) and the local cluster. No write verb anywhere. Secrets: `list` in the
+ * service's namespace only, and the checks ask for PartialObjectMetadata (names and ages, never
+ * data); Kubernetes cannot grant metadata-only access, so the code is what keeps data out.
+ */
+export interface AccessRule {
+  readonly apiGroups: string[];
+  readonly resources: string[];
+  readonly verbs: string[];
+}
+
+export const CHECKS_ROLE_NAME = 'mcp-ops-readonly';
+/** The Kubernetes group the EKS access entry maps the checks function's IAM role to. */
+export const CHECKS_GROUP = 'mcp-ops:readonly';
+
+const read = ['get', 'list', 'watch'];
+
+/** Cluster-wide (ClusterRole): pods, logs, events, nodes, jobs, policies, RBAC, metrics, pod proxy. */
+export const CHECKS_CLUSTER_RULES: readonly AccessRule[] = [
+  {
+    apiGroups: [''],
+    resources: ['pods', 'pods/log', 'events', 'nodes', 'configmaps', 'services', 'namespaces'],
+    verbs: read,
+  },
+  { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: read },
+  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: read },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: read },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: read },
+  {
+    apiGroups: ['rbac.authorization.k8s.io'],
+    resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'],
+    verbs: read,
+  },
+  { apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: read },
+  // The reports' fallback when Prometheus is down: the pods' /metrics through the pod proxy.
+  { apiGroups: [''], resources: ['pods/proxy'], verbs: ['get'] },
+];
+
+/** In the service's namespace only (Role): listing Secrets for the security check's metadata. */
+export const CHECKS_NAMESPACE_RULES: readonly AccessRule[] = [
+  { apiGroups: [''], resources: ['secrets'], verbs: ['list'] },
+];
+
+/** The ClusterRole, Role and their bindings to `group`, as Kubernetes objects. */
+export function checksAccessManifests(namespace: string, groups: readonly string[] = [CHECKS_GROUP]) {
+  const subjects = groups.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
+  const labels = { 'app.kubernetes.io/managed-by': 'mcp-ops' };
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: CHECKS_ROLE_NAME, labels },
+      rules: CHECKS_CLUSTER_RULES.map((r) => ({ ...r })),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: CHECKS_ROLE_NAME, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CHECKS_ROLE_NAME },
+      subjects,
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: CHECKS_ROLE_NAME, namespace, labels },
+      rules: CHECKS_NAMESPACE_RULES.map((r) => ({ ...r })),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: CHECKS_ROLE_NAME, namespace, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CHECKS_ROLE_NAME },
+      subjects,
+    },
+  ];
+}

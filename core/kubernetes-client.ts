@@ -1,0 +1,194 @@
+import {
+  BatchV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  NetworkingV1Api,
+  RbacAuthorizationV1Api,
+} from '@kubernetes/client-node';
+import { request } from 'node:https';
+import type { KubernetesPort, NodeUsage, PodUsage, SecretMetadata } from './kubernetes.ts';
+import { parseCpu, parseMemory } from './kubernetes.ts';
+
+const PAGE = 500;
+
+interface MetricsList {
+  items: Array<{
+    metadata: { name: string };
+    usage?: Record<string, string>;
+    containers?: Array<{ name: string; usage: Record<string, string> }>;
+  }>;
+}
+
+/** KubernetesPort over @kubernetes/client-node, from a kubeconfig (file, or built from an EKS token). */
+export class KubernetesClient implements KubernetesPort {
+  private readonly core: CoreV1Api;
+  private readonly batch: BatchV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly networking: NetworkingV1Api;
+  private readonly rbac: RbacAuthorizationV1Api;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly requestTimeoutMs = 20_000,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.batch = kc.makeApiClient(BatchV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
+    this.rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  }
+
+  async *pods(namespace: string, labelSelector?: string) {
+    let token: string | undefined;
+    do {
+      const page = await this.core.listNamespacedPod({
+        namespace,
+        limit: PAGE,
+        ...(labelSelector ? { labelSelector } : {}),
+        ...(token ? { _continue: token } : {}),
+      });
+      yield page.items;
+      token = page.metadata?._continue || undefined;
+    } while (token);
+  }
+
+  async podLog(namespace: string, pod: string, container: string, sinceSeconds: number): Promise<string> {
+    return this.core.readNamespacedPodLog({
+      name: pod,
+      namespace,
+      container,
+      sinceSeconds,
+      timestamps: false,
+    });
+  }
+
+  async jobs(namespace: string, labelSelector: string) {
+    return (await this.batch.listNamespacedJob({ namespace, labelSelector })).items;
+  }
+
+  async *warningEvents(namespace: string) {
+    let token: string | undefined;
+    do {
+      const page = await this.core.listNamespacedEvent({
+        namespace,
+        fieldSelector: 'type=Warning',
+        limit: PAGE,
+        ...(token ? { _continue: token } : {}),
+      });
+      yield page.items;
+      token = page.metadata?._continue || undefined;
+    } while (token);
+  }
+
+  async nodes() {
+    return (await this.core.listNode()).items;
+  }
+
+  async podUsage(namespace: string, labelSelector?: string): Promise<PodUsage[]> {
+    const list = (await this.custom.listNamespacedCustomObject({
+      group: 'metrics.k8s.io',
+      version: 'v1beta1',
+      namespace,
+      plural: 'pods',
+      ...(labelSelector ? { labelSelector } : {}),
+    })) as MetricsList;
+    return list.items.map((item) => ({
+      pod: item.metadata.name,
+      containers: (item.containers ?? []).map((c) => ({
+        name: c.name,
+        cpuCores: parseCpu(c.usage.cpu) ?? 0,
+        memoryBytes: parseMemory(c.usage.memory) ?? 0,
+      })),
+    }));
+  }
+
+  async nodeUsage(): Promise<NodeUsage[]> {
+    const list = (await this.custom.listClusterCustomObject({
+      group: 'metrics.k8s.io',
+      version: 'v1beta1',
+      plural: 'nodes',
+    })) as MetricsList;
+    return list.items.map((item) => ({
+      node: item.metadata.name,
+      cpuCores: parseCpu(item.usage?.cpu) ?? 0,
+      memoryBytes: parseMemory(item.usage?.memory) ?? 0,
+    }));
+  }
+
+  async podProxyGet(namespace: string, pod: string, port: number, path: string): Promise<string> {
+    const target = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}:${port}/proxy/${path.replace(/^\//, '')}`;
+    return this.getRaw(target, 'text/plain');
+  }
+
+  async networkPolicies(namespace: string) {
+    return (await this.networking.listNamespacedNetworkPolicy({ namespace })).items;
+  }
+
+  async roles(namespace: string) {
+    return (await this.rbac.listNamespacedRole({ namespace })).items;
+  }
+
+  async roleBindings(namespace: string) {
+    return (await this.rbac.listNamespacedRoleBinding({ namespace })).items;
+  }
+
+  async clusterRoles() {
+    return (await this.rbac.listClusterRole()).items;
+  }
+
+  async clusterRoleBindings() {
+    return (await this.rbac.listClusterRoleBinding()).items;
+  }
+
+  async secretsMetadata(namespace: string): Promise<SecretMetadata[]> {
+    // Asking for PartialObjectMetadataList: the API server strips data before it leaves the cluster.
+    const text = await this.getRaw(
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
+      'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
+    );
+    const list = JSON.parse(text) as {
+      kind?: string;
+      items?: Array<{
+        metadata?: { name?: string; creationTimestamp?: string; annotations?: Record<string, string> };
+      }>;
+    };
+    if (list.kind !== 'PartialObjectMetadataList')
+      throw new Error(`expected secrets' metadata only, the API server answered ${list.kind}`);
+    return (list.items ?? []).map((item) => ({
+      name: item.metadata?.name ?? '',
+      ...(item.metadata?.creationTimestamp ? { created: new Date(item.metadata.creationTimestamp) } : {}),
+    }));
+  }
+
+  /** A GET the generated clients cannot express (a custom Accept, or a proxied text answer). */
+  private async getRaw(path: string, accept: string): Promise<string> {
+    const cluster = this.kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    const url = new URL(path, cluster.server);
+    const options: Parameters<typeof request>[1] & { headers: Record<string, string> } = {
+      method: 'GET',
+      headers: { Accept: accept },
+      timeout: this.requestTimeoutMs,
+    };
+    await this.kc.applyToHTTPSOptions(options);
+    return new Promise((resolve, reject) => {
+      const req = request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 500) >= 400)
+            reject(new Error(`GET ${url.pathname}: HTTP ${res.statusCode}: ${body.slice(0, 300)}`));
+          else resolve(body);
+        });
+        res.on('error', reject);
+      });
+      req.on('timeout', () =>
+        req.destroy(new Error(`GET ${url.pathname}: no answer in ${this.requestTimeoutMs} ms`)),
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}

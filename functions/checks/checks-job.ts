@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { parseConfig, type OpsConfig } from '../../core/config.ts';
+import type { KubernetesPort } from '../../core/kubernetes.ts';
+import type { ObjectStore } from '../../core/object-store.ts';
+import type { PrometheusPort } from '../../core/prometheus.ts';
+import { deliverReport, wasDelivered, type Delivery, type ReportChannels } from './deliver.ts';
+import type { ImageScanPort } from './image-scans.ts';
+import type { Report, ReportKind } from './report.ts';
+import { REPORTS } from './reports.ts';
+
+export const ChecksEventSchema = z.union([
+  z.object({ report: z.enum(['morning', 'evening', 'security']) }).strict(),
+  z.object({ watchdog: z.enum(['morning', 'evening', 'security']) }).strict(),
+]);
+export type ChecksEvent = z.infer<typeof ChecksEventSchema>;
+
+export class ChecksRequestError extends Error {
+  override name = 'ChecksRequestError';
+}
+
+export function parseChecksEvent(event: unknown): ChecksEvent {
+  const parsed = ChecksEventSchema.safeParse(event);
+  if (parsed.success) return parsed.data;
+  throw new ChecksRequestError(
+    `expected {"report":"morning"|"evening"|"security"} or {"watchdog":"morning"|"evening"|"security"}, got ${JSON.stringify(event)?.slice(0, 200)}`,
+  );
+}
+
+const EnvSchema = z.object({
+  MCP_OPS_CONFIG: z.string().default('{}'),
+  REPORTS_TOPIC_ARN: z.string().min(1),
+  REPORTS_BUCKET: z.string().min(3),
+});
+
+export function checksEnvironment(env: NodeJS.ProcessEnv) {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success)
+    throw new Error(
+      `checks environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  return {
+    config: parseConfig(JSON.parse(parsed.data.MCP_OPS_CONFIG)),
+    reportsTopicArn: parsed.data.REPORTS_TOPIC_ARN,
+    reportsBucket: parsed.data.REPORTS_BUCKET,
+  };
+}
+
+export interface ChecksRuntime {
+  readonly config: OpsConfig;
+  readonly kube: () => Promise<KubernetesPort>;
+  readonly prometheus: PrometheusPort;
+  readonly imageScans?: ImageScanPort;
+  readonly store: ObjectStore;
+  readonly channels: ReportChannels;
+  readonly now: () => Date;
+  readonly logger: {
+    info(message: string, extra?: object): void;
+    error(message: string, extra?: object): void;
+  };
+  readonly metric: (name: string, value: number, unit: 'count' | 'seconds', report: ReportKind) => void;
+}
+
+const STATUS_VALUE = { OK: 0, WARNING: 1, CRITICAL: 2 } as const;
+
+export type ChecksResult =
+  | {
+      report: ReportKind;
+      status: Report['status'];
+      reason: string;
+      delivery: Delivery;
+      failedSections: string[];
+    }
+  | { watchdog: ReportKind; delivered: boolean };
+
+/**
+ * One scheduled invocation: build the report, deliver it and record its metrics; or, as the
+ * watchdog, say whether today's report was delivered (ReportOnTime 0 pages through the alarm).
+ */
+export async function runChecksEvent(event: unknown, runtime: ChecksRuntime): Promise<ChecksResult> {
+  const request = parseChecksEvent(event);
+  const zone = runtime.config.schedules.timeZone;
+  if ('watchdog' in request) {
+    const delivered = await wasDelivered(request.watchdog, runtime.channels, runtime.now(), zone);
+    runtime.metric('ReportOnTime', delivered ? 1 : 0, 'count', request.watchdog);
+    if (!delivered)
+      runtime.logger.error('report not delivered by its deadline', { report: request.watchdog });
+    return { watchdog: request.watchdog, delivered };
+  }
+  const kind = request.report;
+  const report = await REPORTS[kind]({
+    config: runtime.config,
+    kube: await runtime.kube(),
+    prometheus: runtime.prometheus,
+    store: runtime.store,
+    ...(runtime.imageScans ? { imageScans: runtime.imageScans } : {}),
+    now: runtime.now,
+  });
+  const delivery = await deliverReport(report, runtime.channels, zone);
+  const failedSections = report.sections.filter((s) => s.status === 'FAILED').map((s) => s.id);
+  runtime.metric('ReportDelivered', 1, 'count', kind);
+  runtime.metric('ReportStatus', STATUS_VALUE[report.status], 'count', kind);
+  runtime.metric('ReportDuration', report.durationMs / 1000, 'seconds', kind);
+  runtime.metric('SectionsFailed', failedSections.length, 'count', kind);
+  runtime.logger.info('report delivered', {
+    report: kind,
+    status: report.status,
+    reason: report.reason,
+    failedSections,
+    bytes: delivery.bytes,
+  });
+  return { report: kind, status: report.status, reason: report.reason, delivery, failedSections };
+}

@@ -1,0 +1,60 @@
+// Lambda edge of the checks job: EventBridge Scheduler sends {"report":"morning"|"evening"|"security"}
+// at the team's times, and {"watchdog":"morning"|"evening"} at the delivery deadlines.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import middy from '@middy/core';
+import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
+import { describeEksCluster, eksKubeConfig, eksToken, type EksCluster } from '../../core/eks.ts';
+import { KubernetesClient } from '../../core/kubernetes-client.ts';
+import { PrometheusHttp } from '../../core/prometheus.ts';
+import { awsReportChannels } from './aws-channels.ts';
+import { checksEnvironment, runChecksEvent } from './checks-job.ts';
+import { EcrImageScans } from './image-scans.ts';
+
+const logger = new Logger();
+const metrics = new Metrics();
+const env = checksEnvironment(process.env);
+const target = awsTargetFromEnv();
+const s3 = new S3Client(s3ClientConfig(target));
+const sns = new SNSClient(awsClientConfig(target));
+const eks = new EKSClient(awsClientConfig(target));
+const credentials = defaultProvider();
+const channels = awsReportChannels({ s3, sns }, env.reportsTopicArn, env.reportsBucket);
+let cluster: EksCluster | undefined;
+
+/** A kubeconfig with a fresh EKS token each invocation (tokens live 15 minutes). */
+async function kube(): Promise<KubernetesClient> {
+  cluster ??= await describeEksCluster(eks, env.config.cluster.name);
+  const token = await eksToken(env.config.cluster.name, target.region, credentials);
+  return new KubernetesClient(eksKubeConfig(env.config.cluster.name, cluster, token));
+}
+
+async function checks(event: unknown) {
+  return runChecksEvent(event, {
+    config: env.config,
+    kube,
+    prometheus: new PrometheusHttp(env.config.prometheus.url),
+    imageScans: new EcrImageScans(new ECRClient(awsClientConfig(target))),
+    channels,
+    store: channels.store,
+    now: () => new Date(),
+    logger: {
+      info: (message, extra) => logger.info(message, { ...extra }),
+      error: (message, extra) => logger.error(message, { ...extra }),
+    },
+    metric: (name, value, unit, report) => {
+      const single = metrics.singleMetric();
+      single.addDimension('report', report);
+      single.addMetric(name, unit === 'seconds' ? MetricUnit.Seconds : MetricUnit.Count, value);
+    },
+  });
+}
+
+export const handler = middy(checks).use(injectLambdaContext(logger)).use(logMetrics(metrics));

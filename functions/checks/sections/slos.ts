@@ -1,0 +1,66 @@
+import type { Finding, SectionOutcome } from '../report.ts';
+import { table } from '../render.ts';
+import { percent, type ChecksDeps } from '../checks-deps.ts';
+
+/** The manual's SLO table: availability 99.9 %, p95 < 100 ms, error rate < 0.1 %. */
+export const SLO = { availability: 0.999, latencyP95Seconds: 0.1, errorRate: 0.001 } as const;
+
+/** Seconds from the start of the month (UTC) to now, at least 5 minutes. */
+export function monthToDateSeconds(now: Date): number {
+  const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  return Math.max(300, Math.floor((now.getTime() - start) / 1000));
+}
+
+/** Error budget left: 1 - (errors so far / errors the month's SLO allows so far). */
+export function errorBudgetLeft(errorRate: number, allowed = SLO.errorRate): number {
+  return 1 - errorRate / allowed;
+}
+
+/** The SLOs this month from Prometheus (no fallback: a month cannot be read from a pod's counters). */
+export async function slosSection(deps: ChecksDeps): Promise<SectionOutcome> {
+  const window = `${monthToDateSeconds(deps.now())}s`;
+  const one = async (expr: string) => {
+    const [sample] = await deps.prometheus.query(expr);
+    return sample && Number.isFinite(sample.value) ? sample.value : undefined;
+  };
+  const [availability, p95, errorRate] = await Promise.all([
+    one(`avg(avg_over_time(up{job="mcp-semantic"}[${window}]))`),
+    one(`histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[${window}])))`),
+    one(
+      `sum(increase(http_requests_total{status_code=~"5.."}[${window}])) / sum(increase(http_requests_total[${window}]))`,
+    ),
+  ]);
+  const budget = errorRate === undefined ? undefined : errorBudgetLeft(errorRate);
+  const findings: Finding[] = [];
+  if (availability !== undefined && availability < SLO.availability)
+    findings.push({
+      status: 'CRITICAL',
+      text: `availability ${percent(availability, 3)} this month (SLO 99.9%)`,
+    });
+  if (p95 !== undefined && p95 > SLO.latencyP95Seconds)
+    findings.push({
+      status: 'WARNING',
+      text: `p95 latency ${(p95 * 1000).toFixed(0)} ms this month (SLO < 100 ms)`,
+    });
+  if (budget !== undefined && budget <= 0)
+    findings.push({
+      status: 'CRITICAL',
+      text: `error budget exhausted: error rate ${percent(errorRate, 3)} (SLO < 0.1%)`,
+    });
+  else if (budget !== undefined && budget < 0.25)
+    findings.push({ status: 'WARNING', text: `${percent(budget, 0)} of this month's error budget left` });
+  return {
+    summary: `availability ${percent(availability, 3)}, p95 ${p95 === undefined ? 'n/a' : `${(p95 * 1000).toFixed(0)} ms`}, error rate ${percent(errorRate, 3)}, budget left ${percent(budget, 0)}`,
+    findings,
+    lines: table(
+      ['SLO', 'TARGET', 'THIS MONTH'],
+      [
+        ['Availability', '99.9%', percent(availability, 3)],
+        ['Latency (p95)', '< 100 ms', p95 === undefined ? 'n/a' : `${(p95 * 1000).toFixed(1)} ms`],
+        ['Error rate', '< 0.1%', percent(errorRate, 3)],
+        ['Error budget left', '> 0', percent(budget, 1)],
+      ],
+    ),
+    data: { window, availability, latencyP95Seconds: p95, errorRate, errorBudgetLeft: budget },
+  };
+}

@@ -1,0 +1,253 @@
+import { parseExposition, PrometheusUnreachable, type Sample } from '../../core/prometheus.ts';
+import type { Finding } from './report.ts';
+import { mapBounded, percent, type ChecksDeps } from './checks-deps.ts';
+
+export type Scrape = Map<string, Sample[]>;
+
+/** One number the reports show, how to get it from Prometheus and, failing that, from raw scrapes. */
+export interface MetricDefinition {
+  readonly id: string;
+  readonly label: string;
+  readonly promql: string;
+  /** From the pods' own /metrics (counters since each pod started, not windowed rates). */
+  readonly fromScrape: (scrape: Scrape) => number | undefined;
+  readonly unit: 'count' | 'ratio' | 'seconds';
+  readonly warnAbove?: number;
+  readonly criticalAbove?: number;
+  /** Below this is worth noting but pages nobody (the manual's "Info"). */
+  readonly infoBelow?: number;
+  /** Manual's wording of the threshold. */
+  readonly threshold?: string;
+}
+
+export const sumOf = (
+  scrape: Scrape,
+  name: string,
+  where: (labels: Record<string, string>) => boolean = () => true,
+) => {
+  const samples = scrape.get(name);
+  return samples ? samples.filter((s) => where(s.labels)).reduce((a, s) => a + s.value, 0) : undefined;
+};
+
+export const ratioOf = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
+
+/** The q-quantile of a Prometheus histogram from cumulative buckets (linear within a bucket, as histogram_quantile). */
+export function quantileFromBuckets(scrape: Scrape, name: string, q: number): number | undefined {
+  const byLe = new Map<number, number>();
+  for (const s of scrape.get(`${name}_bucket`) ?? []) {
+    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    byLe.set(le, (byLe.get(le) ?? 0) + s.value);
+  }
+  const buckets = [...byLe.entries()].sort((a, b) => a[0] - b[0]);
+  const total = buckets.at(-1)?.[1];
+  if (!total) return undefined;
+  const rank = q * total;
+  let previousLe = 0;
+  let previousCount = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return previousLe;
+      return (
+        previousLe + ((le - previousLe) * (rank - previousCount)) / Math.max(count - previousCount, 1e-9)
+      );
+    }
+    previousLe = le;
+    previousCount = count;
+  }
+  return previousLe;
+}
+
+const p95 = (metric: string, window: string) =>
+  `histogram_quantile(0.95, sum by (le) (rate(${metric}_bucket[${window}])))`;
+// A failure counter with no series yet (no failure since start) means 0, not "no data".
+const rateRatio = (num: string, den: string, window: string) =>
+  `(sum(rate(${num}[${window}])) or vector(0)) / sum(rate(${den}[${window}]))`;
+
+/** The morning's key metrics with the dashboards' alert thresholds (manual, Monitoring & Alerting). */
+export const KEY_METRICS: readonly MetricDefinition[] = [
+  {
+    id: 'validation_total',
+    label: 'validation_total',
+    promql: 'sum(validation_total)',
+    unit: 'count',
+    fromScrape: (s) => sumOf(s, 'validation_total'),
+  },
+  {
+    id: 'promotion_total',
+    label: 'promotion_total',
+    promql: 'sum(promotion_total)',
+    unit: 'count',
+    fromScrape: (s) => sumOf(s, 'promotion_total'),
+  },
+  {
+    id: 'artifact_uploads_total',
+    label: 'artifact_uploads_total',
+    promql: 'sum(artifact_uploads_total)',
+    unit: 'count',
+    fromScrape: (s) => sumOf(s, 'artifact_uploads_total'),
+  },
+  {
+    id: 'validation_error_rate',
+    label: 'Validation error rate (5m)',
+    promql: rateRatio('validation_errors_total', 'validation_total', '5m'),
+    unit: 'ratio',
+    warnAbove: 0.05,
+    criticalAbove: 0.1,
+    threshold: '> 5% warning, > 10% critical',
+    fromScrape: (s) => ratioOf(sumOf(s, 'validation_errors_total'), sumOf(s, 'validation_total')),
+  },
+  {
+    id: 'promotion_failure_rate',
+    label: 'Promotion failure rate (5m)',
+    promql: rateRatio('promotion_failures_total', 'promotion_total', '5m'),
+    unit: 'ratio',
+    warnAbove: 0.05,
+    criticalAbove: 0.1,
+    threshold: '> 5% warning, > 10% critical',
+    fromScrape: (s) => ratioOf(sumOf(s, 'promotion_failures_total'), sumOf(s, 'promotion_total')),
+  },
+  {
+    id: 'validation_p95',
+    label: 'Validation latency p95 (5m)',
+    promql: p95('validation_duration_seconds', '5m'),
+    unit: 'seconds',
+    warnAbove: 0.1,
+    threshold: '> 100 ms warning',
+    fromScrape: (s) => quantileFromBuckets(s, 'validation_duration_seconds', 0.95),
+  },
+  {
+    id: 'cache_hit_rate',
+    label: 'Validation cache hit rate',
+    promql: 'avg(validation_cache_hit_rate)',
+    unit: 'ratio',
+    infoBelow: 0.7,
+    threshold: '< 70% info',
+    fromScrape: (s) => {
+      const samples = s.get('validation_cache_hit_rate');
+      return samples?.length ? samples.reduce((a, x) => a + x.value, 0) / samples.length : undefined;
+    },
+  },
+  {
+    id: 'upload_failure_rate',
+    label: 'Artifact upload failure rate (5m)',
+    promql: rateRatio('artifact_upload_failures_total', 'artifact_uploads_total', '5m'),
+    unit: 'ratio',
+    warnAbove: 0.01,
+    threshold: '> 1% warning',
+    fromScrape: (s) =>
+      ratioOf(sumOf(s, 'artifact_upload_failures_total'), sumOf(s, 'artifact_uploads_total')),
+  },
+  {
+    id: 'request_p95',
+    label: 'Request latency p95 (5m)',
+    promql: p95('http_request_duration_seconds', '5m'),
+    unit: 'seconds',
+    warnAbove: 0.2,
+    threshold: '> 200 ms warning (Runbook 2)',
+    fromScrape: (s) => quantileFromBuckets(s, 'http_request_duration_seconds', 0.95),
+  },
+];
+
+export interface MetricValue {
+  readonly definition: MetricDefinition;
+  readonly value: number | undefined;
+}
+
+export interface MetricReading {
+  readonly values: MetricValue[];
+  readonly source: 'prometheus' | 'pod-proxy';
+  /** Said in the report when the numbers did not come from Prometheus. */
+  readonly note?: string;
+}
+
+/** Every pod's /metrics through the API server's pod proxy, merged (used when Prometheus is down). */
+export async function scrapePods(
+  deps: ChecksDeps,
+): Promise<{ scrape: Scrape; pods: number; failed: string[] }> {
+  const { namespace, appSelector, metricsPort } = deps.config.cluster;
+  const names: string[] = [];
+  for await (const page of deps.kube.pods(namespace, appSelector))
+    for (const pod of page)
+      if (pod.status?.phase === 'Running' && pod.metadata?.name) names.push(pod.metadata.name);
+  const merged: Scrape = new Map();
+  const failed: string[] = [];
+  await mapBounded(names, 8, async (name) => {
+    try {
+      const text = await deps.kube.podProxyGet(namespace, name, metricsPort, 'metrics');
+      for (const [metric, samples] of parseExposition(text)) {
+        const list = merged.get(metric) ?? [];
+        for (const s of samples) list.push({ labels: { ...s.labels, pod: name }, value: s.value });
+        merged.set(metric, list);
+      }
+    } catch (error) {
+      failed.push(`${name}: ${(error as Error).message.slice(0, 100)}`);
+    }
+  });
+  return { scrape: merged, pods: names.length - failed.length, failed };
+}
+
+/**
+ * Reads `definitions` from Prometheus; when Prometheus cannot be reached, from the pods' own
+ * /metrics through the pod proxy, and says so.
+ */
+export async function readMetrics(
+  deps: ChecksDeps,
+  definitions: readonly MetricDefinition[],
+): Promise<MetricReading> {
+  try {
+    const values = await Promise.all(
+      definitions.map(async (definition) => {
+        const samples = await deps.prometheus.query(definition.promql);
+        const value = samples[0]?.value;
+        return { definition, value: value === undefined || Number.isNaN(value) ? undefined : value };
+      }),
+    );
+    return { values, source: 'prometheus' };
+  } catch (error) {
+    if (!(error instanceof PrometheusUnreachable)) throw error;
+    const { scrape, pods, failed } = await scrapePods(deps);
+    if (pods === 0)
+      throw new Error(
+        `${error.message}; and no pod's /metrics could be read through the pod proxy (${failed[0] ?? 'no running pods'})`,
+      );
+    return {
+      values: definitions.map((definition) => ({ definition, value: definition.fromScrape(scrape) })),
+      source: 'pod-proxy',
+      note: `${error.message}. Read ${pods} pod(s)' /metrics through the Kubernetes API server's pod proxy instead: totals and ratios are since each pod started, not windowed rates.`,
+    };
+  }
+}
+
+export function formatValue(definition: MetricDefinition, value: number | undefined): string {
+  if (value === undefined) return 'no data';
+  if (definition.unit === 'ratio') return percent(value, 2);
+  if (definition.unit === 'seconds') return `${(value * 1000).toFixed(0)} ms`;
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** A value against the manual's thresholds. */
+export function judge(
+  definition: MetricDefinition,
+  value: number | undefined,
+): { level: 'OK' | 'INFO' | 'WARNING' | 'CRITICAL' } {
+  if (value === undefined) return { level: 'OK' };
+  if (definition.criticalAbove !== undefined && value > definition.criticalAbove)
+    return { level: 'CRITICAL' };
+  if (definition.warnAbove !== undefined && value > definition.warnAbove) return { level: 'WARNING' };
+  if (definition.infoBelow !== undefined && value < definition.infoBelow) return { level: 'INFO' };
+  return { level: 'OK' };
+}
+
+export function metricFindings(values: readonly MetricValue[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const { definition, value } of values) {
+    const { level } = judge(definition, value);
+    if (level === 'WARNING' || level === 'CRITICAL')
+      findings.push({
+        status: level,
+        text: `${definition.label} ${formatValue(definition, value)} (${definition.threshold})`,
+      });
+  }
+  return findings.sort((a, b) => (a.status === b.status ? 0 : a.status === 'CRITICAL' ? -1 : 1));
+}
