@@ -2,6 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OpsConfig } from '../core/config.ts';
 import { Backup } from './backup-construct.ts';
+import { Checks } from './checks-construct.ts';
 import { Cleanup } from './cleanup-construct.ts';
 import { Escalation } from './escalation-construct.ts';
 import { Foundation } from './foundation.ts';
@@ -19,6 +20,7 @@ export class McpOpsStack extends Stack {
   readonly cleanup: Cleanup;
   readonly escalation: Escalation;
   readonly backup: Backup;
+  readonly checks: Checks;
 
   constructor(scope: Construct, id: string, props: McpOpsStackProps) {
     super(scope, id, props);
@@ -29,5 +31,6 @@ export class McpOpsStack extends Stack {
       foundation: this.foundation,
     });
     this.backup = new Backup(this, 'Backup', { config: props.config, foundation: this.foundation });
+    this.checks = new Checks(this, 'Checks', { config: props.config, foundation: this.foundation });
   }
 }

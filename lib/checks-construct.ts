@@ -1,0 +1,200 @@
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import { CHECKS_GROUP } from '../core/cluster-access.ts';
+import type { OpsConfig } from '../core/config.ts';
+import { DailySchedule } from './daily-schedule.ts';
+import type { Foundation } from './foundation.ts';
+import { JobFunction } from './job-function.ts';
+import { NagSuppressions } from './nag.ts';
+
+export interface ChecksProps {
+  readonly config: OpsConfig;
+  readonly foundation: Foundation;
+}
+
+export const CHECKS_METRICS_NAMESPACE = 'McpOps/Checks';
+
+/** "09:00" plus `minutes`, as "HH:MM" (the delivery deadline of a report). */
+export function deadlineOf(time: string, minutes: number): string {
+  const [h, m] = time.split(':').map(Number) as [number, number];
+  const total = (h * 60 + m + minutes) % (24 * 60);
+  return `${String(Math.floor(total / 60)).padStart(2, '0')}:${String(total % 60).padStart(2, '0')}`;
+}
+
+/**
+ * The checks job: morning and evening reports and the daily security check on schedules in the
+ * team's zone, a watchdog at each report's deadline whose ReportOnTime=0 pages through the alerts
+ * topic, read-only access to the cluster through an EKS access entry, and only the AWS access the
+ * reports need.
+ */
+export class Checks extends Construct {
+  readonly job: JobFunction;
+  readonly schedules: Record<string, DailySchedule> = {};
+  readonly lateAlarms: Record<string, cloudwatch.Alarm> = {};
+  readonly accessEntry: eks.CfnAccessEntry;
+
+  constructor(scope: Construct, id: string, props: ChecksProps) {
+    super(scope, id);
+    const { config, foundation } = props;
+    const prefix = config.resourcePrefix;
+    const stack = Stack.of(this);
+    this.job = new JobFunction(this, 'Job', {
+      entry: join(import.meta.dirname, '..', 'functions', 'checks', 'handler.ts'),
+      functionName: `${prefix}-checks`,
+      description: 'Morning and evening health reports and the daily security check',
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      alertsTopic: foundation.alertsTopic,
+      serviceName: 'checks',
+      metricsNamespace: CHECKS_METRICS_NAMESPACE,
+      environment: {
+        MCP_OPS_CONFIG: JSON.stringify(config),
+        REPORTS_TOPIC_ARN: foundation.reportsTopic.topicArn,
+        REPORTS_BUCKET: foundation.reportsBucket.bucketName,
+      },
+    });
+    const role = this.job.role;
+    const clusterArn = stack.formatArn({
+      service: 'eks',
+      resource: 'cluster',
+      resourceName: config.cluster.name,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const statements: iam.PolicyStatement[] = [
+      new iam.PolicyStatement({
+        sid: 'DescribeCluster',
+        actions: ['eks:DescribeCluster'],
+        resources: [clusterArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'SendReports',
+        actions: ['sns:Publish'],
+        resources: [foundation.reportsTopic.topicArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'SendReportsEncrypted',
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: [foundation.topicKey.keyArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ArchiveReports',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [foundation.reportsBucket.arnForObjects('reports/*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ListBackups',
+        actions: ['s3:ListBucket'],
+        resources: [foundation.backupBucket.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadBackups',
+        actions: ['s3:GetObject'],
+        resources: [foundation.backupBucket.arnForObjects('*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ImageScanFindings',
+        actions: ['ecr:DescribeImageScanFindings'],
+        resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
+      }),
+    ];
+    for (const statement of statements) role.addToPolicy(statement);
+    NagSuppressions.addResourceSuppressions(
+      role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Reports are archived under reports/ (keys carry the date); the evening backup verification reads the folder latest.txt names; ECR findings are read for whichever repository the pods’ images come from. Read-only except the reports/ prefix.',
+          appliesTo: [
+            { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/\\*$/g' },
+            `Resource::arn:<AWS::Partition>:s3:::${config.buckets.backup}/*`,
+            { regex: '/^Resource::arn:<AWS::Partition>:ecr:[^:]+:<AWS::AccountId>:repository\\/\\*$/g' },
+            'Action::kms:GenerateDataKey*',
+          ],
+        },
+      ],
+      true,
+    );
+
+    // Cluster access without static credentials: the function's role is mapped to a Kubernetes
+    // group bound to the read-only ClusterRole of core/cluster-access.ts (rbac/mcp-ops-readonly.yaml).
+    this.accessEntry = new eks.CfnAccessEntry(this, 'ClusterAccess', {
+      clusterName: config.cluster.name,
+      principalArn: role.roleArn,
+      type: 'STANDARD',
+      kubernetesGroups: [CHECKS_GROUP],
+    });
+
+    const { schedules } = config;
+    const runs: Array<[string, string, Record<string, string>, string]> = [
+      [
+        'Morning',
+        schedules.morningReport,
+        { report: 'morning' },
+        'Morning health report (manual: Morning Checklist)',
+      ],
+      [
+        'Evening',
+        schedules.eveningReport,
+        { report: 'evening' },
+        'Evening review (manual: Evening Checklist)',
+      ],
+      [
+        'Security',
+        schedules.securityCheck,
+        { report: 'security' },
+        'Daily security check (manual: Security Monitoring)',
+      ],
+    ];
+    for (const [name, time, input, description] of runs) {
+      this.schedules[name] = new DailySchedule(this, `${name}Schedule`, {
+        scheduleName: `${prefix}-${name.toLowerCase()}-report`,
+        description,
+        time,
+        timeZone: schedules.timeZone,
+        target: this.job.function,
+        input,
+        deadLetterQueue: this.job.deadLetterQueue,
+      });
+    }
+    const alerts = new actions.SnsAction(foundation.alertsTopic);
+    for (const [name, time, kind] of [
+      ['Morning', schedules.morningReport, 'morning'],
+      ['Evening', schedules.eveningReport, 'evening'],
+    ] as const) {
+      const deadline = deadlineOf(time, schedules.reportGraceMinutes);
+      this.schedules[`${name}Watchdog`] = new DailySchedule(this, `${name}Watchdog`, {
+        scheduleName: `${prefix}-${kind}-report-watchdog`,
+        description: `Was the ${kind} report delivered by ${deadline}?`,
+        time: deadline,
+        timeZone: schedules.timeZone,
+        target: this.job.function,
+        input: { watchdog: kind },
+        deadLetterQueue: this.job.deadLetterQueue,
+      });
+      const alarm = new cloudwatch.Alarm(this, `${name}LateAlarm`, {
+        alarmName: `${prefix}-${kind}-report-not-delivered`,
+        alarmDescription: `severity=warning; runbook=report-delivery; the ${kind} report was not delivered by ${deadline} (${schedules.timeZone}). Run \`mcp-ops report ${kind} --send\` and check the checks function's log group.`,
+        metric: new cloudwatch.Metric({
+          namespace: CHECKS_METRICS_NAMESPACE,
+          metricName: 'ReportOnTime',
+          dimensionsMap: { service: 'checks', report: kind },
+          statistic: 'Minimum',
+          period: Duration.hours(1),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      alarm.addAlarmAction(alerts);
+      alarm.addOkAction(alerts);
+      this.lateAlarms[kind] = alarm;
+    }
+  }
+}
