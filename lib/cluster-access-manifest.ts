@@ -9,7 +9,9 @@ import { checksAccessManifests } from '../core/cluster-access.ts';
 export const RBAC_MANIFEST_FILE = join(import.meta.dirname, '..', 'rbac', 'mcp-ops-readonly.yaml');
 
 export function clusterAccessManifest(namespace = 'mcp-system'): string {
-  return `# Generated from core/cluster-access.ts by \`npm run rbac:manifest\`; do not edit.\n${checksAccessManifests(namespace)
+  return `# Generated from core/cluster-access.ts by \`npm run rbac:manifest\`; do not edit.\n${checksAccessManifests(
+    namespace,
+  )
     .map((object) => dumpYaml(object))
     .join('---\n')}`;
 }
