@@ -241,6 +241,15 @@ function world(scenario: Scenario, now: Date): World {
   }
 }
 
+/** What the security check expects of every container: the healthy cluster has no findings. */
+const HARDENED = {
+  runAsNonRoot: true,
+  runAsUser: 10001,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+};
+
 const labels = { app: 'mcp-semantic', 'app.kubernetes.io/name': 'mcp-semantic-control-plane' };
 
 function container(image = IMAGE) {
@@ -249,13 +258,7 @@ function container(image = IMAGE) {
     image,
     ports: [{ name: 'metrics', containerPort: 9090 }],
     resources: { requests: { cpu: '1000m', memory: '2Gi' }, limits: { cpu: '4000m', memory: '8Gi' } },
-    securityContext: {
-      runAsNonRoot: true,
-      runAsUser: 10001,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'] },
-    },
+    securityContext: HARDENED,
   };
 }
 
@@ -510,6 +513,7 @@ async function seedBackups(kc: KubeConfig, w: World, now: Date): Promise<void> {
                   name: 'backup',
                   image: 'mcp/backup:v1.4.2',
                   args: ['backup', '--to', 's3://mcp-artifacts-backup'],
+                  securityContext: HARDENED,
                 },
               ],
             },
@@ -539,7 +543,7 @@ async function seedBackups(kc: KubeConfig, w: World, now: Date): Promise<void> {
         spec: {
           nodeName: w.nodes[0]!.name,
           restartPolicy: 'Never',
-          containers: [{ name: 'backup', image: 'mcp/backup:v1.4.2' }],
+          containers: [{ name: 'backup', image: 'mcp/backup:v1.4.2', securityContext: HARDENED }],
         },
       },
     });

@@ -42,28 +42,36 @@ export async function warningEventsSection(deps: ChecksDeps, sinceHours = 24): P
   const since = now.getTime() - sinceHours * 3_600_000;
   const groups = new Map<string, EventGroup>();
   let events = 0;
-  for await (const page of deps.kube.warningEvents(deps.config.cluster.namespace)) {
-    for (const event of page) {
-      const at = lastSeen(event);
-      if (at < since) continue;
-      events += 1;
-      const object = `${event.involvedObject.kind ?? '?'}/${event.involvedObject.name ?? '?'}`;
-      const key = `${event.reason ?? '?'}\u0000${object}`;
-      const count = event.series?.count ?? event.count ?? 1;
-      const group = groups.get(key);
-      if (group) {
-        group.count += count;
-        if (at > group.last) Object.assign(group, { last: at, message: event.message ?? '' });
-      } else
-        groups.set(key, {
-          reason: event.reason ?? '?',
-          object,
-          count,
-          last: at,
-          message: event.message ?? '',
-        });
+  // Events about Nodes are recorded in `default`, not in the service's namespace (the manual's
+  // `kubectl get events -n mcp-system` never shows them); the nodes' pressure matters here too.
+  const sources = [
+    { namespace: deps.config.cluster.namespace, keep: () => true },
+    { namespace: 'default', keep: (e: CoreV1Event) => e.involvedObject.kind === 'Node' },
+  ];
+  for (const source of sources)
+    for await (const page of deps.kube.warningEvents(source.namespace)) {
+      for (const event of page) {
+        if (!source.keep(event)) continue;
+        const at = lastSeen(event);
+        if (at < since) continue;
+        events += 1;
+        const object = `${event.involvedObject.kind ?? '?'}/${event.involvedObject.name ?? '?'}`;
+        const key = `${event.reason ?? '?'}\u0000${object}`;
+        const count = event.series?.count ?? event.count ?? 1;
+        const group = groups.get(key);
+        if (group) {
+          group.count += count;
+          if (at > group.last) Object.assign(group, { last: at, message: event.message ?? '' });
+        } else
+          groups.set(key, {
+            reason: event.reason ?? '?',
+            object,
+            count,
+            last: at,
+            message: event.message ?? '',
+          });
+      }
     }
-  }
   const sorted = [...groups.values()].sort((a, b) => b.last - a.last);
   const serious = sorted.filter((g) => SERIOUS.has(g.reason));
   const findings: Finding[] =
