@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   cleanup: () => import('./cleanup.ts'),
   backup: () => import('./backup.ts'),
   escalation: () => import('./escalation.ts'),
+  report: () => import('./report.ts'),
 };
 
 function table(rows: BenchRow[]): string {

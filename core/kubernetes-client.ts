@@ -6,7 +6,7 @@ import {
   NetworkingV1Api,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import type { KubernetesPort, NodeUsage, PodUsage, SecretMetadata } from './kubernetes.ts';
 import { parseCpu, parseMemory } from './kubernetes.ts';
 
@@ -27,6 +27,7 @@ export class KubernetesClient implements KubernetesPort {
   private readonly custom: CustomObjectsApi;
   private readonly networking: NetworkingV1Api;
   private readonly rbac: RbacAuthorizationV1Api;
+  private connecting?: Promise<{ agent: Agent; headers: Record<string, string> }>;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -54,13 +55,14 @@ export class KubernetesClient implements KubernetesPort {
   }
 
   async podLog(namespace: string, pod: string, container: string, sinceSeconds: number): Promise<string> {
-    return this.core.readNamespacedPodLog({
-      name: pod,
-      namespace,
-      container,
-      sinceSeconds,
-      timestamps: false,
-    });
+    // Through the kept-alive connection: a report reads every pod's log, one TLS handshake each
+    // (what the generated client does) made 2,000 pods take 25 s.
+    const query = new URLSearchParams({ container, sinceSeconds: String(sinceSeconds) });
+    return this.getRaw(
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${query}`,
+      // The log endpoint answers text but refuses an Accept of text/plain (406).
+      '*/*',
+    );
   }
 
   async jobs(namespace: string, labelSelector: string) {
@@ -161,17 +163,38 @@ export class KubernetesClient implements KubernetesPort {
     }));
   }
 
-  /** A GET the generated clients cannot express (a custom Accept, or a proxied text answer). */
+  /** One kept-alive agent with the kubeconfig's CA, client certificate and auth headers. */
+  private connection(): Promise<{ agent: Agent; headers: Record<string, string> }> {
+    this.connecting ??= (async () => {
+      const options: Record<string, unknown> & { headers?: Record<string, string> } = {};
+      await this.kc.applyToHTTPSOptions(options);
+      const agent = new Agent({
+        keepAlive: true,
+        maxSockets: 32,
+        ...(options.ca ? { ca: options.ca as string } : {}),
+        ...(options.cert ? { cert: options.cert as string } : {}),
+        ...(options.key ? { key: options.key as string } : {}),
+        ...(options.rejectUnauthorized === false || this.kc.getCurrentCluster()?.skipTLSVerify
+          ? { rejectUnauthorized: false }
+          : {}),
+      });
+      return { agent, headers: options.headers ?? {} };
+    })();
+    return this.connecting;
+  }
+
+  /** A GET the generated clients cannot express (a custom Accept, a proxied or plain-text answer). */
   private async getRaw(path: string, accept: string): Promise<string> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     const url = new URL(path, cluster.server);
-    const options: Parameters<typeof request>[1] & { headers: Record<string, string> } = {
+    const { agent, headers } = await this.connection();
+    const options = {
       method: 'GET',
-      headers: { Accept: accept },
+      headers: { ...headers, Accept: accept },
       timeout: this.requestTimeoutMs,
+      agent,
     };
-    await this.kc.applyToHTTPSOptions(options);
     return new Promise((resolve, reject) => {
       const req = request(url, options, (res) => {
         const chunks: Buffer[] = [];

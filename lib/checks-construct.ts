@@ -113,7 +113,7 @@ export class Checks extends Construct {
           appliesTo: [
             { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/\\*$/g' },
             `Resource::arn:<AWS::Partition>:s3:::${config.buckets.backup}/*`,
-            { regex: '/^Resource::arn:<AWS::Partition>:ecr:[^:]+:<AWS::AccountId>:repository\\/\\*$/g' },
+            { regex: '/^Resource::arn:<AWS::Partition>:ecr:.+:<AWS::AccountId>:repository\\/\\*$/g' },
             'Action::kms:GenerateDataKey*',
           ],
         },

@@ -1,4 +1,5 @@
 import type { ChecksDeps } from './checks-deps.ts';
+import { withSharedPodListings } from './shared-listings.ts';
 import {
   buildReport,
   type Report,
@@ -27,6 +28,9 @@ export interface ReportOptions {
 
 const DEFAULT_SECTION_TIMEOUT_MS = 45_000;
 
+/** The sections of one report share its pod listings (see shared-listings.ts). */
+const forOneReport = (deps: ChecksDeps): ChecksDeps => ({ ...deps, kube: withSharedPodListings(deps.kube) });
+
 const section = (
   id: string,
   title: string,
@@ -39,7 +43,8 @@ const section = (
 });
 
 /** The manual's Morning Checklist (09:00), items 1-6, plus the daily security check. */
-export function morningReport(deps: ChecksDeps, options: ReportOptions = {}): Promise<Report> {
+export function morningReport(reportDeps: ChecksDeps, options: ReportOptions = {}): Promise<Report> {
+  const deps = forOneReport(reportDeps);
   return buildReport(
     'morning',
     'MCP Level 3 morning health check',
@@ -57,7 +62,8 @@ export function morningReport(deps: ChecksDeps, options: ReportOptions = {}): Pr
 }
 
 /** The manual's Evening Checklist (18:00), items 1-5, plus the SLO table. */
-export function eveningReport(deps: ChecksDeps, options: ReportOptions = {}): Promise<Report> {
+export function eveningReport(reportDeps: ChecksDeps, options: ReportOptions = {}): Promise<Report> {
+  const deps = forOneReport(reportDeps);
   return buildReport(
     'evening',
     'MCP Level 3 evening review',

@@ -3,6 +3,7 @@ import {
   AppsV1Api,
   BatchV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   type KubeConfig,
   type KubernetesObject,
   type V1Deployment,
@@ -65,6 +66,8 @@ interface World {
   }>;
   /** Extra events for the scale scenario. */
   readonly bulkEvents?: number;
+  /** One log every pod of the namespace serves (kwok ClusterLogs), for pods without their own. */
+  readonly sharedLogs?: string[];
 }
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -236,7 +239,15 @@ function world(scenario: Scenario, now: Date): World {
         usage: { cpu: '250m', memory: '900Mi' },
         logs: [],
       }));
-      return { ...base, nodes: bigNodes, pods, readyReplicas: 2_000, warnings: [], bulkEvents: 20_000 };
+      return {
+        ...base,
+        nodes: bigNodes,
+        pods,
+        readyReplicas: 2_000,
+        warnings: [],
+        bulkEvents: 20_000,
+        sharedLogs: appLogs('scale', 1, now),
+      };
     }
   }
 }
@@ -284,6 +295,13 @@ async function ignoreNotFound(promise: Promise<unknown>): Promise<void> {
   }
 }
 
+const SHARED_LOGS = 'mcp-shared-logs';
+
+/** A log line in the container runtime's (CRI) format, which is what a kubelet, and kwok, read. */
+function criLine(line: string): string {
+  return `${line.slice(0, 24)} ${/ (ERROR|FATAL) /.test(line) ? 'stderr' : 'stdout'} F ${line}`;
+}
+
 /** Removes what a scenario creates (never the namespace: no controller here would finish deleting it). */
 async function clear(kc: KubeConfig): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
@@ -297,6 +315,14 @@ async function clear(kc: KubeConfig): Promise<void> {
   await core.deleteCollectionNamespacedEvent({ namespace });
   await core.deleteCollectionNamespacedEvent({ namespace: 'default' });
   await core.deleteCollectionNode({ labelSelector: 'mcp-ops.local/node=true' });
+  await ignoreNotFound(
+    kc.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({
+      group: 'kwok.x-k8s.io',
+      version: 'v1alpha1',
+      plural: 'clusterlogs',
+      name: SHARED_LOGS,
+    }),
+  );
 }
 
 function nodeObject(node: World['nodes'][number], now: Date): V1Node {
@@ -424,6 +450,19 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
     },
   });
   mkdirSync(logDir, { recursive: true });
+  if (w.sharedLogs) {
+    const file = join(logDir, 'shared.log');
+    writeFileSync(file, `${w.sharedLogs.map(criLine).join('\n')}\n`);
+    await apply(kc, {
+      apiVersion: 'kwok.x-k8s.io/v1alpha1',
+      kind: 'ClusterLogs',
+      metadata: { name: SHARED_LOGS },
+      spec: {
+        selector: { matchNamespaces: [NAMESPACE] },
+        logs: [{ containers: ['semantic-control-plane'], logsFile: file, follow: false }],
+      },
+    } as KubernetesObject);
+  }
   await pool(w.pods, 16, async (plan) => {
     const pod: V1Pod = {
       apiVersion: 'v1',
@@ -453,10 +492,7 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
     await core.createNamespacedPod({ namespace: NAMESPACE, body: pod });
     if (plan.logs.length > 0) {
       const file = join(logDir, `${plan.name}.log`);
-      // The container runtime's (CRI) log format, which is what a kubelet, and kwok, read.
-      const cri = plan.logs.map(
-        (line) => `${line.slice(0, 24)} ${/ (ERROR|FATAL) /.test(line) ? 'stderr' : 'stdout'} F ${line}`,
-      );
+      const cri = plan.logs.map(criLine);
       writeFileSync(file, `${cri.join('\n')}\n`);
       await apply(kc, {
         apiVersion: 'kwok.x-k8s.io/v1alpha1',

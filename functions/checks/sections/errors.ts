@@ -32,7 +32,7 @@ interface ErrorLine {
 }
 
 const RECENT = 20;
-const LOG_CONCURRENCY = 8;
+const LOG_CONCURRENCY = 24;
 
 /** Morning item 2: errors of the last hour in every pod's logs, counted per pod and grouped by type. */
 export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Promise<SectionOutcome> {

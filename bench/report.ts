@@ -1,0 +1,107 @@
+// The morning report against a local cluster of 2,000 pods and 20,000 events (the `scale`
+// scenario), side by side with the manual's own script (its kubectl and curl parts) against the
+// same cluster in the same run. Each runs in its own process; we report wall time and peak memory.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readEndpoints } from '../stack/endpoints.ts';
+import { adminClient } from '../stack/kube/cluster.ts';
+import { currentScenario, seedScenario } from '../stack/kube/scenarios.ts';
+import { STACK_DIR } from '../stack/endpoints.ts';
+import { stackUp } from '../stack/stack.ts';
+import type { BenchResult } from './run.ts';
+
+interface ChildFigures {
+  ms: number;
+  peak_mb: number;
+  status: string;
+  bytes: number;
+  sections: Array<{ id: string; status: string; ms: number; summary: string }>;
+}
+
+function timeManualScript(kubeconfig: string, prometheus: string) {
+  const started = performance.now();
+  const run = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%M', 'bash', join(import.meta.dirname, 'manual-morning-check.sh')],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, KUBECONFIG: kubeconfig, PROMETHEUS: prometheus },
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
+  const ms = performance.now() - started;
+  // GNU time prints the peak RSS (KB) of the largest single process as its last stderr line.
+  const peakKb = Number(run.stderr.trim().split('\n').at(-1));
+  return {
+    ms,
+    peak_mb: Number.isFinite(peakKb) ? peakKb / 1024 : NaN,
+    stdoutLines: run.stdout.split('\n').length,
+    status: run.status,
+  };
+}
+
+/** Bundled by esbuild as the Lambda function is, and run by plain node (no TypeScript loader in memory). */
+async function bundleOurs(): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(import.meta.dirname, 'out', 'report-child.mjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, 'report-child.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    outfile,
+    logLevel: 'error',
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  });
+  return outfile;
+}
+
+function timeOurs(bundle: string): ChildFigures {
+  const run = spawnSync(process.execPath, [bundle], {
+    env: { ...process.env, MCP_STACK_DIR: STACK_DIR },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (run.status !== 0) throw new Error(`the report failed: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ChildFigures;
+}
+
+export async function run(): Promise<BenchResult> {
+  await stackUp(undefined, () => {});
+  const endpoints = readEndpoints();
+  if (!endpoints.kubernetes)
+    throw new Error('the report benchmark needs the local Kubernetes (MCP_STACK_KUBERNETES=1)');
+  const admin = adminClient(endpoints.kubernetes.kubeconfig);
+  const seedStarted = performance.now();
+  if ((await currentScenario(admin)) !== 'scale')
+    await seedScenario(admin, 'scale', join(STACK_DIR, 'kube', 'logs'));
+  const seedSeconds = (performance.now() - seedStarted) / 1000;
+  // metrics.k8s.io needs a scrape or two before every pod has usage.
+  await new Promise((resolve) => setTimeout(resolve, 20_000));
+
+  const ours = timeOurs(await bundleOurs());
+  const manual = timeManualScript(endpoints.kubernetes.kubeconfigReadonly, endpoints.prometheus);
+  return {
+    title: 'Morning report on 2,000 pods and 20,000 events (local kube-apiserver + kwok)',
+    rows: [
+      {
+        name: 'morningReport (ours, own process)',
+        figures: { seconds: ours.ms / 1000, peak_mb: ours.peak_mb },
+      },
+      {
+        name: "manual's morning script (kubectl, curl)",
+        figures: { seconds: manual.ms / 1000, peak_mb: manual.peak_mb },
+      },
+    ],
+    ratios: { vs_manual_script: manual.ms / ours.ms },
+    extra: {
+      peak_mb: ours.peak_mb,
+      target: { faster_than_script: manual.ms > ours.ms, under_256_mb: ours.peak_mb < 256 },
+      seed_seconds: seedSeconds,
+      ours,
+      manual: { ...manual, note: 'peak_mb is the largest single process of the script (GNU time %M)' },
+    },
+  };
+}
