@@ -21,15 +21,14 @@ interface ChildFigures {
 
 function timeManualScript(kubeconfig: string, prometheus: string) {
   const started = performance.now();
-  const run = spawnSync(
-    '/usr/bin/time',
-    ['-f', '%M', 'bash', join(import.meta.dirname, 'manual-morning-check.sh')],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, KUBECONFIG: kubeconfig, PROMETHEUS: prometheus },
-      maxBuffer: 256 * 1024 * 1024,
-    },
-  );
+  const script = join(import.meta.dirname, 'manual-morning-check.sh');
+  // GNU time gives the script's peak memory; without it the time is still measured.
+  const timed = existsSync('/usr/bin/time');
+  const run = spawnSync(timed ? '/usr/bin/time' : 'bash', timed ? ['-f', '%M', 'bash', script] : [script], {
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: kubeconfig, PROMETHEUS: prometheus },
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const ms = performance.now() - started;
   // GNU time prints the peak RSS (KB) of the largest single process as its last stderr line.
   const peakKb = Number(run.stderr.trim().split('\n').at(-1));
