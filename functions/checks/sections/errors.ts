@@ -32,6 +32,8 @@ interface ErrorLine {
 }
 
 const RECENT = 20;
+/** Pods named in the per-pod table (the busiest); the JSON has every pod. */
+const POD_ROWS = 20;
 const LOG_CONCURRENCY = 24;
 
 /** Morning item 2: errors of the last hour in every pod's logs, counted per pod and grouped by type. */
@@ -76,13 +78,16 @@ export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Prom
   const sortedGroups = [...groups.entries()].sort((a, b) => b[1].count - a[1].count);
   const lines: string[] = [];
   if (total > 0) {
+    const byPod = [...perPod.entries()].sort((a, b) => b[1] - a[1]);
     lines.push('Errors per pod:');
     lines.push(
       ...table(
         ['POD', 'ERRORS'],
-        [...perPod.entries()].sort((a, b) => b[1] - a[1]).map(([p, n]) => [p, String(n)]),
+        byPod.slice(0, POD_ROWS).map(([p, n]) => [p, String(n)]),
       ).map((l) => `  ${l}`),
     );
+    if (byPod.length > POD_ROWS)
+      lines.push(`  … and ${byPod.length - POD_ROWS} more pods with errors (all in the JSON)`);
     lines.push('Error types:');
     lines.push(
       ...table(
