@@ -1,6 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { eksToken } from '../../core/eks.ts';
+import type { KubernetesPort } from '../../core/kubernetes.ts';
+import { equalityMatcher, withSharedPodListings } from '../../functions/checks/shared-listings.ts';
 import { parseExposition } from '../../core/prometheus.ts';
 import { gatherSections, overallStatus, type Section } from '../../functions/checks/report.ts';
 import { reportSubject, reportText } from '../../functions/checks/render.ts';
@@ -238,5 +240,37 @@ describe('EKS token', () => {
     expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
     expect(url.searchParams.get('X-Amz-Credential')).toBe('AKIDEXAMPLE/20261125/eu-west-1/sts/aws4_request');
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('shared pod listings', () => {
+  it('lists the namespace once for all sections of a report and applies each selector', async () => {
+    let listings = 0;
+    const pod = (name: string, app: string): V1Pod => ({ metadata: { name, labels: { app } } });
+    const kube = {
+      async *pods() {
+        listings += 1;
+        yield [pod('a', 'mcp-semantic'), pod('b', 'mcp-backup')];
+        yield [pod('c', 'mcp-semantic')];
+      },
+    } as unknown as KubernetesPort;
+    const shared = withSharedPodListings(kube);
+    const names = async (selector?: string) => {
+      const out: string[] = [];
+      for await (const page of shared.pods('mcp-system', selector))
+        out.push(...page.map((p) => p.metadata!.name!));
+      return out;
+    };
+    const [app, all, notApp] = await Promise.all([
+      names('app=mcp-semantic'),
+      names(),
+      names('app!=mcp-semantic'),
+    ]);
+    expect(app).toEqual(['a', 'c']);
+    expect(all).toEqual(['a', 'b', 'c']);
+    expect(notApp).toEqual(['b']);
+    expect(listings).toBe(1);
+    expect(equalityMatcher('app==x, tier!=canary')({ app: 'x', tier: 'stable' })).toBe(true);
+    expect(() => equalityMatcher('app in (x)')).toThrow(/unsupported label selector term/);
   });
 });
