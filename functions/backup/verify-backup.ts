@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mapBounded } from '../../core/bounded.ts';
 import type { ObjectStore, StoredObject } from '../../core/object-store.ts';
 import { readBackupMetadata, readBackupPointer, type BackupMetadata } from './backup-metadata.ts';
 
@@ -172,23 +173,6 @@ async function checkSample(
         detail: `${key}: sha256 ${wrong.actual} but ${wrong.source} says ${wrong.expected}`,
       }
     : { key, result: 'match' };
-}
-
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { parseExposition, PrometheusUnreachable, type Sample } from '../../core/prometheus.ts';
 import type { Finding } from './report.ts';
-import { mapBounded, percent, type ChecksDeps } from './checks-deps.ts';
+import { mapBounded } from '../../core/bounded.ts';
+import { percent, type ChecksDeps } from './checks-deps.ts';
 
 export type Scrape = Map<string, Sample[]>;
 

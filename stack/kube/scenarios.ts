@@ -14,6 +14,7 @@ import {
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mapBounded } from '../../core/bounded.ts';
 import { localPodIp } from '../endpoints.ts';
 import { apply } from './cluster.ts';
 import { KUBE_PORTS } from './control-plane.ts';
@@ -273,20 +274,6 @@ function container(image = IMAGE) {
   };
 }
 
-/** Runs `work` over `items`, `limit` at a time. */
-async function pool<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
-
 async function ignoreNotFound(promise: Promise<unknown>): Promise<void> {
   try {
     await promise;
@@ -463,7 +450,7 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
       },
     } as KubernetesObject);
   }
-  await pool(w.pods, 16, async (plan) => {
+  await mapBounded(w.pods, 16, async (plan) => {
     const pod: V1Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -642,7 +629,7 @@ async function seedEvents(kc: KubeConfig, w: World, now: Date): Promise<void> {
     count: 1 + (i % 5),
     key: `b${i}`,
   }));
-  await pool([...events, ...bulk], 32, async (e) => {
+  await mapBounded([...events, ...bulk], 32, async (e) => {
     const at = new Date(now.getTime() - e.minutesAgo * 60_000);
     // Events about a node (cluster-scoped) live in `default`, as the kubelet records them.
     const namespace = e.kind === 'Node' ? 'default' : NAMESPACE;

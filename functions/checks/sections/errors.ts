@@ -1,6 +1,7 @@
 import type { SectionOutcome } from '../report.ts';
 import { table } from '../render.ts';
-import { mapBounded, type ChecksDeps } from '../checks-deps.ts';
+import { mapBounded } from '../../../core/bounded.ts';
+import { type ChecksDeps } from '../checks-deps.ts';
 
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+/;
 
