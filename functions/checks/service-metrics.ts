@@ -61,53 +61,79 @@ export function quantileFromBuckets(scrape: Scrape, name: string, q: number): nu
 
 const p95 = (metric: string, window: string) =>
   `histogram_quantile(0.95, sum by (le) (rate(${metric}_bucket[${window}])))`;
-// A failure counter with no series yet (no failure since start) means 0, not "no data".
-const rateRatio = (num: string, den: string, window: string) =>
-  `(sum(rate(${num}[${window}])) or vector(0)) / sum(rate(${den}[${window}]))`;
 
-/** The morning's key metrics with the dashboards' alert thresholds (manual, Monitoring & Alerting). */
-export const KEY_METRICS: readonly MetricDefinition[] = [
-  {
-    id: 'validation_total',
-    label: 'validation_total',
-    promql: 'sum(validation_total)',
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'validation_total'),
-  },
-  {
-    id: 'promotion_total',
-    label: 'promotion_total',
-    promql: 'sum(promotion_total)',
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'promotion_total'),
-  },
-  {
-    id: 'artifact_uploads_total',
-    label: 'artifact_uploads_total',
-    promql: 'sum(artifact_uploads_total)',
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'artifact_uploads_total'),
-  },
+/** Over what a rate is taken: the morning's 5-minute rate, or the evening's whole day. */
+export interface RateWindow {
+  readonly label: string;
+  readonly promql: (counter: string) => string;
+}
+
+// A counter with no series yet (nothing counted since start) means 0, not "no data".
+export const LAST_5_MINUTES: RateWindow = {
+  label: '5m',
+  promql: (counter) => `(sum(rate(${counter}[5m])) or vector(0))`,
+};
+export const LAST_24_HOURS: RateWindow = {
+  label: '24h',
+  promql: (counter) => `(sum(increase(${counter}[24h])) or vector(0))`,
+};
+
+/** The dashboards' failure rates and their thresholds (manual, Monitoring & Alerting). */
+const FAILURE_RATES = [
   {
     id: 'validation_error_rate',
-    label: 'Validation error rate (5m)',
-    promql: rateRatio('validation_errors_total', 'validation_total', '5m'),
-    unit: 'ratio',
+    what: 'Validation error rate',
+    failures: 'validation_errors_total',
+    total: 'validation_total',
     warnAbove: 0.05,
     criticalAbove: 0.1,
     threshold: '> 5% warning, > 10% critical',
-    fromScrape: (s) => ratioOf(sumOf(s, 'validation_errors_total'), sumOf(s, 'validation_total')),
   },
   {
     id: 'promotion_failure_rate',
-    label: 'Promotion failure rate (5m)',
-    promql: rateRatio('promotion_failures_total', 'promotion_total', '5m'),
-    unit: 'ratio',
+    what: 'Promotion failure rate',
+    failures: 'promotion_failures_total',
+    total: 'promotion_total',
     warnAbove: 0.05,
     criticalAbove: 0.1,
     threshold: '> 5% warning, > 10% critical',
-    fromScrape: (s) => ratioOf(sumOf(s, 'promotion_failures_total'), sumOf(s, 'promotion_total')),
   },
+  {
+    id: 'upload_failure_rate',
+    what: 'Artifact upload failure rate',
+    failures: 'artifact_upload_failures_total',
+    total: 'artifact_uploads_total',
+    warnAbove: 0.01,
+    threshold: '> 1% warning',
+  },
+] as const;
+
+/** validation, promotion and upload failure rates over `window`, in that order. */
+export function failureRates(window: RateWindow): MetricDefinition[] {
+  return FAILURE_RATES.map(({ id, what, failures, total, ...limits }) => ({
+    id,
+    label: `${what} (${window.label})`,
+    promql: `${window.promql(failures)} / ${window.promql(total)}`,
+    unit: 'ratio' as const,
+    ...limits,
+    fromScrape: (s: Scrape) => ratioOf(sumOf(s, failures), sumOf(s, total)),
+  }));
+}
+
+/** A counter as a count: its value (or `promql`'s), from a scrape the sum over pods. */
+export function counterMetric(id: string, label: string, counter: string, promql: string): MetricDefinition {
+  return { id, label, promql, unit: 'count', fromScrape: (s) => sumOf(s, counter) };
+}
+
+const [validationErrorRate, promotionFailureRate, uploadFailureRate] = failureRates(LAST_5_MINUTES);
+
+/** The morning's key metrics with the dashboards' alert thresholds (manual, Monitoring & Alerting). */
+export const KEY_METRICS: readonly MetricDefinition[] = [
+  ...['validation_total', 'promotion_total', 'artifact_uploads_total'].map((counter) =>
+    counterMetric(counter, counter, counter, `sum(${counter})`),
+  ),
+  validationErrorRate!,
+  promotionFailureRate!,
   {
     id: 'validation_p95',
     label: 'Validation latency p95 (5m)',
@@ -129,16 +155,7 @@ export const KEY_METRICS: readonly MetricDefinition[] = [
       return samples?.length ? samples.reduce((a, x) => a + x.value, 0) / samples.length : undefined;
     },
   },
-  {
-    id: 'upload_failure_rate',
-    label: 'Artifact upload failure rate (5m)',
-    promql: rateRatio('artifact_upload_failures_total', 'artifact_uploads_total', '5m'),
-    unit: 'ratio',
-    warnAbove: 0.01,
-    threshold: '> 1% warning',
-    fromScrape: (s) =>
-      ratioOf(sumOf(s, 'artifact_upload_failures_total'), sumOf(s, 'artifact_uploads_total')),
-  },
+  uploadFailureRate!,
   {
     id: 'request_p95',
     label: 'Request latency p95 (5m)',

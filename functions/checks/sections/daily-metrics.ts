@@ -2,101 +2,36 @@ import type { SectionOutcome } from '../report.ts';
 import { table } from '../render.ts';
 import type { ChecksDeps } from '../checks-deps.ts';
 import {
+  counterMetric,
+  failureRates,
   formatValue,
   judge,
+  LAST_24_HOURS,
   metricFindings,
-  ratioOf,
   readMetrics,
-  sumOf,
   type MetricDefinition,
 } from '../service-metrics.ts';
 
-// A counter with no series yet (nothing counted since start) means 0, not "no data".
-const increase = (metric: string) => `(sum(increase(${metric}[24h])) or vector(0))`;
-const ratio24h = (num: string, den: string) => `${increase(num)} / ${increase(den)}`;
+const DAILY_COUNTERS: ReadonlyArray<[id: string, label: string, counter: string]> = [
+  ['validations', 'Validations (24h)', 'validation_total'],
+  ['validation_errors', 'Validation errors (24h)', 'validation_errors_total'],
+  ['promotions', 'Promotions (24h)', 'promotion_total'],
+  ['promotion_failures', 'Promotion failures (24h)', 'promotion_failures_total'],
+  ['promotion_rollbacks', 'Rollbacks (24h)', 'promotion_rollbacks_total'],
+  ['uploads', 'Artifact uploads (24h)', 'artifact_uploads_total'],
+  ['upload_failures', 'Upload failures (24h)', 'artifact_upload_failures_total'],
+];
 
 /** The day's totals (increase over 24 h, not raw counters) and the day's rates. */
 export const DAILY_METRICS: readonly MetricDefinition[] = [
-  {
-    id: 'validations',
-    label: 'Validations (24h)',
-    promql: increase('validation_total'),
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'validation_total'),
-  },
-  {
-    id: 'validation_errors',
-    label: 'Validation errors (24h)',
-    promql: increase('validation_errors_total'),
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'validation_errors_total'),
-  },
-  {
-    id: 'promotions',
-    label: 'Promotions (24h)',
-    promql: increase('promotion_total'),
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'promotion_total'),
-  },
-  {
-    id: 'promotion_failures',
-    label: 'Promotion failures (24h)',
-    promql: increase('promotion_failures_total'),
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'promotion_failures_total'),
-  },
-  {
-    id: 'promotion_rollbacks',
-    label: 'Rollbacks (24h)',
-    promql: increase('promotion_rollbacks_total'),
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'promotion_rollbacks_total'),
-  },
-  {
-    id: 'uploads',
-    label: 'Artifact uploads (24h)',
-    promql: increase('artifact_uploads_total'),
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'artifact_uploads_total'),
-  },
-  {
-    id: 'upload_failures',
-    label: 'Upload failures (24h)',
-    promql: increase('artifact_upload_failures_total'),
-    unit: 'count',
-    fromScrape: (s) => sumOf(s, 'artifact_upload_failures_total'),
-  },
-  {
-    id: 'validation_error_rate',
-    label: 'Validation error rate (24h)',
-    promql: ratio24h('validation_errors_total', 'validation_total'),
-    unit: 'ratio',
-    warnAbove: 0.05,
-    criticalAbove: 0.1,
-    threshold: '> 5% warning, > 10% critical',
-    fromScrape: (s) => ratioOf(sumOf(s, 'validation_errors_total'), sumOf(s, 'validation_total')),
-  },
-  {
-    id: 'promotion_failure_rate',
-    label: 'Promotion failure rate (24h)',
-    promql: ratio24h('promotion_failures_total', 'promotion_total'),
-    unit: 'ratio',
-    warnAbove: 0.05,
-    criticalAbove: 0.1,
-    threshold: '> 5% warning, > 10% critical',
-    fromScrape: (s) => ratioOf(sumOf(s, 'promotion_failures_total'), sumOf(s, 'promotion_total')),
-  },
-  {
-    id: 'upload_failure_rate',
-    label: 'Upload failure rate (24h)',
-    promql: ratio24h('artifact_upload_failures_total', 'artifact_uploads_total'),
-    unit: 'ratio',
-    warnAbove: 0.01,
-    threshold: '> 1% warning',
-    fromScrape: (s) =>
-      ratioOf(sumOf(s, 'artifact_upload_failures_total'), sumOf(s, 'artifact_uploads_total')),
-  },
+  ...DAILY_COUNTERS.map(([id, label, counter]) =>
+    counterMetric(id, label, counter, LAST_24_HOURS.promql(counter)),
+  ),
+  ...failureRates(LAST_24_HOURS),
 ];
+
+const count = (value: number | undefined) =>
+  value === undefined ? 'no data' : Math.round(value).toLocaleString('en-US');
 
 /** Evening item 1: the day's totals and rates of the key metrics. */
 export async function dailyMetricsSection(deps: ChecksDeps): Promise<SectionOutcome> {
@@ -118,7 +53,7 @@ export async function dailyMetricsSection(deps: ChecksDeps): Promise<SectionOutc
   if (reading.note) lines.unshift(reading.note);
   const get = (id: string) => reading.values.find((v) => v.definition.id === id)?.value;
   return {
-    summary: `${formatValue(DAILY_METRICS[0]!, get('validations'))} validations, ${formatValue(DAILY_METRICS[2]!, get('promotions'))} promotions, ${formatValue(DAILY_METRICS[5]!, get('uploads'))} uploads today (source: ${reading.source})`,
+    summary: `${count(get('validations'))} validations, ${count(get('promotions'))} promotions, ${count(get('uploads'))} uploads today (source: ${reading.source})`,
     findings,
     lines,
     data: {
