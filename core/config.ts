@@ -178,6 +178,16 @@ export const OpsConfigSchema = z
           }),
       })
       .prefault({}),
+    escalation: z
+      .object({
+        /**
+         * Concurrent executions reserved for the public acknowledge/resolve page, so a flood of
+         * requests there cannot starve intake and tick. `null` reserves none (accounts whose
+         * concurrency limit is 10 cannot reserve any).
+         */
+        respondReservedConcurrency: z.number().int().min(1).max(100).nullable().default(5),
+      })
+      .prefault({}),
     maintenanceWindow: z
       .object({
         /** The manual: first Saturday of each month, 02:00-06:00 UTC. */

@@ -106,8 +106,15 @@ export class Escalation extends Construct {
       ...(linkBaseUrl ? { LINK_BASE_URL: linkBaseUrl } : {}),
       ...(props.runbookBaseUrl ? { RUNBOOK_BASE_URL: props.runbookBaseUrl } : {}),
     });
-    const job = (name: string, handler: string, description: string, linkBaseUrl?: string) =>
+    const job = (
+      name: string,
+      handler: string,
+      description: string,
+      linkBaseUrl?: string,
+      reservedConcurrency?: number,
+    ) =>
       new JobFunction(this, name, {
+        reservedConcurrency,
         entry: join(import.meta.dirname, '..', 'functions', 'escalation', handler),
         functionName: `${prefix}-escalation-${name.toLowerCase()}`,
         description,
@@ -120,10 +127,14 @@ export class Escalation extends Construct {
       });
 
     // The links' target is created first: the other two put its URL into the links they sign.
+    // Its URL is public: a flood of requests there must not take the concurrency that intake and
+    // tick need to page.
     this.respond = job(
       'Respond',
       'handler-respond.ts',
-      'Acknowledge/resolve links in pages (signed, expiring)',
+      'Acknowledge/resolve pages behind the links in pages (GET shows, the button POSTs)',
+      undefined,
+      config.escalation.respondReservedConcurrency ?? undefined,
     );
     this.respondUrl = this.respond.function.addFunctionUrl({
       // Links are clicked from a phone: the HMAC signature is the authentication.
@@ -144,7 +155,10 @@ export class Escalation extends Construct {
       }),
     );
 
-    for (const fn of [this.intake, this.tick, this.respond]) this.grantIncidentWork(fn, foundation);
+    for (const fn of [this.intake, this.tick, this.respond]) this.grantPaging(fn, foundation);
+    this.grantIntake(this.intake);
+    this.grantTick(this.tick);
+    this.grantRespond(this.respond);
 
     // Its own role (not the stack-wide default), usable only by Scheduler from this account.
     const scheduleRole = new iam.Role(this, 'TickScheduleRole', {
@@ -212,10 +226,12 @@ export class Escalation extends Construct {
     }
   }
 
-  /** Read and conditionally write incidents, read the link key, publish pages: nothing more. */
-  private grantIncidentWork(fn: JobFunction, foundation: Foundation): void {
-    const role = fn.role;
-    role.addToPolicy(
+  /**
+   * Intake opens incidents (the day counter, the incident and its open pointer in one transaction),
+   * records deliveries, joins repeats and resolves: the widest rights of the three.
+   */
+  private grantIntake(fn: JobFunction): void {
+    fn.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'Incidents',
         actions: [
@@ -228,20 +244,52 @@ export class Escalation extends Construct {
         resources: [this.table.tableArn],
       }),
     );
-    role.addToPolicy(
+    fn.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'Deliveries',
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         resources: [this.deliveries.tableArn],
       }),
     );
-    role.addToPolicy(
+  }
+
+  /** The tick lists open incidents and moves them up the ladder; it creates and deletes nothing. */
+  private grantTick(fn: JobFunction): void {
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Incidents',
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
+    fn.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'OpenIncidents',
         actions: ['dynamodb:Query'],
         resources: [`${this.table.tableArn}/index/${INCIDENTS_TABLE.openIndex.name}`],
       }),
     );
+  }
+
+  /**
+   * The public link page reads the incident it is asked about and acknowledges or resolves it
+   * (freeing its open pointer): incident and pointer items only, no counters, no deliveries, no
+   * listing of open incidents.
+   */
+  private grantRespond(fn: JobFunction): void {
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Incidents',
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'OPEN#*'] } },
+      }),
+    );
+  }
+
+  /** Read the link key and publish pages (and the all-clear) to the tier topics: all three do. */
+  private grantPaging(fn: JobFunction, foundation: Foundation): void {
+    const role = fn.role;
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'LinkKey',

@@ -18,6 +18,8 @@ export interface JobFunctionProps {
   readonly timeout: Duration;
   readonly memorySize?: number;
   readonly environment?: Record<string, string>;
+  /** Concurrent executions reserved for (and capping) this function; none by default. */
+  readonly reservedConcurrency?: number;
   /** Alarm actions (and OK actions, so a recovery resolves the page) go here. */
   readonly alertsTopic: sns.ITopic;
   /** Powertools service name and metrics namespace. */
@@ -87,6 +89,7 @@ export class JobFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
+      ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
       timeout: props.timeout,
       role: this.role,
       logGroup,

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { OnCallTier, OpsConfig } from '../../core/config.ts';
 import { parseAlertMessage, type NormalizedAlert } from './alerts.ts';
-import { incidentId, utcDay, type Incident, type IncidentStatus, type TimelineEvent } from './incident.ts';
+import {
+  generationOf,
+  incidentId,
+  utcDay,
+  type Incident,
+  type IncidentStatus,
+  type TimelineEvent,
+} from './incident.ts';
 import type { IncidentStore } from './incident-store.ts';
 import { nextEscalationAt, nextTierIndex } from './ladder.ts';
 import { signedLink } from './links.ts';
@@ -36,13 +43,13 @@ export interface EscalationDeps {
 /** A claim older than this is taken to belong to a sender that died; the page is sent again. */
 const STALE_CLAIM_MS = 2 * 60_000;
 
-function event(at: Date, kind: TimelineEvent['event'], detail: string): TimelineEvent {
-  return { at: at.toISOString(), event: kind, detail };
+function event(at: Date, kind: TimelineEvent['event'], detail: string, note?: string): TimelineEvent {
+  return { at: at.toISOString(), event: kind, detail, ...(note ? { note } : {}) };
 }
 
 function linksFor(deps: EscalationDeps, incident: Incident, tier: OnCallTier) {
   const expiresAt = new Date(deps.now().getTime() + deps.links.ttlHours * 3_600_000);
-  const claims = { incidentId: incident.id, tier: tier.name, expiresAt };
+  const claims = { incidentId: incident.id, tier: tier.name, generation: generationOf(incident), expiresAt };
   return {
     ack: signedLink(deps.links.baseUrl, deps.links.secret, { ...claims, action: 'ack' }),
     resolve: signedLink(deps.links.baseUrl, deps.links.secret, { ...claims, action: 'resolve' }),
@@ -118,6 +125,7 @@ function newIncident(deps: EscalationDeps, alert: NormalizedAlert, id: string): 
     title: `${alert.name}: ${alert.summary}`.slice(0, 200),
     alert,
     createdAt: now.toISOString(),
+    generation: 1,
     tierReached: held ? -1 : first,
     ...(nextAt ? { nextEscalationAt: nextAt.toISOString() } : {}),
     pages: {},
@@ -283,9 +291,10 @@ export async function acknowledgeIncident(
   deps: EscalationDeps,
   id: string,
   by: string,
+  note?: string,
 ): Promise<Incident | undefined> {
   const now = deps.now();
-  const acked = await deps.store.acknowledge(id, by, event(now, 'acknowledged', by));
+  const acked = await deps.store.acknowledge(id, by, event(now, 'acknowledged', by, note));
   if (acked) {
     deps.metrics?.count('Acknowledgements');
     deps.metrics?.timeToAcknowledge((now.getTime() - new Date(acked.createdAt).getTime()) / 1000);
@@ -298,8 +307,9 @@ export async function resolveIncident(
   deps: EscalationDeps,
   id: string,
   by: string,
+  note?: string,
 ): Promise<Incident | undefined> {
-  const resolved = await deps.store.resolve(id, event(deps.now(), 'resolved', by));
+  const resolved = await deps.store.resolve(id, event(deps.now(), 'resolved', by, note));
   if (!resolved) return undefined;
   for (const tier of deps.tiers) {
     if (resolved.pages[tier.name]?.state !== 'sent') continue;
@@ -309,7 +319,7 @@ export async function resolveIncident(
       `resolved:${tier.name}`,
       ['resolved'],
       tier,
-      renderResolved(resolved, by),
+      renderResolved(resolved, by, note),
       event(deps.now(), 'notified', `${tier.title}: resolved`),
     );
   }

@@ -1,28 +1,41 @@
 // Lambda edge: the function URL behind the acknowledge / resolve links in every page.
+// A GET shows the incident and a button; only the button's POST acts (mail scanners GET links).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { awsTargetFromEnv } from '../../core/aws.ts';
-import { respondToLink } from './respond.ts';
+import { respondToRequest } from './respond.ts';
+import { renderRespondPage, type RenderedResponse } from './respond-page.ts';
+import { parseRespondEvent } from './respond-request.ts';
 import { escalationPorts, powertoolsMetrics, settingsFromEnv } from './wiring.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
 const settings = settingsFromEnv();
 const ports = escalationPorts(awsTargetFromEnv(), settings);
+const tiers = settings.config.onCall.tiers;
 
-async function respond(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> {
-  const deps = await ports.deps(() => new Date(), powertoolsMetrics(metrics));
-  const answer = await respondToLink(deps, event.queryStringParameters ?? {}, settings.config.onCall.tiers);
-  logger.info('link response', { status: answer.status, message: answer.message });
-  return {
-    statusCode: answer.status,
-    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
-    body: `${answer.message}\n`,
-  };
+async function respond(event: unknown): Promise<RenderedResponse> {
+  const parsed = parseRespondEvent(event);
+  const answer = parsed.ok
+    ? await respondToRequest(
+        await ports.deps(() => new Date(), powertoolsMetrics(metrics)),
+        parsed.request,
+        tiers,
+      )
+    : { status: parsed.status, view: { kind: 'refused' as const, message: parsed.message } };
+  // Never the token: it is the link's authority until it expires.
+  const view = answer.view;
+  logger.info('link request', {
+    method: parsed.ok ? parsed.request.method : 'unparsed',
+    status: answer.status,
+    view: view.kind,
+    ...('incident' in view ? { incidentId: view.incident.id, incidentStatus: view.incident.status } : {}),
+    ...(view.kind === 'refused' ? { reason: view.message } : {}),
+  });
+  return renderRespondPage(answer, parsed.path, tiers);
 }
 
 export const handler = middy(respond).use(injectLambdaContext(logger)).use(logMetrics(metrics));

@@ -8,6 +8,8 @@ export interface TimelineEvent {
   readonly event:
     'opened' | 'held' | 'paged' | 'escalated' | 'acknowledged' | 'resolved' | 'notified' | 'released';
   readonly detail: string;
+  /** What the responder wrote when acknowledging or resolving ("what we know"). */
+  readonly note?: string;
 }
 
 export interface PageRecord {
@@ -24,6 +26,12 @@ export interface Incident {
   readonly title: string;
   readonly alert: NormalizedAlert;
   readonly createdAt: string;
+  /**
+   * The open generation: 1 when opened. Links carry it and act only on the same generation, so a
+   * link sent before an incident was resolved can never act on it if it is ever opened again.
+   * Records written before generations existed have none and count as 1.
+   */
+  readonly generation?: number;
   /** Index into the on-call tiers of the highest tier due so far; -1 before the first page. */
   readonly tierReached: number;
   /** When the next tier is due; absent when nothing more will be paged. */
@@ -36,6 +44,15 @@ export interface Incident {
   readonly timeline: TimelineEvent[];
   readonly ackedBy?: string;
   readonly resolvedAt?: string;
+}
+
+export function generationOf(incident: Pick<Incident, 'generation'>): number {
+  return incident.generation ?? 1;
+}
+
+/** Who resolved the incident, from its timeline (the resolve event's detail). */
+export function resolvedBy(incident: Pick<Incident, 'timeline'>): string | undefined {
+  return incident.timeline.findLast((e) => e.event === 'resolved')?.detail;
 }
 
 /** INC-YYYYMMDD-NNN from the UTC day and that day's counter. */

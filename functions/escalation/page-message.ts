@@ -24,6 +24,17 @@ function subjectLine(prefix: string, incident: Incident): string {
   return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }
 
+/** The manual's incident communication template, as plain text: pages are read in mail and SMS. */
+function templateLines(incident: Incident, status: string): string[] {
+  return [
+    `Incident ID: ${incident.id}`,
+    `Severity: ${incident.severity}`,
+    `Status: ${status}`,
+    `Started: ${incident.createdAt.slice(0, 16).replace('T', ' ')} UTC`,
+    `Impact: ${incident.alert.summary}`,
+  ];
+}
+
 /** A page following the manual's incident communication template. */
 export function renderPage(
   incident: Incident,
@@ -33,16 +44,13 @@ export function renderPage(
 ): Page {
   const a = incident.alert;
   const lines = [
-    `**Incident ID:** ${incident.id}`,
-    `**Severity:** ${incident.severity}`,
-    `**Status:** Investigating (${incident.status}; paging ${tier.title})`,
-    `**Started:** ${incident.createdAt.slice(0, 16).replace('T', ' ')} UTC`,
-    `**Impact:** ${a.summary}`,
+    ...templateLines(incident, `Investigating (${incident.status}; paging ${tier.title})`),
     '',
     `Alert: ${a.name} (${a.source}, severity ${a.severityLabel}, ${a.status})`,
     ...Object.entries(a.labels).map(([k, v]) => `  ${k} = ${v}`),
     `Runbook: ${runbookLink(a.runbook, runbookBase)}`,
     '',
+    'Each link opens a page that shows the incident; nothing changes until you press its button.',
     `Acknowledge: ${links.ack}`,
     `Resolve:     ${links.resolve}`,
   ];
@@ -57,15 +65,12 @@ export function renderPage(
   return { subject: subjectLine('', incident), body: lines.join('\n') };
 }
 
-export function renderResolved(incident: Incident, by: string): Page {
+export function renderResolved(incident: Incident, by: string, note?: string): Page {
   return {
     subject: subjectLine('RESOLVED ', incident),
     body: [
-      `**Incident ID:** ${incident.id}`,
-      `**Severity:** ${incident.severity}`,
-      `**Status:** Resolved (${by})`,
-      `**Started:** ${incident.createdAt.slice(0, 16).replace('T', ' ')} UTC`,
-      `**Impact:** ${incident.alert.summary}`,
+      ...templateLines(incident, `Resolved (${by})`),
+      ...(note ? [`What we know: ${note}`] : []),
       '',
       'No further pages will be sent for this incident.',
     ].join('\n'),

@@ -65,20 +65,38 @@ describe('the escalation Lambda handlers on the local stack', () => {
 
     const link = new URL(/Acknowledge: (\S+)/.exec(mine[0]!.Message)![1]!);
     expect(link.origin).toBe('https://respond.example');
-    const query = Object.fromEntries(link.searchParams);
-    const forged = (await respond(
-      { rawPath: '/', queryStringParameters: { ...query, s: `${query.s!.slice(0, -2)}xx` } },
-      lambdaContext('mcp-ops-escalation-respond'),
-    )) as { statusCode: number; body: string };
+    const token = link.searchParams.get('token')!;
+    const urlEvent = (method: string, extra: Record<string, unknown> = {}) => ({
+      version: '2.0',
+      rawPath: '/',
+      headers: {},
+      requestContext: { http: { method } },
+      isBase64Encoded: false,
+      ...extra,
+    });
+    const post = (form: Record<string, string>) =>
+      respond(
+        urlEvent('POST', {
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: Buffer.from(new URLSearchParams(form).toString()).toString('base64'),
+          isBase64Encoded: true,
+        }),
+        lambdaContext('mcp-ops-escalation-respond'),
+      ) as Promise<{ statusCode: number; body: string; headers: Record<string, string> }>;
+    const forged = await post({ token: `${token.slice(0, -2)}xx`, action: 'ack' });
     expect(forged.statusCode).toBe(403);
     expect(forged.body).toMatch(/signature does not match/);
-    const answer = (await respond(
-      { rawPath: '/', queryStringParameters: query },
+    const shown = (await respond(
+      urlEvent('GET', { queryStringParameters: { token } }),
       lambdaContext('mcp-ops-escalation-respond'),
-    )) as { statusCode: number; body: string; headers: Record<string, string> };
+    )) as { statusCode: number; body: string };
+    expect(shown.statusCode).toBe(200);
+    expect(shown.body).toContain(`Acknowledge ${opened!.incidentId}?`);
+    const answer = await post({ token, action: 'ack' });
     expect(answer.statusCode).toBe(200);
     expect(answer.body).toMatch(new RegExp(`${opened!.incidentId} acknowledged by Primary`));
     expect(answer.headers['cache-control']).toBe('no-store');
+    expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
 
     const outcome = (await tick({}, lambdaContext('mcp-ops-escalation-tick'))) as { escalated: unknown[] };
     expect(Array.isArray(outcome.escalated)).toBe(true);

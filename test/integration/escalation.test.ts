@@ -97,7 +97,7 @@ describe('escalation through the local stack end to end', () => {
         tier.name,
       ).toHaveLength(1);
       expect(pages[0]!.Subject.length).toBeLessThanOrEqual(100);
-      expect(pages[0]!.Message).toContain(`**Incident ID:** ${id}`);
+      expect(pages[0]!.Message).toContain(`Incident ID: ${id}`);
     }
     // Nothing more arrives on any queue.
     for (const tier of tiers) {

@@ -7,7 +7,7 @@ import {
   type EscalationDeps,
 } from '../../functions/escalation/escalation.ts';
 import type { IncidentStore } from '../../functions/escalation/incident-store.ts';
-import { respondToLink } from '../../functions/escalation/respond.ts';
+import { respondToRequest } from '../../functions/escalation/respond.ts';
 import type { RecordingPager } from './escalation-harness.ts';
 import { amMessage, CountingMetrics, escalationDeps, TestClock } from './escalation-harness.ts';
 
@@ -43,6 +43,13 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       testNumber += 1;
       alertName = `TestAlert${process.pid}x${testNumber}x${Math.random().toString(36).slice(2, 8)}`;
     });
+
+    const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? undefined;
+    /** What a person does: open the link (GET), then press its button (POST). */
+    const open = (link: string) =>
+      respondToRequest(deps, { method: 'GET', token: tokenOf(link) }, deps.tiers);
+    const press = (link: string, action: string) =>
+      respondToRequest(deps, { method: 'POST', token: tokenOf(link), action }, deps.tiers);
 
     const fire = (severity = 'warning', messageId = nextMessageId()) =>
       intakeMessage(deps, { messageId, message: amMessage(alertName, { severity }) });
@@ -146,14 +153,22 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       )!;
       const ackLink = /Acknowledge: (\S+)/.exec(secondaryPage.page.body)![1]!;
       clock.advanceMinutes(2);
-      const answer = await respondToLink(deps, Object.fromEntries(new URL(ackLink).searchParams), deps.tiers);
-      expect(answer).toEqual({ status: 200, message: expect.stringMatching(/acknowledged by Secondary/) });
+      expect((await open(ackLink)).view.kind).toBe('confirm');
+      expect((await ctx.store.get(id))!.status).toBe('triggered');
+      const answer = await press(ackLink, 'ack');
+      expect(answer).toMatchObject({
+        status: 200,
+        view: { kind: 'outcome', message: expect.stringMatching(/acknowledged by Secondary/) },
+      });
       expect(metrics.acks).toEqual([18 * 60]);
       clock.advanceMinutes(600);
       await escalateDueIncidents(deps);
       expect(pagesOf(id)).toEqual(['primary', 'secondary']);
-      const again = await respondToLink(deps, Object.fromEntries(new URL(ackLink).searchParams), deps.tiers);
-      expect(again.status).toBe(409);
+      const again = await press(ackLink, 'ack');
+      expect(again.view).toMatchObject({
+        message: expect.stringMatching(/already acknowledged by Secondary/),
+      });
+      expect((await ctx.store.get(id))!.timeline.filter((e) => e.event === 'acknowledged')).toHaveLength(1);
       // A repeat of the alert after the ack joins the acknowledged incident and pages nobody.
       await fire('critical');
       expect(pagesOf(id)).toEqual(['primary', 'secondary']);
@@ -191,12 +206,15 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       const [opened] = await fire('warning');
       const id = opened!.incidentId!;
       const page = ctx.pager.sent.find((p) => p.page.subject.includes(id))!;
-      const link = Object.fromEntries(new URL(/Resolve: +(\S+)/.exec(page.page.body)![1]!).searchParams);
-      const forged = await respondToLink(deps, { ...link, a: 'ack', i: id }, deps.tiers);
+      const link = /Resolve: +(\S+)/.exec(page.page.body)![1]!;
+      const forged = await press(link.replace('token=resolve.', 'token=ack.'), 'ack');
       expect(forged.status).toBe(403);
       clock.advanceMinutes(24 * 60 + 1);
-      const expired = await respondToLink(deps, link, deps.tiers);
-      expect(expired).toEqual({ status: 403, message: expect.stringMatching(/expired/) });
+      const expired = await press(link, 'resolve');
+      expect(expired).toEqual({
+        status: 403,
+        view: { kind: 'refused', message: expect.stringMatching(/expired/) },
+      });
       expect((await ctx.store.get(id))!.status).toBe('triggered');
     });
 

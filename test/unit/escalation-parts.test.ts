@@ -4,7 +4,7 @@ import { parseAlertMessage, type NormalizedAlert } from '../../functions/escalat
 import { deliveriesFromEvent } from '../../functions/escalation/deliveries.ts';
 import { incidentId, utcDay, type Incident } from '../../functions/escalation/incident.ts';
 import { nextEscalationAt, nextTierIndex } from '../../functions/escalation/ladder.ts';
-import { signedLink, verifyLink } from '../../functions/escalation/links.ts';
+import { signedLink, signToken, verifyToken } from '../../functions/escalation/links.ts';
 import { inMaintenanceWindow, maintenanceWindowOf } from '../../functions/escalation/maintenance.ts';
 import { renderPage, renderResolved, runbookLink } from '../../functions/escalation/page-message.ts';
 import { incidentSeverity } from '../../functions/escalation/severity.ts';
@@ -240,37 +240,48 @@ describe('acknowledge and resolve links', () => {
     action: 'ack' as const,
     incidentId: 'INC-20261125-001',
     tier: 'primary',
+    generation: 1,
     expiresAt: new Date('2026-11-26T10:00:00Z'),
   };
-  const query = (link: string) => Object.fromEntries(new URL(link).searchParams);
+  const tokenOf = (link: string) => new URL(link).searchParams.get('token') ?? undefined;
 
-  it('verifies a link it signed', () => {
+  it('verifies a link it signed, and the link is short and readable', () => {
     const link = signedLink('https://abc.lambda-url.us-east-1.on.aws/', secret, claims);
-    expect(link.length).toBeLessThan(200);
-    expect(verifyLink(query(link), secret, now)).toEqual({ ok: true, claims });
+    expect(link.length).toBeLessThan(160);
+    expect(tokenOf(link)).toMatch(/^ack\.INC-20261125-001\.primary\.1\.1795687200\.[\w-]{43}$/);
+    expect(verifyToken(tokenOf(link), secret, now)).toEqual({ ok: true, claims });
   });
 
-  it('refuses a forged, altered or expired link with a clear reason', () => {
-    const link = query(signedLink('https://x.example/', secret, claims));
-    expect(verifyLink(query(signedLink('https://x.example/', 'other-secret', claims)), secret, now)).toEqual({
+  it('refuses a forged, altered or expired token with a clear reason', () => {
+    const token = signToken(secret, claims);
+    expect(verifyToken(signToken('other-secret', claims), secret, now)).toEqual({
       ok: false,
       reason: expect.stringMatching(/signature does not match/),
     });
-    expect(verifyLink({ ...link, a: 'resolve' }, secret, now).ok).toBe(false);
-    expect(verifyLink({ ...link, i: 'INC-20261125-002' }, secret, now).ok).toBe(false);
-    expect(verifyLink({ ...link, t: 'vp-engineering' }, secret, now).ok).toBe(false);
-    expect(verifyLink({ ...link, e: String(Number(link.e) + 3600) }, secret, now).ok).toBe(false);
-    expect(verifyLink({ ...link, a: 'delete' }, secret, now)).toEqual({
+    for (const altered of [
+      token.replace('ack.', 'resolve.'),
+      token.replace('-001.', '-002.'),
+      token.replace('.primary.', '.vp-engineering.'),
+      token.replace('.1.1795687200.', '.2.1795687200.'),
+      token.replace('.1795687200.', '.1795690800.'),
+    ]) {
+      expect(verifyToken(altered, secret, now), altered).toEqual({
+        ok: false,
+        reason: expect.stringMatching(/signature does not match/),
+      });
+    }
+    expect(verifyToken(token.replace('ack.', 'delete.'), secret, now)).toEqual({
       ok: false,
-      reason: 'Unknown action "delete".',
+      reason: expect.stringMatching(/damaged or incomplete/),
     });
-    expect(verifyLink({ ...link, s: undefined }, secret, now)).toEqual({
+    expect(verifyToken(token.slice(0, -1), secret, now).ok).toBe(false);
+    expect(verifyToken(undefined, secret, now)).toEqual({
       ok: false,
-      reason: 'This link is incomplete.',
+      reason: 'This link carries no token. Nothing was changed.',
     });
-    expect(verifyLink(link, secret, new Date('2026-11-26T10:00:00Z'))).toEqual({
+    expect(verifyToken(token, secret, new Date('2026-11-26T10:00:00Z'))).toEqual({
       ok: false,
-      reason: 'This link expired at 2026-11-26T10:00:00.000Z. Nothing was changed.',
+      reason: expect.stringMatching(/^This link expired at 2026-11-26T10:00:00.000Z\. Nothing was changed/),
     });
   });
 });
@@ -301,16 +312,18 @@ describe('pages', () => {
     expect(page.subject.length).toBeLessThanOrEqual(100);
     expect(page.subject.startsWith('[P1] INC-20261125-007 ValidationErrorRateCritical')).toBe(true);
     for (const line of [
-      '**Incident ID:** INC-20261125-007',
-      '**Severity:** P1',
-      '**Started:** 2026-11-25 10:00 UTC',
-      '**Impact:** Validation error rate above 10 %',
+      'Incident ID: INC-20261125-007',
+      'Severity: P1',
+      'Started: 2026-11-25 10:00 UTC',
+      'Impact: Validation error rate above 10 %',
       `Runbook: ${runbookLink('runbook-1-high-validation-error-rate')}`,
       'Acknowledge: https://a/ack',
       '  app = mcp-semantic',
     ]) {
       expect(page.body).toContain(line);
     }
+    // Plain text: mail clients show Markdown markers as they are.
+    expect(page.body).not.toContain('**');
     expect(renderResolved(incident, 'alert resolved').subject).toMatch(/^RESOLVED \[P1\] INC-20261125-007/);
   });
 

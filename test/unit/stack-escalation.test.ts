@@ -110,25 +110,7 @@ describe('escalation in the stack', () => {
     for (const role of ['EscalationIntakeRole', 'EscalationTickRole', 'EscalationRespondRole']) {
       const statements = statementsOf(role);
       const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
-      expect(bySid('Incidents'), role).toMatchObject({
-        Action: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:ConditionCheckItem',
-        ],
-        Resource: tableArn,
-      });
-      expect(bySid('Deliveries')).toMatchObject({
-        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EscalationDeliveries/), 'Arn'] },
-      });
-      expect(bySid('OpenIncidents')).toMatchObject({
-        Action: 'dynamodb:Query',
-        Resource: { 'Fn::Join': ['', [tableArn, '/index/open-incidents']] },
-      });
-      expect(bySid('LinkKey')).toMatchObject({
+      expect(bySid('LinkKey'), role).toMatchObject({
         Action: 'secretsmanager:GetSecretValue',
         Resource: { Ref: expect.stringMatching(/EscalationLinkSecret/) },
       });
@@ -149,6 +131,75 @@ describe('escalation in the stack', () => {
       for (const s of statements) expect(s.Resource, JSON.stringify(s)).not.toEqual('*');
       expect(JSON.stringify(statements)).not.toMatch(/dynamodb:\*|sns:\*|Scan/);
     }
+    const dynamoOf = (role: string) =>
+      statementsOf(role)
+        .filter((s) => JSON.stringify(s.Action).includes('dynamodb:'))
+        .map(({ Sid, Action, Resource, Condition }) => ({ Sid, Action, Resource, Condition }));
+    expect(dynamoOf('EscalationIntakeRole')).toEqual([
+      {
+        Sid: 'Incidents',
+        Action: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:ConditionCheckItem',
+        ],
+        Resource: tableArn,
+        Condition: undefined,
+      },
+      {
+        Sid: 'Deliveries',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EscalationDeliveries/), 'Arn'] },
+        Condition: undefined,
+      },
+    ]);
+    expect(dynamoOf('EscalationTickRole')).toEqual([
+      {
+        Sid: 'Incidents',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: tableArn,
+        Condition: undefined,
+      },
+      {
+        Sid: 'OpenIncidents',
+        Action: 'dynamodb:Query',
+        Resource: { 'Fn::Join': ['', [tableArn, '/index/open-incidents']] },
+        Condition: undefined,
+      },
+    ]);
+    // The public page: the incident it is asked about and its open pointer, nothing else.
+    expect(dynamoOf('EscalationRespondRole')).toEqual([
+      {
+        Sid: 'Incidents',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: tableArn,
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'OPEN#*'] } },
+      },
+    ]);
+  });
+
+  it('reserves a little concurrency for the public respond page, and none for the others', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const reserved = Object.values(functions)
+      .filter((f) => String(f.Properties.FunctionName).startsWith('mcp-ops-escalation-'))
+      .map((f) => [f.Properties.FunctionName, f.Properties.ReservedConcurrentExecutions]);
+    expect(Object.fromEntries(reserved)).toEqual({
+      'mcp-ops-escalation-respond': 5,
+      'mcp-ops-escalation-intake': undefined,
+      'mcp-ops-escalation-tick': undefined,
+    });
+    const none = Template.fromStack(
+      new McpOpsStack(new App(), 'NoReserve', {
+        config: parseConfig({ escalation: { respondReservedConcurrency: null } }),
+        env: { account: '111122223333', region: 'eu-west-1' },
+      }),
+    );
+    none.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'mcp-ops-escalation-respond',
+      ReservedConcurrentExecutions: Match.absent(),
+    });
   });
 
   it('pages the primary directly when the ladder stops or escalation itself fails', () => {

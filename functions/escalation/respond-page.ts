@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import type { OnCallTier } from '../../core/config.ts';
+import { resolvedBy, type Incident } from './incident.ts';
+import { TOKEN_PARAM } from './links.ts';
+import { ALLOWED_METHODS, NOTE_MAX_CHARS, type RespondAnswer } from './respond.ts';
+
+/**
+ * The small HTML page a responder sees behind a page's link: self-contained (no scripts, images or
+ * external styles), so its Content-Security-Policy can forbid everything but its own style block.
+ */
+
+const STYLE = `
+body{font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1d2125}
+main{max-width:40rem;margin:0 auto;padding:1rem}
+h1{font-size:1.35rem;margin:.5rem 0 1rem}
+h2{font-size:1.05rem;margin:1.5rem 0 .5rem}
+.note{padding:.75rem 1rem;border-radius:6px;margin:0 0 1rem;border-left:6px solid #626f86;background:#fff}
+.note.ok{border-color:#1f845a}.note.warn{border-color:#c9372c}.note.info{border-color:#0c66e4}
+table{border-collapse:collapse;width:100%;background:#fff;border-radius:6px}
+th,td{text-align:left;vertical-align:top;padding:.4rem .75rem;border-bottom:1px solid #dcdfe4;overflow-wrap:anywhere}
+th{width:9rem;font-weight:600;color:#44546f}
+form{background:#fff;padding:1rem;border-radius:6px;margin:1rem 0}
+label{display:block;font-weight:600;margin-bottom:.35rem}
+textarea{box-sizing:border-box;width:100%;min-height:5rem;font:inherit;padding:.5rem}
+button{margin-top:.75rem;font:inherit;font-weight:600;padding:.7rem 1.4rem;border:0;border-radius:6px;background:#0c66e4;color:#fff;cursor:pointer}
+button.resolve{background:#1f845a}
+ol{padding-left:1.25rem;background:#fff;border-radius:6px;padding:.5rem .75rem .5rem 2rem}
+li{margin:.25rem 0;overflow-wrap:anywhere}
+.small{font-size:.875rem;color:#44546f}
+`;
+
+/** The page's security headers; the style block is allowed by its hash, nothing else at all. */
+export const RESPOND_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': [
+    "default-src 'none'",
+    `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-robots-tag': 'noindex, nofollow',
+};
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+const STATUS_TEXT: Record<Incident['status'], string> = {
+  triggered: 'Triggered: paging, not yet acknowledged',
+  held: 'Held: maintenance window, not yet paged',
+  acknowledged: 'Acknowledged: escalation stopped, not yet resolved',
+  resolved: 'Resolved',
+};
+
+const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+function paged(incident: Incident): string {
+  const pages = incident.timeline.filter((e) => e.event === 'paged');
+  return pages.length === 0 ? 'nobody yet' : pages.map((e) => `${e.detail} at ${utc(e.at)}`).join('; ');
+}
+
+function facts(incident: Incident): string {
+  const rows: Array<[string, string]> = [
+    ['Incident', incident.id],
+    ['Severity', incident.severity],
+    ['Status', STATUS_TEXT[incident.status]],
+    ['Alert', `${incident.alert.name}: ${incident.alert.summary}`],
+    ['Started', utc(incident.createdAt)],
+    ['Paged', paged(incident)],
+  ];
+  if (incident.ackedBy) rows.push(['Acknowledged by', incident.ackedBy]);
+  if (incident.status === 'resolved') rows.push(['Resolved by', resolvedBy(incident) ?? 'unknown']);
+  return `<table>${rows.map(([k, v]) => `<tr><th scope="row">${k}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
+}
+
+function timeline(incident: Incident): string {
+  const items = incident.timeline.map((e) => {
+    const note = e.note ? ` — “${escapeHtml(e.note)}”` : '';
+    return `<li><strong>${utc(e.at)}</strong> ${escapeHtml(e.event)}: ${escapeHtml(e.detail)}${note}</li>`;
+  });
+  return `<h2>Timeline</h2><ol>${items.join('')}</ol>`;
+}
+
+function document(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
+}
+
+export interface RenderedResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/**
+ * The HTML answer for a respond request. `formPath` is where the button posts (the function URL's
+ * own path), so the form never leaves the page's origin.
+ */
+export function renderRespondPage(
+  answer: RespondAnswer,
+  formPath: string,
+  tiers: readonly OnCallTier[],
+): RenderedResponse {
+  const { view } = answer;
+  const headers: Record<string, string> = { ...RESPOND_HEADERS, allow: ALLOWED_METHODS };
+  if (view.kind === 'empty') return { statusCode: answer.status, headers, body: '' };
+  headers['content-type'] = 'text/html; charset=utf-8';
+  let title: string;
+  let body: string;
+  if (view.kind === 'refused') {
+    title = 'Link refused';
+    body = `<h1>Nothing was changed</h1><p class="note warn">${escapeHtml(view.message)}</p>`;
+  } else if (view.kind === 'outcome') {
+    title = `${view.incident.id}: ${view.incident.status}`;
+    body = `<h1>${escapeHtml(view.incident.id)}</h1><p class="note ok" role="status">${escapeHtml(view.message)}</p>${facts(view.incident)}${timeline(view.incident)}`;
+  } else {
+    const { claims, incident } = view;
+    const verb = claims.action === 'ack' ? 'Acknowledge' : 'Resolve';
+    const who = tiers.find((t) => t.name === claims.tier)?.title ?? claims.tier;
+    const consequence =
+      claims.action === 'ack'
+        ? 'Acknowledging stops escalation to the next tier; the incident stays open until it is resolved.'
+        : 'Resolving closes the incident and tells everyone who was paged.';
+    title = `${verb} ${incident.id}?`;
+    body = [
+      `<h1>${escapeHtml(title)}</h1>`,
+      `<p class="note info">Opening this page changed nothing. ${consequence}</p>`,
+      facts(incident),
+      `<form method="post" action="${escapeHtml(formPath)}">`,
+      `<input type="hidden" name="${TOKEN_PARAM}" value="${escapeHtml(view.token)}">`,
+      `<input type="hidden" name="action" value="${claims.action}">`,
+      `<label for="note">What we know (optional)</label>`,
+      `<textarea id="note" name="note" maxlength="${NOTE_MAX_CHARS}" placeholder="e.g. looking at the 14:02 rollout"></textarea>`,
+      `<button type="submit"${claims.action === 'resolve' ? ' class="resolve"' : ''}>${verb} ${escapeHtml(incident.id)} as ${escapeHtml(who)}</button>`,
+      `</form>`,
+      timeline(incident),
+    ].join('');
+  }
+  return { statusCode: answer.status, headers, body: document(title, body) };
+}
