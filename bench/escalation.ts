@@ -11,7 +11,7 @@ import { Agent } from 'node:http';
 import { awsClientConfig, type AwsTarget } from '../core/aws.ts';
 import { parseConfig, type OnCallTier } from '../core/config.ts';
 import { DynamoDbIncidentStore } from '../functions/escalation/dynamodb-incident-store.ts';
-import { intakeMessage, type Pager } from '../functions/escalation/escalation.ts';
+import { configuredResponse, intakeMessage, type Pager } from '../functions/escalation/escalation.ts';
 import type { Page } from '../functions/escalation/page-message.ts';
 import { SnsPager } from '../functions/escalation/sns-pager.ts';
 import { seedDeliveriesTable, seedIncidentsTable } from '../stack/moto.ts';
@@ -50,7 +50,8 @@ function amMessage(fingerprint: string, run: string): string {
     alerts: [
       {
         status: 'firing',
-        labels: { alertname: `Storm-${run}`, instance: fingerprint, severity: 'warning' },
+        // P1: paged at once. No service label, so the 200 are 200 incidents, not one with related alerts.
+        labels: { alertname: `Storm-${run}`, instance: fingerprint, severity: 'critical' },
         annotations: { summary: `storm alert ${fingerprint}` },
         fingerprint: `${run}-${fingerprint}`,
       },
@@ -97,8 +98,7 @@ export async function run(): Promise<BenchResult> {
     store,
     pager,
     now: () => new Date('2026-11-25T10:00:00Z'),
-    tiers: config.onCall.tiers,
-    maintenanceWindow: config.maintenanceWindow,
+    ...configuredResponse(config),
     links: { baseUrl: 'https://respond.example/', secret: 'bench-secret-0123456789abcdef', ttlHours: 24 },
   };
 

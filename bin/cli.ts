@@ -42,8 +42,9 @@ const USAGE = `usage: mcp-ops <command> [options]
       --sample N                 objects read back and checksummed (default ${20})
       --max-age-hours H          oldest acceptable backup (default ${26})
   incidents                      open incidents, oldest first (flags ones open longer than their ladder)
+  incidents ladder               what each severity gets and when (pages, chat, tickets, reminders)
   incident INC-YYYYMMDD-NNN      one incident with its timeline
-  ack INC-YYYYMMDD-NNN [--by N]  acknowledge: stops escalation
+  ack INC-YYYYMMDD-NNN [--by N]  acknowledge: stops the "(no response)" steps of the ladder
   resolve INC-YYYYMMDD-NNN [--by N]  resolve: tells every tier already paged
 
 common options:

@@ -9,6 +9,7 @@ import {
   linkSecretName,
 } from '../functions/escalation/incidents-table.ts';
 import { formatIncident, formatIncidentList } from '../functions/escalation/incident-view.ts';
+import { afterAcknowledgement, describeTimeline, responsePolicy } from '../functions/escalation/policy.ts';
 import { escalationPorts, type EscalationSettings } from '../functions/escalation/wiring.ts';
 import type { StackEndpoints as Endpoints } from '../stack/endpoints.ts';
 
@@ -52,11 +53,22 @@ const INCIDENT_ID = /^INC-\d{8}-\d{3,}$/;
 
 export class EscalationCommandError extends Error {}
 
+/** `mcp-ops incidents ladder`: what each severity gets, and when, from the configuration. */
+export function ladderText(config: OpsConfig): string {
+  const policy = responsePolicy(config);
+  return (['P0', 'P1', 'P2', 'P3'] as const)
+    .map((severity) =>
+      [`${severity}:`, ...describeTimeline(policy, severity).map((l) => `  ${l}`)].join('\n'),
+    )
+    .join('\n');
+}
+
 export async function escalationCommand(
   command: string,
   args: string[],
   options: { config: OpsConfig; target: AwsTarget; endpoints?: Endpoints; by?: string; json: boolean },
 ): Promise<string> {
+  if (command === 'incidents' && args[0] === 'ladder') return ladderText(options.config);
   const settings = await escalationSettings(options.config, options.target, options.endpoints);
   const ports = escalationPorts(options.target, settings);
   const tiers = options.config.onCall.tiers;
@@ -82,7 +94,7 @@ export async function escalationCommand(
     command === 'ack' ? await acknowledgeIncident(deps, id, by) : await resolveIncident(deps, id, by);
   if (changed) {
     return command === 'ack'
-      ? `${id} acknowledged by ${by}. Escalation has stopped.`
+      ? `${id} acknowledged by ${by}. ${afterAcknowledgement(deps.policy, changed)}`
       : `${id} resolved by ${by}. Every tier already paged has been told.`;
   }
   const current = await ports.store.get(id);

@@ -41,18 +41,31 @@ export const OnCallTierSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, { message: 'expected a lower-case tier name' }),
   title: z.string().min(1),
   contact: email,
-  /** Minutes this tier has to acknowledge before the next tier is paged. */
+  /**
+   * This tier's deadline, in minutes counted from when the alert fired: when it passes, the next
+   * tier is paged (the manual's "Primary (15 min) → Secondary (30 min) → ...").
+   */
   respondWithinMinutes: z.number().int().positive(),
   /** Only incidents of these severities climb to this tier. */
   severities: z.array(z.enum(['P0', 'P1', 'P2', 'P3'])).min(1),
+  /**
+   * What pages this tier when the previous tier's deadline passes: `no-response` (nobody has
+   * acknowledged; an acknowledgement stops it) or `no-resolution` (still unresolved, acknowledged
+   * or not). The manual's arrows: "(no response)" to the secondary and the team lead, "(no
+   * resolution)" to the engineering manager and on. The first tier is paged at once.
+   */
+  climbsOn: z.enum(['no-response', 'no-resolution']).default('no-response'),
 });
 export type OnCallTier = z.infer<typeof OnCallTierSchema>;
+export type OnCallTierInput = z.input<typeof OnCallTierSchema>;
 
 const ALL_SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 
 /**
  * The manual's escalation ladder: primary 15 min, secondary 30 min, team lead 1 h, manager 2 h,
- * VP 4 h (critical only). `respondWithinMinutes` is how long a tier has before the next is paged.
+ * VP 4 h (critical only). Each number is that tier's deadline from when the alert fired, so an
+ * unanswered P0 pages the primary at +0, the secondary at +15 min, the team lead at +30 min, the
+ * manager at +1 h ("Manager notified after 1 hour") and the VP at +2 h.
  */
 export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
   {
@@ -61,6 +74,7 @@ export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
     contact: 'ops-oncall@ninjatech.ai',
     respondWithinMinutes: 15,
     severities: [...ALL_SEVERITIES],
+    climbsOn: 'no-response',
   },
   {
     name: 'secondary',
@@ -68,6 +82,7 @@ export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
     contact: 'ops-secondary@ninjatech.ai',
     respondWithinMinutes: 30,
     severities: [...ALL_SEVERITIES],
+    climbsOn: 'no-response',
   },
   {
     name: 'team-lead',
@@ -75,6 +90,7 @@ export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
     contact: 'john.doe@ninjatech.ai',
     respondWithinMinutes: 60,
     severities: [...ALL_SEVERITIES],
+    climbsOn: 'no-response',
   },
   {
     name: 'engineering-manager',
@@ -82,6 +98,7 @@ export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
     contact: 'jane.smith@ninjatech.ai',
     respondWithinMinutes: 120,
     severities: [...ALL_SEVERITIES],
+    climbsOn: 'no-resolution',
   },
   {
     name: 'vp-engineering',
@@ -90,8 +107,42 @@ export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
     respondWithinMinutes: 240,
     // "Critical only": P0 (complete outage) and P1 (partial outage) are the manual's critical alerts.
     severities: ['P0', 'P1'],
+    climbsOn: 'no-resolution',
   },
 ];
+
+const SeverityResponseSchema = z.object({
+  /**
+   * `at-once`: the first tier is paged when the incident opens, then the ladder; `business-hours`:
+   * the first tier is paged only if the incident is still unacknowledged when `responseMinutes`
+   * has passed, and only inside business hours (it waits for them); `never`: chat and ticket only.
+   */
+  page: z.enum(['at-once', 'business-hours', 'never']),
+  /** Post to the team's chat when the incident opens, changes and ends. */
+  chat: z.boolean(),
+  /** Open a ticket (P1 "incident ticket", P2 ticket, P3 "bug ticket"). */
+  ticket: z.boolean(),
+  /**
+   * The manual's alert response time (Critical 15 min, Warning 1 h, Info 4 h): for a severity that
+   * does not page at once, a reminder goes to the chat and the ticket when it passes unacknowledged.
+   */
+  responseMinutes: z.number().int().positive(),
+});
+export type SeverityResponse = z.infer<typeof SeverityResponseSchema>;
+
+/** The manual's "Incident Severity Levels", response by response. */
+export const MANUAL_SEVERITY_RESPONSE: Record<'P0' | 'P1' | 'P2' | 'P3', SeverityResponse> = {
+  // "Page on-call engineer immediately", "Create incident channel", the whole ladder to the VP.
+  P0: { page: 'at-once', chat: true, ticket: false, responseMinutes: 15 },
+  // "Notify on-call engineer (Slack + email)", "Create incident ticket".
+  P1: { page: 'at-once', chat: true, ticket: true, responseMinutes: 15 },
+  // "Create incident ticket", "Notify team in Slack", "Schedule fix during business hours".
+  P2: { page: 'business-hours', chat: true, ticket: true, responseMinutes: 60 },
+  // "Create bug ticket", "Document in team channel".
+  P3: { page: 'never', chat: true, ticket: true, responseMinutes: 240 },
+};
+
+const weekday = z.number().int().min(0).max(6);
 
 export const OpsConfigSchema = z
   .object({
@@ -186,6 +237,37 @@ export const OpsConfigSchema = z
          * concurrency limit is 10 cannot reserve any).
          */
         respondReservedConcurrency: z.number().int().min(1).max(100).nullable().default(5),
+        /** What each severity gets (defaults: the manual's "Incident Severity Levels"). */
+        severities: z
+          .object({
+            P0: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P0),
+            P1: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P1),
+            P2: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P2),
+            P3: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P3),
+          })
+          .prefault({}),
+        /**
+         * Support hours, in `schedules.timeZone`: a `business-hours` severity pages only inside
+         * them. Days are 0 (Sunday) to 6 (Saturday).
+         */
+        businessHours: z
+          .object({
+            days: z.array(weekday).min(1).default([1, 2, 3, 4, 5]),
+            start: clockTime.default('09:00'),
+            end: clockTime.default('17:00'),
+          })
+          .prefault({})
+          .refine((b) => b.start < b.end, { message: 'start must be before end', path: ['start'] }),
+        /**
+         * Alerts of the same service that fire within this many minutes of an open incident's
+         * opening join it as related alerts instead of paging again.
+         */
+        relatedAlertWindowMinutes: z.number().int().min(0).default(30),
+        /** Where pages link for runbooks: `docs/runbooks/` of this repository by default. */
+        runbookBaseUrl: z
+          .string()
+          .url()
+          .default('https://github.com/ninjatech-ai/mcp-ops/blob/main/docs/runbooks/'),
       })
       .prefault({}),
     maintenanceWindow: z

@@ -25,8 +25,6 @@ import { NagSuppressions } from './nag.ts';
 export interface EscalationProps {
   readonly config: OpsConfig;
   readonly foundation: Foundation;
-  /** Where pages link for the runbook sections (default: the manual in the repository). */
-  readonly runbookBaseUrl?: string;
 }
 
 export const ESCALATION_METRICS_NAMESPACE = 'McpOps/Escalation';
@@ -104,7 +102,6 @@ export class Escalation extends Construct {
       TIER_TOPICS: Stack.of(this).toJsonString(tierTopicArns),
       LINK_SECRET_ARN: this.linkSecret.secretArn,
       ...(linkBaseUrl ? { LINK_BASE_URL: linkBaseUrl } : {}),
-      ...(props.runbookBaseUrl ? { RUNBOOK_BASE_URL: props.runbookBaseUrl } : {}),
     });
     const job = (
       name: string,

@@ -8,7 +8,8 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
+import type { Incident, IncidentStatus, RelatedAlert, TimelineEvent } from './incident.ts';
+import type { IncidentSeverity } from './severity.ts';
 import type { IncidentStore, RepeatOutcome } from './incident-store.ts';
 import { DELIVERIES_TABLE, INCIDENTS_TABLE } from './incidents-table.ts';
 
@@ -17,6 +18,7 @@ export const OPEN_INDEX = INCIDENTS_TABLE.openIndex.name;
 
 const incidentKey = (id: string) => ({ pk: `INC#${id}` });
 const openKey = (dedupKey: string) => ({ pk: `OPEN#${dedupKey}` });
+const serviceKey = (service: string) => ({ pk: `SERVICE#${service}` });
 const deliveryRecordKey = (deliveryKey: string) => ({ pk: `DELIVERY#${deliveryKey}` });
 
 /** How long a delivery is remembered: far longer than SNS and Lambda retry one (hours). */
@@ -152,11 +154,28 @@ export class DynamoDbIncidentStore implements IncidentStore {
     }
   }
 
-  async create(incident: Incident): Promise<boolean> {
+  async create(incident: Incident, related?: { service: string; since: Date }): Promise<boolean> {
     try {
       await this.db.send(
         new TransactWriteCommand({
           TransactItems: [
+            // The service's newest incident, which its related alerts join within the window.
+            ...(related
+              ? [
+                  {
+                    Put: {
+                      TableName: this.table,
+                      Item: {
+                        ...serviceKey(related.service),
+                        incidentId: incident.id,
+                        openedAt: incident.createdAt,
+                      },
+                      ConditionExpression: 'attribute_not_exists(pk) OR openedAt < :since',
+                      ExpressionAttributeValues: { ':since': related.since.toISOString() },
+                    },
+                  },
+                ]
+              : []),
             {
               Put: {
                 TableName: this.table,
@@ -180,6 +199,107 @@ export class DynamoDbIncidentStore implements IncidentStore {
       if (!cancelled(error)) throw error;
       return false;
     }
+  }
+
+  async relatedIncidentFor(service: string, since: Date): Promise<string | undefined> {
+    const answer = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: serviceKey(service), ConsistentRead: true }),
+    );
+    const item = answer.Item as { incidentId?: string; openedAt?: string } | undefined;
+    return item?.incidentId && item.openedAt && item.openedAt >= since.toISOString()
+      ? item.incidentId
+      : undefined;
+  }
+
+  async joinRelated(
+    id: string,
+    dedupKey: string,
+    deliveryKey: string,
+    related: RelatedAlert,
+    severity: IncidentSeverity,
+    restartAt: Date | undefined,
+    event: TimelineEvent,
+  ): Promise<RepeatOutcome> {
+    // Raised to a severity that pages at once: its clock restarts and its next step is due now.
+    const restartSet = restartAt ? ', ladderStartedAt = :start, nextEscalationAt = :start' : '';
+    const restartValues = restartAt ? { ':start': restartAt.toISOString() } : {};
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: { ...openKey(dedupKey), incidentId: id },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: incidentKey(id),
+                UpdateExpression: `SET #related = list_append(if_not_exists(#related, :none), :r), firing.#k = :name, severity = :sev, timeline = list_append(timeline, :e)${restartSet}`,
+                ConditionExpression:
+                  'attribute_exists(pk) AND #status <> :resolved AND attribute_exists(firing)',
+                ExpressionAttributeNames: { '#related': 'related', '#k': dedupKey, '#status': 'status' },
+                ExpressionAttributeValues: {
+                  ':none': [],
+                  ':r': [related],
+                  ':name': related.name,
+                  ':sev': severity,
+                  ':e': [event],
+                  ':resolved': 'resolved',
+                  ...restartValues,
+                },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!cancelled(error)) throw error;
+      return { outcome: 'closed' };
+    }
+    this.remember(dedupKey, id);
+    const delivery = await this.recordDelivery(deliveryKey, id, new Date(related.at));
+    if (!delivery.recorded) return { outcome: 'duplicate', incidentId: delivery.incidentId };
+    const incident = await this.get(id);
+    return incident ? { outcome: 'joined', incident } : { outcome: 'closed' };
+  }
+
+  async clearFiring(id: string, dedupKey: string): Promise<number> {
+    await this.freeOpenKey(dedupKey, id);
+    const updated = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'REMOVE firing.#k',
+      ConditionExpression: 'attribute_exists(firing)',
+      ExpressionAttributeNames: { '#k': dedupKey },
+    });
+    const firing = (updated as { firing?: Record<string, string> } | undefined)?.firing;
+    return firing ? Object.keys(firing).length : 0;
+  }
+
+  async schedule(id: string, nextAt: Date | undefined, statuses: IncidentStatus[]): Promise<void> {
+    const values: Record<string, unknown> = nextAt ? { ':next': nextAt.toISOString() } : {};
+    await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: nextAt ? 'SET nextEscalationAt = :next' : 'REMOVE nextEscalationAt',
+      ConditionExpression: statusCondition(statuses, values),
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  async setTicketRef(id: string, ref: string): Promise<void> {
+    await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'SET ticketRef = :ref',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':ref': ref },
+    });
   }
 
   async recordRepeat(id: string, dedupKey: string, deliveryKey: string, at: Date): Promise<RepeatOutcome> {
@@ -209,6 +329,21 @@ export class DynamoDbIncidentStore implements IncidentStore {
         new DeleteCommand({
           TableName: this.table,
           Key: openKey(dedupKey),
+          ConditionExpression: 'incidentId = :id',
+          ExpressionAttributeValues: { ':id': id },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!lostCondition(error)) throw error;
+      });
+  }
+
+  private async freeServiceKey(service: string, id: string): Promise<void> {
+    await this.db
+      .send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: serviceKey(service),
           ConditionExpression: 'incidentId = :id',
           ExpressionAttributeValues: { ':id': id },
         }),
@@ -270,40 +405,46 @@ export class DynamoDbIncidentStore implements IncidentStore {
     from: number,
     to: number,
     nextAt: Date | undefined,
+    event: TimelineEvent | undefined,
+    statuses: IncidentStatus[],
+  ): Promise<boolean> {
+    const values: Record<string, unknown> = {
+      ':to': to,
+      ':from': from,
+      ...(event ? { ':e': [event] } : {}),
+      ...(nextAt ? { ':next': nextAt.toISOString() } : {}),
+    };
+    const set = ['tierReached = :to', ...(nextAt ? ['nextEscalationAt = :next'] : [])];
+    if (event) set.push('timeline = list_append(timeline, :e)');
+    const done = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: `SET ${set.join(', ')}${nextAt ? '' : ' REMOVE nextEscalationAt'}`,
+      ConditionExpression: `${statusCondition(statuses, values)} AND tierReached = :from`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+    });
+    return done !== undefined;
+  }
+
+  async release(
+    id: string,
+    startedAt: Date,
+    nextAt: Date | undefined,
     event: TimelineEvent,
   ): Promise<boolean> {
     const done = await this.conditionalUpdate({
       TableName: this.table,
       Key: incidentKey(id),
       UpdateExpression: nextAt
-        ? 'SET tierReached = :to, nextEscalationAt = :next, timeline = list_append(timeline, :e)'
-        : 'SET tierReached = :to, timeline = list_append(timeline, :e) REMOVE nextEscalationAt',
-      ConditionExpression: '#status = :triggered AND tierReached = :from',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':to': to,
-        ':from': from,
-        ':triggered': 'triggered',
-        ':e': [event],
-        ...(nextAt ? { ':next': nextAt.toISOString() } : {}),
-      },
-    });
-    return done !== undefined;
-  }
-
-  async release(id: string, tier: number, nextAt: Date | undefined, event: TimelineEvent): Promise<boolean> {
-    const done = await this.conditionalUpdate({
-      TableName: this.table,
-      Key: incidentKey(id),
-      UpdateExpression: nextAt
-        ? 'SET #status = :triggered, tierReached = :tier, nextEscalationAt = :next, timeline = list_append(timeline, :e)'
-        : 'SET #status = :triggered, tierReached = :tier, timeline = list_append(timeline, :e) REMOVE nextEscalationAt',
+        ? 'SET #status = :triggered, ladderStartedAt = :start, nextEscalationAt = :next, timeline = list_append(timeline, :e)'
+        : 'SET #status = :triggered, ladderStartedAt = :start, timeline = list_append(timeline, :e) REMOVE nextEscalationAt',
       ConditionExpression: '#status = :held',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':triggered': 'triggered',
         ':held': 'held',
-        ':tier': tier,
+        ':start': startedAt.toISOString(),
         ':e': [event],
         ...(nextAt ? { ':next': nextAt.toISOString() } : {}),
       },
@@ -317,8 +458,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
       await this.conditionalUpdate({
         TableName: this.table,
         Key: incidentKey(id),
-        UpdateExpression:
-          'SET #status = :ack, ackedBy = :by, timeline = list_append(timeline, :e) REMOVE nextEscalationAt',
+        UpdateExpression: 'SET #status = :ack, ackedBy = :by, timeline = list_append(timeline, :e)',
         ConditionExpression: statusCondition(['triggered', 'held'], values),
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: values,
@@ -339,7 +479,11 @@ export class DynamoDbIncidentStore implements IncidentStore {
         ExpressionAttributeValues: values,
       }),
     );
-    if (incident) await this.freeOpenKey(incident.dedupKey, id);
+    if (incident) {
+      for (const key of new Set([incident.dedupKey, ...Object.keys(incident.firing ?? {})]))
+        await this.freeOpenKey(key, id);
+      if (incident.service) await this.freeServiceKey(incident.service, id);
+    }
     return incident;
   }
 

@@ -10,11 +10,20 @@ import {
   type TimelineEvent,
 } from './incident.ts';
 import type { IncidentStore } from './incident-store.ts';
-import { nextEscalationAt, nextTierIndex } from './ladder.ts';
 import { signedLink } from './links.ts';
 import { inMaintenanceWindow } from './maintenance.ts';
-import { renderPage, renderResolved, type Page } from './page-message.ts';
-import { incidentSeverity, isCritical } from './severity.ts';
+import { chatMessage, ticketRequest, type Chat, type ChatEvent, type Tickets } from './notify.ts';
+import { renderPage, renderResolved, runbookLink, type Page } from './page-message.ts';
+import {
+  ladderStart,
+  nextStep,
+  pageableStatuses,
+  pagesAtOnce,
+  REMINDER_KEY,
+  responsePolicy,
+  type ResponsePolicy,
+} from './policy.ts';
+import { incidentSeverity, worseSeverity } from './severity.ts';
 
 /** Publishes a page to a tier (its SNS topic when deployed). */
 export interface Pager {
@@ -34,13 +43,30 @@ export interface EscalationDeps {
   readonly pager: Pager;
   readonly now: () => Date;
   readonly tiers: readonly OnCallTier[];
+  /** What each severity gets, and when: the manual's severity levels and ladder. */
+  readonly policy: ResponsePolicy;
   readonly maintenanceWindow: OpsConfig['maintenanceWindow'];
   readonly links: { readonly baseUrl: string; readonly secret: string; readonly ttlHours: number };
   readonly runbookBaseUrl?: string;
+  /** Related alerts of one service within this many minutes join one incident (0: never). */
+  readonly relatedWindowMinutes?: number;
+  readonly chat?: Chat;
+  readonly tickets?: Tickets;
   readonly metrics?: EscalationMetrics;
 }
 
-/** A claim older than this is taken to belong to a sender that died; the page is sent again. */
+/** The parts of the escalation dependencies that come from configuration alone. */
+export function configuredResponse(config: OpsConfig) {
+  return {
+    tiers: config.onCall.tiers,
+    policy: responsePolicy(config),
+    maintenanceWindow: config.maintenanceWindow,
+    relatedWindowMinutes: config.escalation.relatedAlertWindowMinutes,
+    runbookBaseUrl: config.escalation.runbookBaseUrl,
+  };
+}
+
+/** A claim older than this is taken to belong to a sender that died; the message is sent again. */
 const STALE_CLAIM_MS = 2 * 60_000;
 
 function event(at: Date, kind: TimelineEvent['event'], detail: string, note?: string): TimelineEvent {
@@ -56,17 +82,19 @@ function linksFor(deps: EscalationDeps, incident: Incident, tier: OnCallTier) {
   };
 }
 
+const runbookOf = (deps: EscalationDeps, incident: Incident) =>
+  runbookLink(incident.alert.runbook, deps.runbookBaseUrl);
+
 /**
- * Sends one page at most once: claim it with a conditional write, publish, mark it sent. Only a
- * sender that died between claim and publish leaves a claim that goes stale and is retried.
+ * Sends one message at most once: claim it with a conditional write, send, mark it sent. Only a
+ * sender that died between claim and send leaves a claim that goes stale and is retried.
  */
 async function sendOnce(
   deps: EscalationDeps,
   incident: Incident,
   key: string,
   statuses: IncidentStatus[],
-  tier: OnCallTier,
-  page: Page,
+  send: () => Promise<void>,
   done: TimelineEvent,
 ): Promise<boolean> {
   const now = deps.now();
@@ -80,7 +108,7 @@ async function sendOnce(
     statuses,
   );
   if (!claimed) return false;
-  await deps.pager.page(tier, page);
+  await send();
   await deps.store.markPageSent(incident.id, key, token, done);
   return true;
 }
@@ -93,41 +121,164 @@ async function pageTier(deps: EscalationDeps, incident: Incident, index: number)
     deps,
     incident,
     tier.name,
-    ['triggered'],
-    tier,
-    page,
+    pageableStatuses(tier, index),
+    () => deps.pager.page(tier, page),
     event(deps.now(), 'paged', `${tier.title} (${tier.contact})`),
   );
   if (sent) deps.metrics?.count('PagesSent', tier.name);
   return sent;
 }
 
-/** Pages the tier an incident has reached if that page was never sent (its sender died). */
+/** Posts to the team's chat once per incident and key, when the severity asks for chat. */
+async function postChat(
+  deps: EscalationDeps,
+  incident: Incident,
+  kind: ChatEvent,
+  key: string,
+  statuses: IncidentStatus[],
+  extra: string[] = [],
+): Promise<void> {
+  const chat = deps.chat;
+  if (!chat || !deps.policy.severities[incident.severity].chat) return;
+  await sendOnce(
+    deps,
+    incident,
+    key,
+    statuses,
+    () => chat.post(chatMessage(kind, incident, runbookOf(deps, incident), extra)),
+    event(deps.now(), 'notified', `chat: ${kind}`),
+  );
+}
+
+/** Opens the incident's ticket once (the same idempotency key on every retry). */
+async function openTicket(deps: EscalationDeps, incident: Incident): Promise<void> {
+  const tickets = deps.tickets;
+  if (!tickets || !deps.policy.severities[incident.severity].ticket) return;
+  let ref = '';
+  await sendOnce(
+    deps,
+    incident,
+    'ticket',
+    ['triggered', 'held', 'acknowledged'],
+    async () => {
+      ref = await tickets.open(ticketRequest(incident, runbookOf(deps, incident)));
+    },
+    event(deps.now(), 'notified', 'ticket opened'),
+  );
+  if (ref) await deps.store.setTicketRef(incident.id, ref);
+}
+
+async function commentTicket(deps: EscalationDeps, incident: Incident, text: string): Promise<void> {
+  if (deps.tickets && incident.ticketRef) await deps.tickets.comment(incident.ticketRef, text);
+}
+
+/** Whether message `key` still needs sending: never claimed, or claimed by a sender that died. */
+function unsent(deps: EscalationDeps, incident: Incident, key: string): boolean {
+  const record = incident.pages[key];
+  if (!record) return true;
+  return record.state === 'claimed' && deps.now().getTime() - new Date(record.at).getTime() > STALE_CLAIM_MS;
+}
+
+/**
+ * What every open incident gets once, besides pages: its chat notice and its ticket. Called again
+ * by repeats and ticks, it sends only what a sender that died left unsent (read from the record
+ * in hand, so a repeat costs no write).
+ */
+async function announce(deps: EscalationDeps, incident: Incident): Promise<void> {
+  if (incident.status === 'resolved') return;
+  if (unsent(deps, incident, 'chat:opened'))
+    await postChat(deps, incident, 'opened', 'chat:opened', ['triggered', 'held', 'acknowledged']);
+  if (unsent(deps, incident, 'ticket')) await openTicket(deps, incident);
+}
+
+/** Re-sends the page of the tier an incident has reached if it never went out (its sender died). */
 async function repairPage(deps: EscalationDeps, incident: Incident): Promise<void> {
-  if (incident.status !== 'triggered' || incident.tierReached < 0) return;
+  if (incident.tierReached < 0) return;
   const tier = deps.tiers[incident.tierReached];
-  if (tier && incident.pages[tier.name]?.state !== 'sent')
-    await pageTier(deps, incident, incident.tierReached);
+  if (!tier || incident.pages[tier.name]?.state === 'sent') return;
+  if (!pageableStatuses(tier, incident.tierReached).includes(incident.status)) return;
+  await pageTier(deps, incident, incident.tierReached);
+}
+
+/**
+ * Does whatever is due for an incident now, step by step, and schedules the next: pages up the
+ * ladder, the response-time reminder. Due times come from the incident's own clock, so a missed
+ * tick catches up, and every write is conditional, so two callers racing do each step once.
+ */
+async function advance(deps: EscalationDeps, start: Incident): Promise<Array<{ tier: string }>> {
+  const now = deps.now();
+  const escalated: Array<{ tier: string }> = [];
+  let incident: Incident | undefined = start;
+  for (let guard = 0; incident && guard < deps.tiers.length + 3; guard += 1) {
+    const step = nextStep(deps.policy, incident);
+    if (!step || step.dueAt > now) {
+      const next = step?.dueAt.toISOString();
+      if (incident.nextEscalationAt !== next)
+        await deps.store.schedule(incident.id, step?.dueAt, [incident.status]);
+      break;
+    }
+    if (step.kind === 'reminder') {
+      const response = deps.policy.severities[incident.severity];
+      const text = `${incident.id} has not been acknowledged within its response time (${response.responseMinutes} min).`;
+      const current: Incident = incident;
+      await sendOnce(
+        deps,
+        current,
+        REMINDER_KEY,
+        ['triggered'],
+        async () => {
+          if (deps.chat && response.chat)
+            await deps.chat.post(chatMessage('reminder', current, runbookOf(deps, current), [text]));
+          await commentTicket(deps, current, text);
+        },
+        event(now, 'reminded', `response time of ${response.responseMinutes} min passed unacknowledged`),
+      );
+      incident = await deps.store.get(incident.id);
+      continue;
+    }
+    const tier = deps.tiers[step.tier]!;
+    const following = nextStep(deps.policy, { ...incident, tierReached: step.tier });
+    const why = tier.climbsOn === 'no-response' ? 'no acknowledgement' : 'no resolution';
+    const won = await deps.store.escalate(
+      incident.id,
+      incident.tierReached,
+      step.tier,
+      following?.dueAt,
+      // The first page is the opening's own; the timeline shows it as `paged`.
+      step.tier === 0
+        ? undefined
+        : event(now, 'escalated', `${why}: ${tier.title} is due since ${step.dueAt.toISOString()}`),
+      pageableStatuses(tier, step.tier),
+    );
+    incident = await deps.store.get(incident.id);
+    if (!won || !incident) break;
+    if (step.tier > 0) {
+      deps.metrics?.count('Escalations', tier.name);
+      escalated.push({ tier: tier.name });
+    }
+    await pageTier(deps, incident, step.tier);
+  }
+  if (incident) await repairPage(deps, incident);
+  return escalated;
 }
 
 function newIncident(deps: EscalationDeps, alert: NormalizedAlert, id: string): Incident {
   const now = deps.now();
   const severity = incidentSeverity(alert);
   const window = inMaintenanceWindow(now, deps.maintenanceWindow);
-  const held = window.inside && !isCritical(severity);
-  const first = nextTierIndex(deps.tiers, severity, -1) ?? 0;
-  const nextAt = held ? window.end : nextEscalationAt(deps.tiers, severity, first, now);
-  return {
+  const held = window.inside && !pagesAtOnce(deps.policy, severity);
+  const base = {
     id,
     dedupKey: alert.dedupKey,
     severity,
-    status: held ? 'held' : 'triggered',
+    status: (held ? 'held' : 'triggered') as IncidentStatus,
     title: `${alert.name}: ${alert.summary}`.slice(0, 200),
     alert,
     createdAt: now.toISOString(),
     generation: 1,
-    tierReached: held ? -1 : first,
-    ...(nextAt ? { nextEscalationAt: nextAt.toISOString() } : {}),
+    tierReached: -1,
+    ...(serviceOf(alert) ? { service: serviceOf(alert) } : {}),
+    firing: { [alert.dedupKey]: alert.name },
     pages: {},
     repeats: 0,
     timeline: [
@@ -135,12 +286,87 @@ function newIncident(deps: EscalationDeps, alert: NormalizedAlert, id: string): 
       ...(held ? [event(now, 'held', `maintenance window until ${window.end.toISOString()}`)] : []),
     ],
   };
+  const nextAt = held ? window.end : nextStep(deps.policy, base)?.dueAt;
+  return { ...base, ...(nextAt ? { nextEscalationAt: nextAt.toISOString() } : {}) };
+}
+
+/** The service an alert is about: alerts of one service within the window are one failure. */
+export function serviceOf(alert: NormalizedAlert): string | undefined {
+  return alert.labels.service ?? alert.labels.app ?? alert.labels.job;
 }
 
 export interface IntakeOutcome {
   readonly incidentId?: string;
-  readonly outcome: 'opened' | 'held' | 'joined' | 'duplicate' | 'resolved' | 'resolve-unknown' | 'ignored';
+  readonly outcome:
+    | 'opened'
+    | 'held'
+    | 'joined'
+    | 'related'
+    | 'duplicate'
+    | 'resolved'
+    | 'cleared'
+    | 'resolve-unknown'
+    | 'ignored';
   readonly alert: string;
+}
+
+/** A related alert joins an open incident of its service: recorded, the severity the worst. */
+async function joinRelated(
+  deps: EscalationDeps,
+  alert: NormalizedAlert,
+  relatedId: string,
+  deliveryKey: string,
+): Promise<IntakeOutcome | undefined> {
+  const now = deps.now();
+  const current = await deps.store.get(relatedId);
+  if (!current || current.status === 'resolved') return undefined;
+  const severity = worseSeverity(current.severity, incidentSeverity(alert));
+  // Raised to a severity that pages at once from one that did not: its clock starts now.
+  const raised = severity !== current.severity;
+  const restart = raised && pagesAtOnce(deps.policy, severity) && !pagesAtOnce(deps.policy, current.severity);
+  const joined = await deps.store.joinRelated(
+    relatedId,
+    alert.dedupKey,
+    deliveryKey,
+    {
+      at: now.toISOString(),
+      name: alert.name,
+      severity: incidentSeverity(alert),
+      summary: alert.summary,
+    },
+    severity,
+    restart ? now : undefined,
+    event(
+      now,
+      'related',
+      `${alert.name} (${incidentSeverity(alert)}) joined${raised ? `; severity raised ${current.severity} → ${severity}` : ''}`,
+    ),
+  );
+  if (joined.outcome === 'closed') return undefined;
+  if (joined.outcome === 'duplicate')
+    return { incidentId: joined.incidentId, outcome: 'duplicate', alert: alert.name };
+  const incident = joined.incident;
+  await postChat(
+    deps,
+    incident,
+    'related',
+    `chat:related:${alert.dedupKey}`,
+    ['triggered', 'held', 'acknowledged'],
+    [`Joined: ${alert.name} (${incidentSeverity(alert)}): ${alert.summary}`],
+  );
+  if (raised) await openTicket(deps, incident);
+  await advance(deps, incident);
+  return { incidentId: relatedId, outcome: 'related', alert: alert.name };
+}
+
+/** A resolved alert: it stops firing in its incident, which resolves when none fires any more. */
+async function alertResolved(deps: EscalationDeps, alert: NormalizedAlert): Promise<IntakeOutcome> {
+  const open = await deps.store.openIncidentFor(alert.dedupKey);
+  if (!open) return { outcome: 'resolve-unknown', alert: alert.name };
+  const still = await deps.store.clearFiring(open.id, alert.dedupKey);
+  if (still > 0) return { incidentId: open.id, outcome: 'cleared', alert: alert.name };
+  await resolveIncident(deps, open.id, `alert ${alert.name} resolved`);
+  return { incidentId: open.id, outcome: 'resolved', alert: alert.name };
 }
 
 /** One alert from the alerts topic: open an incident and page, join an open one, or resolve it. */
@@ -150,12 +376,7 @@ export async function intakeAlert(
   messageId: string,
 ): Promise<IntakeOutcome> {
   const { store } = deps;
-  if (alert.status === 'resolved') {
-    const open = await store.openIncidentFor(alert.dedupKey);
-    if (!open) return { outcome: 'resolve-unknown', alert: alert.name };
-    await resolveIncident(deps, open.id, `alert ${alert.name} resolved`);
-    return { incidentId: open.id, outcome: 'resolved', alert: alert.name };
-  }
+  if (alert.status === 'resolved') return alertResolved(deps, alert);
   if (alert.source === 'unparsed') deps.metrics?.count('ParseFailures');
 
   // One SNS message may carry several alerts: a delivery is one alert of one message.
@@ -163,9 +384,14 @@ export async function intakeAlert(
   const duplicate = async (id: string): Promise<IntakeOutcome> => {
     // The first delivery may have died before its page went out: whoever sees it next sends it.
     const incident = await store.get(id);
-    if (incident) await repairPage(deps, incident);
+    if (incident) {
+      await advance(deps, incident);
+      await announce(deps, incident);
+    }
     return { incidentId: id, outcome: 'duplicate', alert: alert.name };
   };
+  const service = serviceOf(alert);
+  const windowMinutes = deps.relatedWindowMinutes ?? 0;
 
   // Join the open incident, or open one; a resolve or a lost race to open sends us round again.
   // A duplicate delivery is recognised by its delivery record, written by whichever path took it.
@@ -175,28 +401,44 @@ export async function intakeAlert(
       const repeat = await store.recordRepeat(openId, alert.dedupKey, deliveryKey, deps.now());
       if (repeat.outcome === 'closed') continue;
       if (repeat.outcome === 'duplicate') return duplicate(repeat.incidentId);
-      // The incident as just written: repairPage only acts (conditionally) if its page is unsent.
-      await repairPage(deps, repeat.incident);
+      // The incident as just written: advance only acts (conditionally) on what is due or unsent.
+      await advance(deps, repeat.incident);
+      await announce(deps, repeat.incident);
       return { incidentId: openId, outcome: 'joined', alert: alert.name };
     }
     // No open incident: unless this delivery was taken in before (a redelivery after its incident
-    // was resolved), open one, then record the delivery. A crash between the two leaves an open
-    // incident without the record: the retry finds the incident open and joins it.
+    // was resolved), join a related open incident of the service, or open one, then record the
+    // delivery. A crash between the two leaves an open incident without the record: the retry
+    // finds the incident open and joins it.
     const seen = await store.incidentForDelivery(deliveryKey);
     if (seen) return duplicate(seen);
+    const since = new Date(deps.now().getTime() - windowMinutes * 60_000);
+    if (service && windowMinutes > 0) {
+      const relatedId = await store.relatedIncidentFor(service, since);
+      if (relatedId) {
+        const joined = await joinRelated(deps, alert, relatedId, deliveryKey);
+        if (joined) return joined;
+        continue;
+      }
+    }
     const day = utcDay(deps.now());
     const id = incidentId(day, await store.nextIncidentNumber(day));
     const incident = newIncident(deps, alert, id);
-    // Lost the race to open it: go round and join the one that won.
-    if (!(await store.create(incident))) continue;
+    // Lost the race to open it (this alert, or another of the service within the window): go
+    // round and join the one that won.
+    const related = service && windowMinutes > 0 ? { service, since } : undefined;
+    if (!(await store.create(incident, related))) continue;
     // A concurrent copy of this delivery that lost the race to open joins this incident and may
     // record the delivery first; either way it names this incident.
     await store.recordDelivery(deliveryKey, id, deps.now());
     if (incident.status === 'held') {
       deps.metrics?.count('Held');
+      await announce(deps, incident);
       return { incidentId: id, outcome: 'held', alert: alert.name };
     }
-    await pageTier(deps, incident, incident.tierReached);
+    // The page first (P0/P1 at once), then the chat notice and the ticket.
+    await advance(deps, incident);
+    await announce(deps, (await store.get(id)) ?? incident);
     return { incidentId: id, outcome: 'opened', alert: alert.name };
   }
   throw new Error(`Alert ${alert.name} (${alert.dedupKey}): its incident kept changing; retrying delivery`);
@@ -230,9 +472,9 @@ export interface TickOutcome {
 }
 
 /**
- * The scheduled tick: every open incident whose next tier is due climbs, tier by tier, until it is
- * not due; held incidents whose maintenance window ended are released to the primary. Conditional
- * writes make two ticks racing page once; a tick that was missed catches up.
+ * The scheduled tick: every open incident whose next step is due takes it (and any that came due
+ * since), and held incidents whose maintenance window ended are released with their clock
+ * starting then. Conditional writes make two ticks racing act once; a missed tick catches up.
  */
 export async function escalateDueIncidents(deps: EscalationDeps): Promise<TickOutcome> {
   const now = deps.now();
@@ -240,49 +482,33 @@ export async function escalateDueIncidents(deps: EscalationDeps): Promise<TickOu
   const released: string[] = [];
   for (const listed of await deps.store.openIncidents()) {
     let incident: Incident | undefined = listed;
+    const due = incident.nextEscalationAt && new Date(incident.nextEscalationAt) <= now;
     if (incident.status === 'held') {
-      if (!incident.nextEscalationAt || new Date(incident.nextEscalationAt) > now) continue;
-      const first = nextTierIndex(deps.tiers, incident.severity, -1) ?? 0;
-      const nextAt = nextEscalationAt(deps.tiers, incident.severity, first, now);
+      if (!due) continue;
+      const start = new Date(incident.nextEscalationAt!);
+      const nextAt = nextStep(deps.policy, {
+        ...incident,
+        status: 'triggered',
+        ladderStartedAt: start.toISOString(),
+      })?.dueAt;
       if (
-        await deps.store.release(
+        !(await deps.store.release(
           incident.id,
-          first,
+          start,
           nextAt,
           event(now, 'released', 'maintenance window over'),
-        )
-      ) {
-        released.push(incident.id);
-        incident = await deps.store.get(incident.id);
-        if (incident) await pageTier(deps, incident, incident.tierReached);
-      }
-      continue;
-    }
-    while (
-      incident &&
-      incident.status === 'triggered' &&
-      incident.nextEscalationAt &&
-      new Date(incident.nextEscalationAt) <= now
-    ) {
-      const to = nextTierIndex(deps.tiers, incident.severity, incident.tierReached);
-      if (to === undefined) break;
-      const dueAt = new Date(incident.nextEscalationAt);
-      const nextAt = nextEscalationAt(deps.tiers, incident.severity, to, dueAt);
-      const tier = deps.tiers[to]!;
-      const won = await deps.store.escalate(
-        incident.id,
-        incident.tierReached,
-        to,
-        nextAt,
-        event(now, 'escalated', `no acknowledgement: ${tier.title} is due since ${dueAt.toISOString()}`),
-      );
+        ))
+      )
+        continue;
+      released.push(incident.id);
       incident = await deps.store.get(incident.id);
-      if (!won || !incident) break;
-      deps.metrics?.count('Escalations', tier.name);
-      escalated.push({ incidentId: incident.id, tier: tier.name });
-      await pageTier(deps, incident, to);
     }
-    if (incident) await repairPage(deps, incident);
+    if (!incident) continue;
+    // Not due: only what a sender that died left unsent may need sending.
+    if (due || released.includes(incident.id))
+      for (const e of await advance(deps, incident)) escalated.push({ incidentId: incident.id, ...e });
+    else await repairPage(deps, incident);
+    await announce(deps, incident);
   }
   return { escalated, released };
 }
@@ -297,12 +523,22 @@ export async function acknowledgeIncident(
   const acked = await deps.store.acknowledge(id, by, event(now, 'acknowledged', by, note));
   if (acked) {
     deps.metrics?.count('Acknowledgements');
-    deps.metrics?.timeToAcknowledge((now.getTime() - new Date(acked.createdAt).getTime()) / 1000);
+    deps.metrics?.timeToAcknowledge((now.getTime() - ladderStart(acked).getTime()) / 1000);
+    // The "(no response)" steps stop here; the "(no resolution)" ones keep their time.
+    await deps.store.schedule(id, nextStep(deps.policy, acked)?.dueAt, ['acknowledged']);
+    await postChat(
+      deps,
+      acked,
+      'acknowledged',
+      'chat:acknowledged',
+      ['acknowledged', 'resolved'],
+      [`Acknowledged by ${by}${note ? `: ${note}` : ''}`],
+    );
   }
   return acked;
 }
 
-/** Resolves an incident and tells every tier already paged, once each. */
+/** Resolves an incident and tells every tier already paged, the chat and the ticket, once each. */
 export async function resolveIncident(
   deps: EscalationDeps,
   id: string,
@@ -313,14 +549,26 @@ export async function resolveIncident(
   if (!resolved) return undefined;
   for (const tier of deps.tiers) {
     if (resolved.pages[tier.name]?.state !== 'sent') continue;
+    const page = renderResolved(resolved, by, note);
     await sendOnce(
       deps,
       resolved,
       `resolved:${tier.name}`,
       ['resolved'],
-      tier,
-      renderResolved(resolved, by, note),
+      () => deps.pager.page(tier, page),
       event(deps.now(), 'notified', `${tier.title}: resolved`),
+    );
+  }
+  const closing = [`Resolved by ${by}${note ? `: ${note}` : ''}`];
+  await postChat(deps, resolved, 'resolved', 'chat:resolved', ['resolved'], closing);
+  if (resolved.ticketRef) {
+    await sendOnce(
+      deps,
+      resolved,
+      'ticket:resolved',
+      ['resolved'],
+      () => commentTicket(deps, resolved, closing[0]!),
+      event(deps.now(), 'notified', 'ticket: resolved'),
     );
   }
   return resolved;

@@ -1,4 +1,5 @@
-import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
+import type { Incident, IncidentStatus, RelatedAlert, TimelineEvent } from './incident.ts';
+import type { IncidentSeverity } from './severity.ts';
 
 /**
  * The incidents port. Every write is conditional, so a duplicate delivery, a Lambda retry or two
@@ -20,8 +21,30 @@ export interface IncidentStore {
   get(id: string): Promise<Incident | undefined>;
   /** The incident a delivery (an SNS message's alert) was already taken into, if any. */
   incidentForDelivery(deliveryKey: string): Promise<string | undefined>;
-  /** Creates the incident; false when one is already open for its dedup key (the caller joins it). */
-  create(incident: Incident): Promise<boolean>;
+  /**
+   * Creates the incident; false when one is already open for its dedup key, or (with `related`)
+   * another incident of the service opened since `related.since` (the caller joins it).
+   */
+  create(incident: Incident, related?: { service: string; since: Date }): Promise<boolean>;
+  /** The open incident of a service opened since `since`, which its related alerts join. */
+  relatedIncidentFor(service: string, since: Date): Promise<string | undefined>;
+  /**
+   * Joins alert `dedupKey` to open incident `id` as a related alert (its open pointer names the
+   * incident, it fires there), sets the incident's severity, restarts its clock at `restartAt`
+   * when given, then records the delivery. `closed` when the incident was resolved or the alert
+   * got an open incident meanwhile (the caller goes round).
+   */
+  joinRelated(
+    id: string,
+    dedupKey: string,
+    deliveryKey: string,
+    related: RelatedAlert,
+    severity: IncidentSeverity,
+    restartAt: Date | undefined,
+    event: TimelineEvent,
+  ): Promise<RepeatOutcome>;
+  /** Alert `dedupKey` stopped firing in incident `id` (its pointer freed): how many still fire. */
+  clearFiring(id: string, dedupKey: string): Promise<number>;
   /**
    * Records that a delivery was taken into incident `id`: false with the incident that has it
    * when the delivery was recorded before (a duplicate).
@@ -51,18 +74,30 @@ export interface IncidentStore {
     statuses: IncidentStatus[],
   ): Promise<boolean>;
   markPageSent(id: string, key: string, token: string, event: TimelineEvent): Promise<void>;
-  /** Moves the incident from tier `from` to tier `to`; false when it is no longer triggered at `from`. */
+  /**
+   * Moves the incident from tier `from` to tier `to` and sets when its next step is due; false
+   * when it is no longer at `from` or no longer in one of `statuses`.
+   */
   escalate(
     id: string,
     from: number,
     to: number,
     nextAt: Date | undefined,
-    event: TimelineEvent,
+    event: TimelineEvent | undefined,
+    statuses: IncidentStatus[],
   ): Promise<boolean>;
-  /** Held (maintenance) to triggered at `tier`; false when no longer held. */
-  release(id: string, tier: number, nextAt: Date | undefined, event: TimelineEvent): Promise<boolean>;
+  /** Sets (or clears) when the next step is due, while the status is one of `statuses`. */
+  schedule(id: string, nextAt: Date | undefined, statuses: IncidentStatus[]): Promise<void>;
+  /** Held (maintenance) to triggered, its clock starting at `startedAt`; false when no longer held. */
+  release(id: string, startedAt: Date, nextAt: Date | undefined, event: TimelineEvent): Promise<boolean>;
+  /** Records the ticket opened for the incident. */
+  setTicketRef(id: string, ref: string): Promise<void>;
   acknowledge(id: string, by: string, event: TimelineEvent): Promise<Incident | undefined>;
-  /** Resolves and frees the dedup key; undefined when already resolved (or unknown). */
+  /** Resolves and frees its dedup keys and service pointer; undefined when already resolved (or unknown). */
+  /**
+   * Acknowledges a triggered or held incident (its next step stays as it was: the caller
+   * reschedules); undefined when it was not triggered or held.
+   */
   resolve(id: string, event: TimelineEvent): Promise<Incident | undefined>;
   /** Every open incident (triggered, held or acknowledged). */
   openIncidents(): Promise<Incident[]>;

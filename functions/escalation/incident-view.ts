@@ -1,15 +1,15 @@
 import type { OnCallTier } from '../../core/config.ts';
 import { minutesOpen, type Incident } from './incident.ts';
 
-/** How long the ladder takes to reach its last tier for this severity, in minutes. */
-export function ladderMinutes(tiers: readonly OnCallTier[], incident: Incident): number {
-  let total = 0;
-  let last = 0;
-  tiers.forEach((tier, index) => {
-    if (tier.severities.includes(incident.severity)) last = index;
-  });
-  for (let i = 0; i < last; i += 1) total += tiers[i]!.respondWithinMinutes;
-  return total + tiers[last]!.respondWithinMinutes;
+/**
+ * How long the ladder runs for this severity, in minutes: the deadline of its last tier, counted
+ * from when the alert fired (each tier's number is a deadline from then, not a wait after the last).
+ */
+export function ladderMinutes(tiers: readonly OnCallTier[], incident: Pick<Incident, 'severity'>): number {
+  const deadlines = tiers
+    .filter((t) => t.severities.includes(incident.severity))
+    .map((t) => t.respondWithinMinutes);
+  return Math.max(0, ...deadlines);
 }
 
 function age(minutes: number): string {

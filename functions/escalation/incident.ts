@@ -6,10 +6,26 @@ export type IncidentStatus = 'triggered' | 'held' | 'acknowledged' | 'resolved';
 export interface TimelineEvent {
   readonly at: string;
   readonly event:
-    'opened' | 'held' | 'paged' | 'escalated' | 'acknowledged' | 'resolved' | 'notified' | 'released';
+    | 'opened'
+    | 'held'
+    | 'paged'
+    | 'escalated'
+    | 'acknowledged'
+    | 'resolved'
+    | 'notified'
+    | 'released'
+    | 'related'
+    | 'reminded';
   readonly detail: string;
   /** What the responder wrote when acknowledging or resolving ("what we know"). */
   readonly note?: string;
+}
+
+export interface RelatedAlert {
+  readonly at: string;
+  readonly name: string;
+  readonly severity: IncidentSeverity;
+  readonly summary: string;
 }
 
 export interface PageRecord {
@@ -32,6 +48,23 @@ export interface Incident {
    * Records written before generations existed have none and count as 1.
    */
   readonly generation?: number;
+  /**
+   * When the response clock started: the opening, a maintenance hold's release, or a related
+   * alert that raised the severity to one that pages. Absent means `createdAt`.
+   */
+  readonly ladderStartedAt?: string;
+  /**
+   * The alerts still firing in this incident (its own and related ones), by dedup key: the
+   * incident resolves by itself when the last of them resolves. Absent on records written before
+   * related alerts existed: their one alert's resolve resolves them.
+   */
+  readonly firing?: Record<string, string>;
+  /** The service the alert is about; its related alerts join this incident for a while. */
+  readonly service?: string;
+  /** Alerts of the same service that joined this incident instead of paging again. */
+  readonly related?: RelatedAlert[];
+  /** The ticket opened for it (the ticket system's key or URL). */
+  readonly ticketRef?: string;
   /** Index into the on-call tiers of the highest tier due so far; -1 before the first page. */
   readonly tierReached: number;
   /** When the next tier is due; absent when nothing more will be paged. */

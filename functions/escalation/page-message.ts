@@ -11,11 +11,12 @@ export interface Page {
   readonly body: string;
 }
 
-export const RUNBOOK_BASE = 'https://github.com/ninjatech-ai/mcp-ops/blob/main/MANUAL.md';
+export const RUNBOOK_BASE = 'https://github.com/ninjatech-ai/mcp-ops/blob/main/docs/runbooks/';
 
-/** The manual's runbook section that matches the alert, as a link. */
+/** The runbook the alert names (a file in `docs/runbooks/`), or the incident playbook, as a link. */
 export function runbookLink(runbook: string | undefined, base = RUNBOOK_BASE): string {
-  return `${base}#${runbook ?? 'incident-response-playbook'}`;
+  const name = runbook && /^[a-z0-9-]+$/.test(runbook) ? runbook : 'incident-response-playbook';
+  return `${base.endsWith('/') ? base : `${base}/`}${name}.md`;
 }
 
 /** SMS-sized: "[P1] INC-20261125-001 ValidationErrorRateCritical" within 100 characters. */
@@ -35,6 +36,16 @@ function templateLines(incident: Incident, status: string): string[] {
   ];
 }
 
+/** What joined the incident instead of paging again ("one failure, one page"). */
+function relatedLines(incident: Incident): string[] {
+  const related = incident.related ?? [];
+  if (related.length === 0) return [];
+  return [
+    `Related alerts that joined this incident (${related.length}):`,
+    ...related.map((r) => `  ${r.at.slice(11, 16)} UTC ${r.name} (${r.severity}): ${r.summary}`),
+  ];
+}
+
 /** A page following the manual's incident communication template. */
 export function renderPage(
   incident: Incident,
@@ -48,6 +59,7 @@ export function renderPage(
     '',
     `Alert: ${a.name} (${a.source}, severity ${a.severityLabel}, ${a.status})`,
     ...Object.entries(a.labels).map(([k, v]) => `  ${k} = ${v}`),
+    ...relatedLines(incident),
     `Runbook: ${runbookLink(a.runbook, runbookBase)}`,
     '',
     'Each link opens a page that shows the incident; nothing changes until you press its button.',

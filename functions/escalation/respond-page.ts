@@ -57,7 +57,7 @@ export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c)
 const STATUS_TEXT: Record<Incident['status'], string> = {
   triggered: 'Triggered: paging, not yet acknowledged',
   held: 'Held: maintenance window, not yet paged',
-  acknowledged: 'Acknowledged: escalation stopped, not yet resolved',
+  acknowledged: 'Acknowledged, not yet resolved',
   resolved: 'Resolved',
 };
 
@@ -127,7 +127,7 @@ export function renderRespondPage(
     const who = tiers.find((t) => t.name === claims.tier)?.title ?? claims.tier;
     const consequence =
       claims.action === 'ack'
-        ? 'Acknowledging stops escalation to the next tier; the incident stays open until it is resolved.'
+        ? 'Acknowledging stops paging the next on-call tiers; the incident stays open until it is resolved, and the manager is still told if it stays unresolved.'
         : 'Resolving closes the incident and tells everyone who was paged.';
     title = `${verb} ${incident.id}?`;
     body = [

@@ -2,6 +2,7 @@ import type { OnCallTier } from '../../core/config.ts';
 import { acknowledgeIncident, resolveIncident, type EscalationDeps } from './escalation.ts';
 import { generationOf, resolvedBy, type Incident } from './incident.ts';
 import { verifyToken, type LinkAction, type LinkClaims } from './links.ts';
+import { afterAcknowledgement } from './policy.ts';
 
 /**
  * What reaches the respond function's URL, as the edge parsed it. Mail scanners and link previews
@@ -72,7 +73,7 @@ function alreadyDone(incident: Incident, action: LinkAction): string | undefined
     return `${incident.id} is already resolved by ${resolvedBy(incident) ?? 'someone'} at ${incident.resolvedAt}.`;
   }
   if (action === 'ack' && incident.status === 'acknowledged') {
-    return `${incident.id} is already acknowledged by ${incident.ackedBy ?? 'someone'}. Escalation has stopped.`;
+    return `${incident.id} is already acknowledged by ${incident.ackedBy ?? 'someone'}.`;
   }
   return undefined;
 }
@@ -139,7 +140,7 @@ async function actOnLink(
   const now = changed ?? (await deps.store.get(incident.id)) ?? incident;
   const message = changed
     ? claims.action === 'ack'
-      ? `${incident.id} acknowledged by ${by}. Escalation has stopped.`
+      ? `${incident.id} acknowledged by ${by}. ${afterAcknowledgement(deps.policy, changed)}`
       : `${incident.id} resolved by ${by}. Everyone paged has been told.`
     : (alreadyDone(now, claims.action) ??
       `${incident.id} was not ${VERB[claims.action].past}: it is ${now.status}.`);

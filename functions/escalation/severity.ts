@@ -8,10 +8,12 @@ const OUTAGE_ALERTS = new Set(['MCPSemanticAllPodsDown', 'MCPSemanticUnavailable
 /**
  * The manual's incident severities from an alert: an explicit `priority` label wins; an outage
  * alert is P0; critical is P1 (partial outage: crash loops, error rate > 10 %), warning is P2
- * (degraded: error rate 5-10 %), info is P3 (low cache hit rate). Unparsed input is P2: a person
- * must look, but it is not known to be an outage.
+ * (degraded: error rate 5-10 %), info is P3 (low cache hit rate). Unparsed input is P1: nobody
+ * can tell what it was, so it pages the primary at once rather than wait (a malformed alert still
+ * pages someone).
  */
 export function incidentSeverity(alert: NormalizedAlert): IncidentSeverity {
+  if (alert.source === 'unparsed') return 'P1';
   if (alert.priority && /^P[0-3]$/.test(alert.priority)) return alert.priority as IncidentSeverity;
   if (OUTAGE_ALERTS.has(alert.name)) return 'P0';
   switch (alert.severityLabel) {
@@ -27,4 +29,11 @@ export function incidentSeverity(alert: NormalizedAlert): IncidentSeverity {
 /** Critical in the manual's ladder sense: pages during maintenance, may climb to the VP. */
 export function isCritical(severity: IncidentSeverity): boolean {
   return severity === 'P0' || severity === 'P1';
+}
+
+const RANK: Record<IncidentSeverity, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
+
+/** The worse of two severities (P0 is the worst). */
+export function worseSeverity(a: IncidentSeverity, b: IncidentSeverity): IncidentSeverity {
+  return RANK[a] <= RANK[b] ? a : b;
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { awsClientConfig, type AwsTarget } from '../../core/aws.ts';
 import { parseConfig, type OpsConfig } from '../../core/config.ts';
 import { DynamoDbIncidentStore } from './dynamodb-incident-store.ts';
-import type { EscalationDeps, EscalationMetrics } from './escalation.ts';
+import { configuredResponse, type EscalationDeps, type EscalationMetrics } from './escalation.ts';
 import { SnsPager } from './sns-pager.ts';
 
 /** What the escalation functions need to know, from their environment (set by the CDK app). */
@@ -20,7 +20,6 @@ export const EscalationEnvSchema = z.object({
   LINK_SECRET_ARN: z.string().min(1),
   LINK_BASE_URL: z.string().url().optional(),
   LINK_TTL_HOURS: z.coerce.number().positive().default(24),
-  RUNBOOK_BASE_URL: z.string().url().optional(),
 });
 
 export interface EscalationSettings {
@@ -31,7 +30,6 @@ export interface EscalationSettings {
   readonly secretArn: string;
   readonly linkBaseUrl: string;
   readonly linkTtlHours: number;
-  readonly runbookBaseUrl?: string;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EscalationSettings {
@@ -50,7 +48,6 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Escalatio
     secretArn: e.LINK_SECRET_ARN,
     linkBaseUrl: e.LINK_BASE_URL ?? 'https://invalid.example/respond',
     linkTtlHours: e.LINK_TTL_HOURS,
-    ...(e.RUNBOOK_BASE_URL ? { runbookBaseUrl: e.RUNBOOK_BASE_URL } : {}),
   };
 }
 
@@ -99,10 +96,8 @@ export function escalationPorts(target: AwsTarget, settings: EscalationSettings)
         store: this.store,
         pager: this.pager,
         now,
-        tiers: settings.config.onCall.tiers,
-        maintenanceWindow: settings.config.maintenanceWindow,
+        ...configuredResponse(settings.config),
         links: { baseUrl: settings.linkBaseUrl, secret: await readSecret(), ttlHours: settings.linkTtlHours },
-        ...(settings.runbookBaseUrl ? { runbookBaseUrl: settings.runbookBaseUrl } : {}),
         ...(metrics ? { metrics } : {}),
       };
     },

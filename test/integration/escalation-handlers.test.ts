@@ -124,7 +124,7 @@ describe('the escalation Lambda handlers on the local stack', () => {
       promisify(execFile)('node', ['bin/mcp-ops-cli.js', ...args, '--local'], { cwd: process.cwd() });
     expect((await cli('incidents')).stdout).toContain(id);
     expect((await cli('ack', id, '--by', 'alice')).stdout).toBe(
-      `${id} acknowledged by alice via mcp-ops. Escalation has stopped.\n`,
+      `${id} acknowledged by alice via mcp-ops. Nobody else will be paged.\n`,
     );
     await expect(cli('ack', id)).rejects.toMatchObject({
       code: 2,

@@ -166,6 +166,6 @@ describe('escalation through the local stack end to end', () => {
     expect(outcome!.outcome).toBe('opened');
     const pages = pagesIn(await queues.primary!.receive(1, 5_000), outcome!.incidentId!);
     expect(pages[0]!.Subject).toMatch(/^\[P1\] INC-\d{8}-\d{3,} RealAlertmanager/);
-    expect(pages[0]!.Message).toContain('#runbook-3-pod-crash-loop');
+    expect(pages[0]!.Message).toContain('/docs/runbooks/runbook-3-pod-crash-loop.md');
   });
 });

@@ -1,6 +1,12 @@
 import { parseConfig, type OnCallTier, type OpsConfigInput } from '../../core/config.ts';
-import type { EscalationDeps, EscalationMetrics, Pager } from '../../functions/escalation/escalation.ts';
+import {
+  configuredResponse,
+  type EscalationDeps,
+  type EscalationMetrics,
+  type Pager,
+} from '../../functions/escalation/escalation.ts';
 import type { IncidentStore } from '../../functions/escalation/incident-store.ts';
+import type { Chat, ChatMessage, Tickets, TicketRequest } from '../../functions/escalation/notify.ts';
 import type { Page } from '../../functions/escalation/page-message.ts';
 
 /** A clock a test moves by hand. */
@@ -55,23 +61,31 @@ export function escalationDeps(
   pager: Pager = new RecordingPager(),
   config: OpsConfigInput = {},
   metrics: EscalationMetrics = new CountingMetrics(),
+  notify: { chat?: Chat; tickets?: Tickets } = {},
 ): EscalationDeps {
   const parsed = parseConfig(config);
   return {
     store,
     pager,
     now: clock.now,
-    tiers: parsed.onCall.tiers,
-    maintenanceWindow: parsed.maintenanceWindow,
+    ...configuredResponse(parsed),
     links: { baseUrl: 'https://respond.example/', secret: LINK_SECRET, ttlHours: 24 },
     metrics,
+    ...notify,
   };
 }
 
 /** An Alertmanager JSON message with one alert. */
 export function amMessage(
   alertname: string,
-  options: { severity?: string; status?: 'firing' | 'resolved'; fingerprint?: string } = {},
+  options: {
+    severity?: string;
+    status?: 'firing' | 'resolved';
+    fingerprint?: string;
+    /** The `service` label: alerts of one service within the window join one incident. */
+    service?: string;
+    priority?: string;
+  } = {},
 ): string {
   const status = options.status ?? 'firing';
   return JSON.stringify({
@@ -80,11 +94,42 @@ export function amMessage(
     alerts: [
       {
         status,
-        labels: { alertname, severity: options.severity ?? 'warning', app: 'mcp-semantic' },
+        labels: {
+          alertname,
+          severity: options.severity ?? 'warning',
+          ...(options.service ? { service: options.service } : {}),
+          ...(options.priority ? { priority: options.priority } : {}),
+        },
         annotations: { summary: `${alertname} is happening` },
         startsAt: '2026-11-25T10:00:00Z',
         fingerprint: options.fingerprint ?? `fp-${alertname}`,
       },
     ],
   });
+}
+
+/** Chat posts kept in order, for assertions. */
+export class RecordingChat implements Chat {
+  readonly posted: ChatMessage[] = [];
+  async post(message: ChatMessage): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.posted.push(message);
+  }
+  forIncident(id: string): string[] {
+    return this.posted.filter((m) => m.incidentId === id).map((m) => m.event);
+  }
+}
+
+/** Tickets opened and commented, for assertions; refs are `TICKET-<n>`. */
+export class RecordingTickets implements Tickets {
+  readonly opened: TicketRequest[] = [];
+  readonly comments: Array<{ ref: string; text: string }> = [];
+  async open(ticket: TicketRequest): Promise<string> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.opened.push(ticket);
+    return `TICKET-${this.opened.length}`;
+  }
+  async comment(ref: string, text: string): Promise<void> {
+    this.comments.push({ ref, text });
+  }
 }

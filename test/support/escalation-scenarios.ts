@@ -8,8 +8,15 @@ import {
 } from '../../functions/escalation/escalation.ts';
 import type { IncidentStore } from '../../functions/escalation/incident-store.ts';
 import { respondToRequest } from '../../functions/escalation/respond.ts';
-import type { RecordingPager } from './escalation-harness.ts';
-import { amMessage, CountingMetrics, escalationDeps, TestClock } from './escalation-harness.ts';
+import {
+  amMessage,
+  CountingMetrics,
+  escalationDeps,
+  RecordingChat,
+  RecordingTickets,
+  TestClock,
+  type RecordingPager,
+} from './escalation-harness.ts';
 
 export interface ScenarioContext {
   store: IncidentStore;
@@ -30,6 +37,8 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
     let clock: TestClock;
     let deps: EscalationDeps;
     let metrics: CountingMetrics;
+    let chat: RecordingChat;
+    let tickets: RecordingTickets;
     // A unique alert name per test, so tests sharing a table never join each other's incidents.
     let alertName: string;
     let testNumber = 0;
@@ -39,7 +48,9 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       // A Wednesday well away from any maintenance window.
       clock = new TestClock(new Date('2026-11-25T10:00:00Z'));
       metrics = new CountingMetrics();
-      deps = escalationDeps(ctx.store, clock, ctx.pager, {}, metrics);
+      chat = new RecordingChat();
+      tickets = new RecordingTickets();
+      deps = escalationDeps(ctx.store, clock, ctx.pager, {}, metrics, { chat, tickets });
       testNumber += 1;
       alertName = `TestAlert${process.pid}x${testNumber}x${Math.random().toString(36).slice(2, 8)}`;
     });
@@ -51,35 +62,45 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
     const press = (link: string, action: string) =>
       respondToRequest(deps, { method: 'POST', token: tokenOf(link), action }, deps.tiers);
 
-    const fire = (severity = 'warning', messageId = nextMessageId()) =>
+    const fire = (severity = 'critical', messageId = nextMessageId()) =>
       intakeMessage(deps, { messageId, message: amMessage(alertName, { severity }) });
     const pagesOf = (id: string) => ctx.pager.forIncident(id);
 
-    it('pages the primary at once with a well-formed id, once', async () => {
-      const [outcome] = await fire();
+    it('pages the primary at once for a P1 with a well-formed id, once, then tells chat and opens a ticket', async () => {
+      const [outcome] = await fire('critical');
       expect(outcome).toMatchObject({ outcome: 'opened' });
       const id = outcome!.incidentId!;
       expect(id).toMatch(/^INC-20261125-\d{3,}$/);
       expect(pagesOf(id)).toEqual(['primary']);
       const incident = await ctx.store.get(id);
-      expect(incident).toMatchObject({ status: 'triggered', severity: 'P2', tierReached: 0 });
-      expect(incident!.timeline.map((e) => e.event)).toEqual(['opened', 'paged']);
+      expect(incident).toMatchObject({
+        status: 'triggered',
+        severity: 'P1',
+        tierReached: 0,
+        ticketRef: 'TICKET-1',
+      });
+      expect(incident!.timeline.map((e) => e.event)).toEqual(['opened', 'paged', 'notified', 'notified']);
+      expect(chat.forIncident(id)).toEqual(['opened']);
+      expect(tickets.opened.map((t) => [t.incidentId, t.kind, t.idempotencyKey])).toEqual([
+        [id, 'incident', `mcp-ops-${id}`],
+      ]);
       expect(metrics.counts.get('PagesSent:primary')).toBe(1);
     });
 
     it('ignores a duplicate delivery and joins a repeat of the same alert without paging', async () => {
       const messageId = nextMessageId();
-      const [first] = await fire('warning', messageId);
-      const [dup] = await fire('warning', messageId);
-      const [repeat] = await fire('warning');
+      const [first] = await fire('critical', messageId);
+      const [dup] = await fire('critical', messageId);
+      const [repeat] = await fire('critical');
       expect(dup).toMatchObject({ outcome: 'duplicate', incidentId: first!.incidentId });
       expect(repeat).toMatchObject({ outcome: 'joined', incidentId: first!.incidentId });
       expect(pagesOf(first!.incidentId!)).toEqual(['primary']);
+      expect(chat.forIncident(first!.incidentId!)).toEqual(['opened']);
+      expect(tickets.opened).toHaveLength(1);
       const incident = await ctx.store.get(first!.incidentId!);
       // The counter counts every delivery that reached the open incident, the duplicate included
       // (exactness is kept for the delivery record, which is what stops double pages).
       expect(incident!.repeats).toBe(2);
-      expect(incident!.timeline.map((e) => e.event)).toEqual(['opened', 'paged']);
     });
 
     it('gives every incident of a day its own number, even when opened at once', async () => {
@@ -98,26 +119,28 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       expect(pagesOf([...ids][0]!)).toEqual(['primary']);
     });
 
-    it('climbs a warning to the engineering manager and no further, on the ladder delays', async () => {
-      const [opened] = await fire('warning');
+    it('climbs an unanswered P1 on the manual clock: +0 primary, +15 secondary, +30 team lead, +1 h manager, +2 h VP', async () => {
+      const [opened] = await fire('critical');
       const id = opened!.incidentId!;
-      clock.advanceMinutes(14);
-      await escalateDueIncidents(deps);
-      expect(pagesOf(id)).toEqual(['primary']);
-      clock.advanceMinutes(1); // 15 min
-      await escalateDueIncidents(deps);
-      expect(pagesOf(id)).toEqual(['primary', 'secondary']);
-      clock.advanceMinutes(30); // 45 min
-      await escalateDueIncidents(deps);
-      expect(pagesOf(id)).toEqual(['primary', 'secondary', 'team-lead']);
-      clock.advanceMinutes(60); // 1 h 45
-      await escalateDueIncidents(deps);
-      expect(pagesOf(id)).toEqual(['primary', 'secondary', 'team-lead', 'engineering-manager']);
-      clock.advanceMinutes(24 * 60);
-      await escalateDueIncidents(deps);
-      expect(pagesOf(id)).toEqual(['primary', 'secondary', 'team-lead', 'engineering-manager']);
+      const expected: Array<[number, string[]]> = [
+        [14, ['primary']],
+        [15, ['primary', 'secondary']],
+        [29, ['primary', 'secondary']],
+        [30, ['primary', 'secondary', 'team-lead']],
+        [59, ['primary', 'secondary', 'team-lead']],
+        [60, ['primary', 'secondary', 'team-lead', 'engineering-manager']],
+        [120, ['primary', 'secondary', 'team-lead', 'engineering-manager', 'vp-engineering']],
+        [24 * 60, ['primary', 'secondary', 'team-lead', 'engineering-manager', 'vp-engineering']],
+      ];
+      let at = 0;
+      for (const [minute, pages] of expected) {
+        clock.advanceMinutes(minute - at);
+        at = minute;
+        await escalateDueIncidents(deps);
+        expect(pagesOf(id), `at +${minute} min`).toEqual(pages);
+      }
       const incident = await ctx.store.get(id);
-      expect(incident).toMatchObject({ tierReached: 3, status: 'triggered' });
+      expect(incident).toMatchObject({ tierReached: 4, status: 'triggered' });
       expect(incident!.nextEscalationAt).toBeUndefined();
     });
 
@@ -143,7 +166,7 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       ]);
     });
 
-    it('stops escalating once acknowledged, and an ack by link records who', async () => {
+    it('an acknowledgement stops the (no response) steps; the manager and VP are still told while unresolved', async () => {
       const [opened] = await fire('critical');
       const id = opened!.incidentId!;
       clock.advanceMinutes(16);
@@ -161,9 +184,21 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
         view: { kind: 'outcome', message: expect.stringMatching(/acknowledged by Secondary/) },
       });
       expect(metrics.acks).toEqual([18 * 60]);
-      clock.advanceMinutes(600);
+      expect(chat.forIncident(id)).toEqual(['opened', 'acknowledged']);
+      // +30: the team lead's step is "(no response)": the acknowledgement stopped it.
+      clock.advanceMinutes(12);
       await escalateDueIncidents(deps);
       expect(pagesOf(id)).toEqual(['primary', 'secondary']);
+      // +1 h and +2 h: "(no resolution)": still unresolved, so the manager, then the VP.
+      clock.advanceMinutes(30);
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual(['primary', 'secondary', 'engineering-manager']);
+      clock.advanceMinutes(60);
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual(['primary', 'secondary', 'engineering-manager', 'vp-engineering']);
+      clock.advanceMinutes(600);
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toHaveLength(4);
       const again = await press(ackLink, 'ack');
       expect(again.view).toMatchObject({
         message: expect.stringMatching(/already acknowledged by Secondary/),
@@ -171,11 +206,25 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       expect((await ctx.store.get(id))!.timeline.filter((e) => e.event === 'acknowledged')).toHaveLength(1);
       // A repeat of the alert after the ack joins the acknowledged incident and pages nobody.
       await fire('critical');
-      expect(pagesOf(id)).toEqual(['primary', 'secondary']);
+      expect(pagesOf(id)).toHaveLength(4);
+    });
+
+    it('an incident resolved before +1 h never reaches the manager', async () => {
+      const [opened] = await fire('critical');
+      const id = opened!.incidentId!;
+      clock.advanceMinutes(5);
+      await acknowledgeIncident(deps, id, 'alice');
+      clock.advanceMinutes(50);
+      await resolveIncident(deps, id, 'alice', 'rolled back');
+      clock.advanceMinutes(300);
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual(['primary', 'resolved:primary']);
+      expect(chat.forIncident(id)).toEqual(['opened', 'acknowledged', 'resolved']);
+      expect(tickets.comments).toEqual([{ ref: 'TICKET-1', text: 'Resolved by alice: rolled back' }]);
     });
 
     it('resolves on the resolved alert and tells every tier already paged, once', async () => {
-      const [opened] = await fire('warning');
+      const [opened] = await fire('critical');
       const id = opened!.incidentId!;
       clock.advanceMinutes(15);
       await escalateDueIncidents(deps);
@@ -188,7 +237,7 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       await escalateDueIncidents(deps);
       expect(pagesOf(id)).toHaveLength(4);
       // Firing again after the resolve is a new incident.
-      const [reopened] = await fire('warning');
+      const [reopened] = await fire('critical');
       expect(reopened).toMatchObject({ outcome: 'opened' });
       expect(reopened!.incidentId).not.toBe(id);
     });
@@ -203,7 +252,7 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
     });
 
     it('refuses a forged or expired link and changes nothing', async () => {
-      const [opened] = await fire('warning');
+      const [opened] = await fire('critical');
       const id = opened!.incidentId!;
       const page = ctx.pager.sent.find((p) => p.page.subject.includes(id))!;
       const link = /Resolve: +(\S+)/.exec(page.page.body)![1]!;
@@ -218,7 +267,7 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       expect((await ctx.store.get(id))!.status).toBe('triggered');
     });
 
-    it('still pages the primary for a malformed alert, with the raw message', async () => {
+    it('still pages the primary at once for a malformed alert, with the raw message', async () => {
       const raw = `not an alert at all ${alertName}`;
       const [outcome] = await intakeMessage(deps, { messageId: nextMessageId(), message: raw });
       expect(outcome!.outcome).toBe('opened');
@@ -229,7 +278,61 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       expect(metrics.counts.get('ParseFailures')).toBe(1);
     });
 
-    it('holds a non-critical alert in the maintenance window and pages it when the window ends', async () => {
+    it('never pages a P3: a bug ticket and a chat line, and a reminder when 4 h pass unacknowledged', async () => {
+      const [opened] = await fire('info');
+      const id = opened!.incidentId!;
+      expect((await ctx.store.get(id))!.severity).toBe('P3');
+      expect(chat.forIncident(id)).toEqual(['opened']);
+      expect(tickets.opened.map((t) => t.kind)).toEqual(['bug']);
+      clock.advanceMinutes(239);
+      await escalateDueIncidents(deps);
+      expect(chat.forIncident(id)).toEqual(['opened']);
+      clock.advanceMinutes(1);
+      await escalateDueIncidents(deps);
+      expect(chat.forIncident(id)).toEqual(['opened', 'reminder']);
+      expect(tickets.comments.map((c) => c.ref)).toEqual(['TICKET-1']);
+      clock.advanceMinutes(7 * 24 * 60);
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual([]);
+      expect(chat.forIncident(id)).toEqual(['opened', 'reminder']);
+      expect((await ctx.store.get(id))!.nextEscalationAt).toBeUndefined();
+    });
+
+    it('pages a P2 only when unacknowledged past 1 h, and only in business hours', async () => {
+      // Wednesday 2026-11-25 16:30 PST (00:30 UTC Thursday): after hours in Los Angeles.
+      clock.set(new Date('2026-11-26T00:30:00Z'));
+      const [opened] = await fire('warning');
+      const id = opened!.incidentId!;
+      expect(pagesOf(id)).toEqual([]);
+      expect(tickets.opened.map((t) => t.kind)).toEqual(['incident']);
+      clock.advanceMinutes(60); // 17:30 PST: the response time has passed, outside business hours
+      await escalateDueIncidents(deps);
+      expect(chat.forIncident(id)).toEqual(['opened', 'reminder']);
+      expect(pagesOf(id)).toEqual([]);
+      clock.set(new Date('2026-11-26T16:59:00Z')); // Thursday 08:59 PST
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual([]);
+      clock.set(new Date('2026-11-26T17:00:00Z')); // Thursday 09:00 PST: business hours begin
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual(['primary']);
+      // A P2 reaches the primary at most.
+      clock.advanceMinutes(24 * 60);
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual(['primary']);
+    });
+
+    it('an acknowledged P2 is never paged', async () => {
+      const [opened] = await fire('warning');
+      const id = opened!.incidentId!;
+      clock.advanceMinutes(30);
+      await acknowledgeIncident(deps, id, 'alice');
+      clock.advanceMinutes(24 * 60);
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual([]);
+      expect(chat.forIncident(id)).toEqual(['opened', 'acknowledged']);
+    });
+
+    it('holds a P2 in the maintenance window: its clock starts when the window ends', async () => {
       clock.set(new Date('2026-12-05T03:00:00Z')); // first Saturday of December 2026
       const [held] = await fire('warning');
       expect(held!.outcome).toBe('held');
@@ -239,17 +342,67 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       });
       expect(critical!.outcome).toBe('opened');
       expect(pagesOf(critical!.incidentId!)).toEqual(['primary']);
-      clock.advanceMinutes(60);
-      await escalateDueIncidents(deps);
-      expect(pagesOf(held!.incidentId!)).toEqual([]);
       clock.set(new Date('2026-12-05T06:00:00Z'));
       const tick = await escalateDueIncidents(deps);
       expect(tick.released).toContain(held!.incidentId);
+      expect(pagesOf(held!.incidentId!)).toEqual([]);
+      clock.advanceMinutes(59);
+      await escalateDueIncidents(deps);
+      expect(chat.forIncident(held!.incidentId!)).toEqual(['opened']);
+      clock.advanceMinutes(1);
+      await escalateDueIncidents(deps);
+      expect(chat.forIncident(held!.incidentId!)).toEqual(['opened', 'reminder']);
+      // Saturday: no page until business hours on Monday 09:00 in Los Angeles (17:00 UTC).
+      clock.set(new Date('2026-12-07T16:59:00Z'));
+      await escalateDueIncidents(deps);
+      expect(pagesOf(held!.incidentId!)).toEqual([]);
+      clock.set(new Date('2026-12-07T17:00:00Z'));
+      await escalateDueIncidents(deps);
       expect(pagesOf(held!.incidentId!)).toEqual(['primary']);
-      // Its ladder starts when it was released.
+    });
+
+    it('joins related alerts of one service to one incident, with the worst severity, and says so on the page', async () => {
+      const service = `svc-${alertName}`;
+      const send = (name: string, severity: string) =>
+        intakeMessage(deps, { messageId: nextMessageId(), message: amMessage(name, { severity, service }) });
+      const [first] = await send(`${alertName}Latency`, 'warning');
+      const id = first!.incidentId!;
+      expect(pagesOf(id)).toEqual([]);
+      clock.advanceMinutes(2);
+      const [down] = await send(`${alertName}AllPodsDown`, 'critical');
+      expect(down).toMatchObject({ outcome: 'related', incidentId: id });
+      const incident = (await ctx.store.get(id))!;
+      expect(incident.severity).toBe('P1');
+      expect(incident.related!.map((r) => r.name)).toEqual([`${alertName}AllPodsDown`]);
+      // Raised to a paging severity: the primary now, its clock from now.
+      expect(pagesOf(id)).toEqual(['primary']);
+      const page = ctx.pager.sent.find((p) => p.page.subject.includes(id))!;
+      expect(page.page.body).toMatch(/Related alerts that joined this incident \(1\):/);
+      expect(page.page.body).toContain(`${alertName}AllPodsDown (P1)`);
+      const [third] = await send(`${alertName}ErrorRate`, 'critical');
+      expect(third).toMatchObject({ outcome: 'related', incidentId: id });
+      expect(pagesOf(id)).toEqual(['primary']);
+      expect(chat.forIncident(id)).toEqual(['opened', 'related', 'related']);
       clock.advanceMinutes(15);
       await escalateDueIncidents(deps);
-      expect(pagesOf(held!.incidentId!)).toEqual(['primary', 'secondary']);
+      expect(pagesOf(id)).toEqual(['primary', 'secondary']);
+      // The incident resolves by itself only when the last of its alerts resolves.
+      const resolve = (name: string) =>
+        intakeMessage(deps, {
+          messageId: nextMessageId(),
+          message: amMessage(name, { status: 'resolved', service }),
+        });
+      expect((await resolve(`${alertName}AllPodsDown`))[0]).toMatchObject({ outcome: 'cleared' });
+      expect((await resolve(`${alertName}Latency`))[0]).toMatchObject({ outcome: 'cleared' });
+      expect((await resolve(`${alertName}ErrorRate`))[0]).toMatchObject({
+        outcome: 'resolved',
+        incidentId: id,
+      });
+      // Past the window, the same service opens a new incident.
+      clock.advanceMinutes(31);
+      const [later] = await send(`${alertName}Other`, 'critical');
+      expect(later).toMatchObject({ outcome: 'opened' });
+      expect(later!.incidentId).not.toBe(id);
     });
 
     it('pages once when two ticks race', async () => {
@@ -262,11 +415,11 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
 
     it('sends a page whose publish failed on the next delivery or tick, once', async () => {
       ctx.pager.failNext = 1;
-      await expect(fire('warning')).rejects.toThrow(/1 of 1 alerts failed/);
+      await expect(fire('critical')).rejects.toThrow(/1 of 1 alerts failed/);
       const open = (await ctx.store.openIncidents()).find((i) => i.alert.name === alertName)!;
       expect(pagesOf(open.id)).toEqual([]);
       // The Lambda retry arrives at once: the claim is fresh, so it does not page twice...
-      await fire('warning');
+      await fire('critical');
       expect(pagesOf(open.id)).toEqual([]);
       // ...but once the claim is stale, the next tick sends it.
       clock.advanceMinutes(3);

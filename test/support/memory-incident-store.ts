@@ -1,4 +1,10 @@
-import type { Incident, IncidentStatus, TimelineEvent } from '../../functions/escalation/incident.ts';
+import type {
+  Incident,
+  IncidentStatus,
+  RelatedAlert,
+  TimelineEvent,
+} from '../../functions/escalation/incident.ts';
+import type { IncidentSeverity } from '../../functions/escalation/severity.ts';
 import type { IncidentStore, RepeatOutcome } from '../../functions/escalation/incident-store.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -13,6 +19,7 @@ export class MemoryIncidentStore implements IncidentStore {
   readonly open = new Map<string, string>();
   readonly counters = new Map<string, number>();
   readonly deliveries = new Map<string, string>();
+  readonly services = new Map<string, { id: string; openedAt: string }>();
 
   private async turn(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
@@ -46,11 +53,16 @@ export class MemoryIncidentStore implements IncidentStore {
     return this.deliveries.get(deliveryKey);
   }
 
-  async create(incident: Incident): Promise<boolean> {
+  async create(incident: Incident, related?: { service: string; since: Date }): Promise<boolean> {
     await this.turn();
     const holder = this.open.get(incident.dedupKey);
     if ((holder && this.incidents.get(holder)?.status !== 'resolved') || this.incidents.has(incident.id)) {
       return false;
+    }
+    if (related) {
+      const pointer = this.services.get(related.service);
+      if (pointer && pointer.openedAt >= related.since.toISOString()) return false;
+      this.services.set(related.service, { id: incident.id, openedAt: incident.createdAt });
     }
     this.open.set(incident.dedupKey, incident.id);
     this.incidents.set(incident.id, structuredClone(incident) as Mutable<Incident>);
@@ -85,6 +97,63 @@ export class MemoryIncidentStore implements IncidentStore {
     return { outcome: 'joined', incident: snapshot };
   }
 
+  async relatedIncidentFor(service: string, since: Date): Promise<string | undefined> {
+    await this.turn();
+    const pointer = this.services.get(service);
+    return pointer && pointer.openedAt >= since.toISOString() ? pointer.id : undefined;
+  }
+
+  async joinRelated(
+    id: string,
+    dedupKey: string,
+    deliveryKey: string,
+    related: RelatedAlert,
+    severity: IncidentSeverity,
+    restartAt: Date | undefined,
+    event: TimelineEvent,
+  ): Promise<RepeatOutcome> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.status === 'resolved' || this.open.has(dedupKey)) return { outcome: 'closed' };
+    this.open.set(dedupKey, id);
+    incident.related = [...(incident.related ?? []), related];
+    incident.firing = { ...(incident.firing ?? {}), [dedupKey]: related.name };
+    incident.severity = severity;
+    if (restartAt) {
+      incident.ladderStartedAt = restartAt.toISOString();
+      incident.nextEscalationAt = restartAt.toISOString();
+    }
+    incident.timeline = [...incident.timeline, event];
+    const snapshot = this.copy(incident)!;
+    const delivery = await this.recordDelivery(deliveryKey, id, restartAt ?? new Date());
+    if (!delivery.recorded) return { outcome: 'duplicate', incidentId: delivery.incidentId };
+    return { outcome: 'joined', incident: snapshot };
+  }
+
+  async clearFiring(id: string, dedupKey: string): Promise<number> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (this.open.get(dedupKey) === id) this.open.delete(dedupKey);
+    if (!incident?.firing) return 0;
+    const { [dedupKey]: _gone, ...rest } = incident.firing;
+    incident.firing = rest;
+    return Object.keys(rest).length;
+  }
+
+  async schedule(id: string, nextAt: Date | undefined, statuses: IncidentStatus[]): Promise<void> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || !statuses.includes(incident.status)) return;
+    if (nextAt) incident.nextEscalationAt = nextAt.toISOString();
+    else delete incident.nextEscalationAt;
+  }
+
+  async setTicketRef(id: string, ref: string): Promise<void> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (incident) incident.ticketRef = ref;
+  }
+
   async claimPage(
     id: string,
     key: string,
@@ -111,23 +180,30 @@ export class MemoryIncidentStore implements IncidentStore {
     incident.timeline = [...incident.timeline, event];
   }
 
-  async escalate(id: string, from: number, to: number, nextAt: Date | undefined, event: TimelineEvent) {
+  async escalate(
+    id: string,
+    from: number,
+    to: number,
+    nextAt: Date | undefined,
+    event: TimelineEvent | undefined,
+    statuses: IncidentStatus[],
+  ) {
     await this.turn();
     const incident = this.incidents.get(id);
-    if (!incident || incident.status !== 'triggered' || incident.tierReached !== from) return false;
+    if (!incident || !statuses.includes(incident.status) || incident.tierReached !== from) return false;
     incident.tierReached = to;
     if (nextAt) incident.nextEscalationAt = nextAt.toISOString();
     else delete incident.nextEscalationAt;
-    incident.timeline = [...incident.timeline, event];
+    if (event) incident.timeline = [...incident.timeline, event];
     return true;
   }
 
-  async release(id: string, tier: number, nextAt: Date | undefined, event: TimelineEvent) {
+  async release(id: string, startedAt: Date, nextAt: Date | undefined, event: TimelineEvent) {
     await this.turn();
     const incident = this.incidents.get(id);
     if (!incident || incident.status !== 'held') return false;
     incident.status = 'triggered';
-    incident.tierReached = tier;
+    incident.ladderStartedAt = startedAt.toISOString();
     if (nextAt) incident.nextEscalationAt = nextAt.toISOString();
     else delete incident.nextEscalationAt;
     incident.timeline = [...incident.timeline, event];
@@ -140,7 +216,6 @@ export class MemoryIncidentStore implements IncidentStore {
     if (!incident || (incident.status !== 'triggered' && incident.status !== 'held')) return undefined;
     incident.status = 'acknowledged';
     incident.ackedBy = by;
-    delete incident.nextEscalationAt;
     incident.timeline = [...incident.timeline, event];
     return this.copy(incident);
   }
@@ -153,7 +228,9 @@ export class MemoryIncidentStore implements IncidentStore {
     incident.resolvedAt = event.at;
     delete incident.nextEscalationAt;
     incident.timeline = [...incident.timeline, event];
-    if (this.open.get(incident.dedupKey) === id) this.open.delete(incident.dedupKey);
+    for (const key of [incident.dedupKey, ...Object.keys(incident.firing ?? {})])
+      if (this.open.get(key) === id) this.open.delete(key);
+    for (const [service, pointer] of this.services) if (pointer.id === id) this.services.delete(service);
     return this.copy(incident);
   }
 

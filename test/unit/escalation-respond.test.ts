@@ -122,8 +122,8 @@ describe('the respond page: only a person pressing the button acts', () => {
     ]);
     const messages = [first!, second!].map((a) => (a.view.kind === 'outcome' ? a.view.message : a.view.kind));
     expect(messages.sort()).toEqual([
-      `${id} acknowledged by Primary On-Call (ops-oncall@ninjatech.ai) via link. Escalation has stopped.`,
-      `${id} is already acknowledged by Primary On-Call (ops-oncall@ninjatech.ai) via link. Escalation has stopped.`,
+      `${id} acknowledged by Primary On-Call (ops-oncall@ninjatech.ai) via link. Paging the next tiers has stopped; Engineering Manager will still be told at 11:00 UTC unless it is resolved by then.`,
+      `${id} is already acknowledged by Primary On-Call (ops-oncall@ninjatech.ai) via link.`,
     ]);
     const incident = (await store.get(id))!;
     const acks = incident.timeline.filter((e) => e.event === 'acknowledged');

@@ -1,0 +1,120 @@
+import type { Incident } from './incident.ts';
+import type { IncidentSeverity } from './severity.ts';
+
+/**
+ * The team's chat and ticket system, as ports: escalation says what happened to an incident; the
+ * adapters (`adapters/`) say it in AWS Chatbot's format, to a Slack webhook, or to a ticket API.
+ */
+
+export type ChatEvent = 'opened' | 'related' | 'reminder' | 'acknowledged' | 'resolved';
+
+export interface ChatMessage {
+  readonly event: ChatEvent;
+  readonly incidentId: string;
+  readonly severity: IncidentSeverity;
+  /** One line: what happened, with the incident id. */
+  readonly title: string;
+  /** The manual's communication template, as lines. */
+  readonly lines: readonly string[];
+  readonly nextSteps: readonly string[];
+}
+
+export interface Chat {
+  post(message: ChatMessage): Promise<void>;
+}
+
+export interface TicketRequest {
+  /** The same for every retry of one incident's ticket: the ticket system may drop repeats by it. */
+  readonly idempotencyKey: string;
+  readonly incidentId: string;
+  readonly severity: IncidentSeverity;
+  /** The manual: "incident ticket" for P1/P2, "bug ticket" for P3. */
+  readonly kind: 'incident' | 'bug';
+  readonly title: string;
+  readonly body: string;
+  readonly labels: readonly string[];
+}
+
+export interface Tickets {
+  /** Opens the ticket and returns its reference (key, number or URL). */
+  open(ticket: TicketRequest): Promise<string>;
+  /** Adds a comment to a ticket opened before (a reminder, the resolution). */
+  comment(ref: string, text: string): Promise<void>;
+}
+
+const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+const STATUS: Record<Incident['status'], string> = {
+  triggered: 'Investigating',
+  held: 'Investigating (held: maintenance window)',
+  acknowledged: 'Investigating (acknowledged)',
+  resolved: 'Resolved',
+};
+
+/** The manual's incident communication template, as lines of plain text. */
+export function communicationLines(incident: Incident, runbookUrl: string): string[] {
+  const related = incident.related ?? [];
+  return [
+    `Incident ID: ${incident.id}`,
+    `Severity: ${incident.severity}`,
+    `Status: ${STATUS[incident.status]}`,
+    `Started: ${utc(incident.createdAt)}`,
+    `Impact: ${incident.alert.summary}`,
+    `Alert: ${incident.alert.name}`,
+    ...(related.length
+      ? [`Related alerts: ${related.map((r) => `${r.name} (${r.severity}, ${utc(r.at)})`).join('; ')}`]
+      : []),
+    ...(incident.ackedBy ? [`Acknowledged by: ${incident.ackedBy}`] : []),
+    ...(incident.ticketRef ? [`Ticket: ${incident.ticketRef}`] : []),
+    `Runbook: ${runbookUrl}`,
+  ];
+}
+
+const TITLES: Record<ChatEvent, (i: Incident) => string> = {
+  opened: (i) => `[${i.severity}] ${i.id} opened: ${i.alert.name}`,
+  related: (i) => `[${i.severity}] ${i.id}: a related alert joined`,
+  reminder: (i) => `[${i.severity}] ${i.id} is still unacknowledged past its response time`,
+  acknowledged: (i) => `[${i.severity}] ${i.id} acknowledged`,
+  resolved: (i) => `[${i.severity}] ${i.id} resolved: ${i.alert.name}`,
+};
+
+export function chatMessage(
+  event: ChatEvent,
+  incident: Incident,
+  runbookUrl: string,
+  extra: string[] = [],
+): ChatMessage {
+  const nextSteps =
+    event === 'resolved'
+      ? ['Write the post-incident review within 48 hours']
+      : [`Follow the runbook: ${runbookUrl}`, `Acknowledge: mcp-ops ack ${incident.id}`];
+  return {
+    event,
+    incidentId: incident.id,
+    severity: incident.severity,
+    title: TITLES[event](incident),
+    lines: [...extra, ...communicationLines(incident, runbookUrl)],
+    nextSteps,
+  };
+}
+
+export function ticketRequest(incident: Incident, runbookUrl: string): TicketRequest {
+  const kind = incident.severity === 'P3' ? 'bug' : 'incident';
+  return {
+    idempotencyKey: `mcp-ops-${incident.id}`,
+    incidentId: incident.id,
+    severity: incident.severity,
+    kind,
+    title: `[${incident.severity}] ${incident.id} ${incident.alert.name}: ${incident.alert.summary}`.slice(
+      0,
+      250,
+    ),
+    body: [
+      ...communicationLines(incident, runbookUrl),
+      '',
+      'Labels:',
+      ...Object.entries(incident.alert.labels).map(([k, v]) => `  ${k} = ${v}`),
+    ].join('\n'),
+    labels: ['mcp-ops', kind, incident.severity.toLowerCase(), `mcp-ops-${incident.id}`],
+  };
+}
