@@ -7,9 +7,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { awsClientConfig, type AwsTarget } from '../../core/aws.ts';
 import { parseConfig, type OpsConfig } from '../../core/config.ts';
-import { DynamoDbIncidentStore } from './dynamodb-incident-store.ts';
+import { DynamoDbIncidentStore } from './adapters/dynamodb-incident-store.ts';
 import { configuredResponse, type EscalationDeps, type EscalationMetrics } from './escalation.ts';
-import { SnsPager } from './sns-pager.ts';
+import { SnsPager } from './adapters/sns-pager.ts';
 
 /** What the escalation functions need to know, from their environment (set by the CDK app). */
 export const EscalationEnvSchema = z.object({

@@ -6,14 +6,14 @@ import { describe, expect, inject, it } from 'vitest';
 import { awsClientConfig } from '../../core/aws.ts';
 import { parseConfig, type OnCallTier } from '../../core/config.ts';
 import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
-import { DynamoDbIncidentStore } from '../../functions/escalation/dynamodb-incident-store.ts';
+import { DynamoDbIncidentStore } from '../../functions/escalation/adapters/dynamodb-incident-store.ts';
 import {
   escalateDueIncidents,
   intakeMessage,
   type EscalationDeps,
 } from '../../functions/escalation/escalation.ts';
 import type { Page } from '../../functions/escalation/page-message.ts';
-import { SnsPager } from '../../functions/escalation/sns-pager.ts';
+import { SnsPager } from '../../functions/escalation/adapters/sns-pager.ts';
 import { linkSecretReader, settingsFromEnv } from '../../functions/escalation/wiring.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
 import { amMessage, escalationDeps, RecordingPager, TestClock } from '../support/escalation-harness.ts';

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awsClientConfig } from '../../core/aws.ts';
-import { DynamoDbIncidentStore } from '../../functions/escalation/dynamodb-incident-store.ts';
+import { DynamoDbIncidentStore } from '../../functions/escalation/adapters/dynamodb-incident-store.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
 import { launchChromium } from '../support/browser.ts';
 import { amMessage } from '../support/escalation-harness.ts';

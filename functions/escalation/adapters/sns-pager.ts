@@ -1,7 +1,7 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { OnCallTier } from '../../core/config.ts';
-import type { Pager } from './escalation.ts';
-import type { Page } from './page-message.ts';
+import type { OnCallTier } from '../../../core/config.ts';
+import type { Pager } from '../escalation.ts';
+import type { Page } from '../page-message.ts';
 
 /** Pages a tier by publishing to its SNS topic (e-mail, SMS or a pager service subscribe there). */
 export class SnsPager implements Pager {

@@ -8,10 +8,10 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { Incident, IncidentStatus, RelatedAlert, TimelineEvent } from './incident.ts';
-import type { IncidentSeverity } from './severity.ts';
-import type { IncidentStore, RepeatOutcome } from './incident-store.ts';
-import { DELIVERIES_TABLE, INCIDENTS_TABLE } from './incidents-table.ts';
+import type { Incident, IncidentStatus, RelatedAlert, TimelineEvent } from '../incident.ts';
+import type { IncidentSeverity } from '../severity.ts';
+import type { IncidentStore, RepeatOutcome } from '../incident-store.ts';
+import { DELIVERIES_TABLE, INCIDENTS_TABLE } from '../incidents-table.ts';
 
 /** GSI over open incidents (sparse: `openFlag` is removed on resolve). */
 export const OPEN_INDEX = INCIDENTS_TABLE.openIndex.name;
