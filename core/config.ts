@@ -263,6 +263,30 @@ export const OpsConfigSchema = z
          * opening join it as related alerts instead of paging again.
          */
         relatedAlertWindowMinutes: z.number().int().min(0).default(30),
+        /**
+         * Optional Slack incoming webhook, besides the chat SNS topic for AWS Chatbot: the name of
+         * the Secrets Manager secret that holds the webhook URL.
+         */
+        slackWebhookSecretName: z.string().min(1).optional(),
+        /** Optional ticket system (a generic HTTPS webhook); without it the incidents table is the record. */
+        tickets: z
+          .object({
+            /** Create-issue endpoint, e.g. `https://x.atlassian.net/rest/api/2/issue`. */
+            url: z
+              .string()
+              .url()
+              .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(u), {
+                message: 'expected an https:// URL',
+              }),
+            shape: z.enum(['jira', 'github']).default('jira'),
+            /** Where a comment goes, `{ref}` replaced by the ticket's key or number. */
+            commentUrl: z.string().url().optional(),
+            /** Secrets Manager secret holding the `Authorization` header value ("Bearer ...", "Basic ..."). */
+            authorizationSecretName: z.string().min(1),
+            jiraProject: z.string().default('OPS'),
+            jiraIncidentType: z.string().default('Incident'),
+          })
+          .optional(),
         /** Where pages link for runbooks: `docs/runbooks/` of this repository by default. */
         runbookBaseUrl: z
           .string()

@@ -108,7 +108,7 @@ export class Cleanup extends Construct {
     this.storageFullAlarm = new cloudwatch.Alarm(this, 'StorageFullAlarm', {
       alarmName: `${config.resourcePrefix}-artifact-storage-full`,
       alarmDescription:
-        'Artifact storage above 90 % (Runbook 4: Storage Full). Run `mcp-ops cleanup` (dry run first) or apply the lifecycle rule.',
+        'severity=critical; service=mcp-semantic; runbook=runbook-4-storage-full; artifact storage above 90 % (Runbook 4: Storage Full). Run `mcp-ops cleanup` (dry run first) or apply the lifecycle rule.',
       metric: new cloudwatch.MathExpression({
         expression: '100 * used / capacity',
         label: 'Artifact storage used (%)',

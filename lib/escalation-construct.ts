@@ -46,6 +46,8 @@ export class Escalation extends Construct {
   readonly respondUrl: lambda.FunctionUrl;
   readonly tickSchedule: scheduler.Schedule;
   readonly heartbeatAlarm: cloudwatch.Alarm;
+  /** The Slack webhook and ticket secrets, when configured (read by all three functions). */
+  private readonly notifySecrets: secretsmanager.ISecret[];
 
   constructor(scope: Construct, id: string, props: EscalationProps) {
     super(scope, id);
@@ -95,6 +97,18 @@ export class Escalation extends Construct {
 
     const tierTopicArns: Record<string, string> = {};
     for (const [name, topic] of foundation.tierTopics) tierTopicArns[name] = topic.topicArn;
+    const escalation = config.escalation;
+    const slackSecret = escalation.slackWebhookSecretName
+      ? secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhookSecret', escalation.slackWebhookSecretName)
+      : undefined;
+    const ticketsSecret = escalation.tickets
+      ? secretsmanager.Secret.fromSecretNameV2(
+          this,
+          'TicketsSecret',
+          escalation.tickets.authorizationSecretName,
+        )
+      : undefined;
+    this.notifySecrets = [slackSecret, ticketsSecret].filter((x) => x !== undefined);
     const environment = (linkBaseUrl?: string): Record<string, string> => ({
       MCP_OPS_CONFIG: JSON.stringify(config),
       INCIDENTS_TABLE: this.table.tableName,
@@ -102,6 +116,9 @@ export class Escalation extends Construct {
       TIER_TOPICS: Stack.of(this).toJsonString(tierTopicArns),
       LINK_SECRET_ARN: this.linkSecret.secretArn,
       ...(linkBaseUrl ? { LINK_BASE_URL: linkBaseUrl } : {}),
+      CHAT_TOPIC_ARN: foundation.chatTopic.topicArn,
+      ...(slackSecret ? { SLACK_WEBHOOK_SECRET_ARN: slackSecret.secretArn } : {}),
+      ...(ticketsSecret ? { TICKETS_SECRET_ARN: ticketsSecret.secretArn } : {}),
     });
     const job = (
       name: string,
@@ -279,12 +296,17 @@ export class Escalation extends Construct {
         sid: 'Incidents',
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'OPEN#*'] } },
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'OPEN#*', 'SERVICE#*'] },
+        },
       }),
     );
   }
 
-  /** Read the link key and publish pages (and the all-clear) to the tier topics: all three do. */
+  /**
+   * Read the link key, publish pages (and the all-clear) to the tier topics and notices to the chat
+   * topic, read the chat and ticket secrets when configured: all three do.
+   */
   private grantPaging(fn: JobFunction, foundation: Foundation): void {
     const role = fn.role;
     role.addToPolicy(
@@ -301,6 +323,23 @@ export class Escalation extends Construct {
         resources: [...foundation.tierTopics.values()].map((t) => t.topicArn),
       }),
     );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Chat',
+        actions: ['sns:Publish'],
+        resources: [foundation.chatTopic.topicArn],
+      }),
+    );
+    if (this.notifySecrets.length > 0) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'NotifySecrets',
+          actions: ['secretsmanager:GetSecretValue'],
+          // Referenced by name: the ARN ends in a random 6-character suffix Secrets Manager adds.
+          resources: this.notifySecrets.map((secret) => secret.secretFullArn ?? `${secret.secretArn}-??????`),
+        }),
+      );
+    }
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'PageEncrypted',

@@ -21,6 +21,11 @@ export class Foundation extends Construct {
   readonly topicKey: kms.Key;
   readonly reportsTopic: sns.Topic;
   readonly alertsTopic: sns.Topic;
+  /**
+   * The team's chat: incident notices in AWS Chatbot's custom notification format. Point an AWS
+   * Chatbot (Amazon Q Developer in chat applications) Slack or Teams channel at it.
+   */
+  readonly chatTopic: sns.Topic;
   readonly tierTopics: ReadonlyMap<string, sns.Topic>;
   readonly reportsBucket: s3.Bucket;
   readonly artifactsBucket: s3.IBucket;
@@ -61,6 +66,7 @@ export class Foundation extends Construct {
       this.reportsTopic.addSubscription(new subscriptions.EmailSubscription(recipient));
     }
     this.alertsTopic = topic('AlertsTopic', 'alerts', 'MCP alerts');
+    this.chatTopic = topic('ChatTopic', 'chat', 'MCP incidents (chat)');
 
     const tiers = new Map<string, sns.Topic>();
     for (const tier of config.onCall.tiers) {

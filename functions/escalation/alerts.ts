@@ -76,6 +76,7 @@ function fromCloudWatch(alarm: z.infer<typeof CloudWatchAlarmSchema>): Normalize
   // treat it as breaching, which arrives as ALARM.
   if (alarm.NewStateValue === 'INSUFFICIENT_DATA') return [];
   const runbook = /runbook\s*[=:]\s*([a-z0-9-]+)/i.exec(alarm.AlarmDescription ?? '')?.[1];
+  const service = /service\s*[=:]\s*([A-Za-z0-9._-]+)/.exec(alarm.AlarmDescription ?? '')?.[1];
   return [
     {
       source: 'cloudwatch',
@@ -86,7 +87,11 @@ function fromCloudWatch(alarm: z.infer<typeof CloudWatchAlarmSchema>): Normalize
       summary: alarm.NewStateReason ?? alarm.AlarmDescription ?? alarm.AlarmName,
       ...(runbook ? { runbook } : {}),
       ...(alarm.StateChangeTime ? { startedAt: new Date(alarm.StateChangeTime).toISOString() } : {}),
-      labels: { alarm: alarm.AlarmName, ...(alarm.Region ? { region: alarm.Region } : {}) },
+      labels: {
+        alarm: alarm.AlarmName,
+        ...(alarm.Region ? { region: alarm.Region } : {}),
+        ...(service ? { service } : {}),
+      },
     },
   ];
 }

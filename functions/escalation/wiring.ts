@@ -9,7 +9,11 @@ import { awsClientConfig, type AwsTarget } from '../../core/aws.ts';
 import { parseConfig, type OpsConfig } from '../../core/config.ts';
 import { DynamoDbIncidentStore } from './adapters/dynamodb-incident-store.ts';
 import { configuredResponse, type EscalationDeps, type EscalationMetrics } from './escalation.ts';
+import { ChatbotChat } from './adapters/chatbot-chat.ts';
 import { SnsPager } from './adapters/sns-pager.ts';
+import { BothChats, SlackWebhookChat } from './adapters/slack-webhook-chat.ts';
+import { WebhookTickets } from './adapters/webhook-tickets.ts';
+import type { Chat } from './notify.ts';
 
 /** What the escalation functions need to know, from their environment (set by the CDK app). */
 export const EscalationEnvSchema = z.object({
@@ -20,6 +24,12 @@ export const EscalationEnvSchema = z.object({
   LINK_SECRET_ARN: z.string().min(1),
   LINK_BASE_URL: z.string().url().optional(),
   LINK_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** The chat SNS topic (AWS Chatbot's custom notifications); no chat without it. */
+  CHAT_TOPIC_ARN: z.string().min(1).optional(),
+  /** Secrets Manager ARN of the Slack incoming webhook URL, when configured. */
+  SLACK_WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
+  /** Secrets Manager ARN of the ticket system's Authorization header, when tickets are configured. */
+  TICKETS_SECRET_ARN: z.string().min(1).optional(),
 });
 
 export interface EscalationSettings {
@@ -30,6 +40,9 @@ export interface EscalationSettings {
   readonly secretArn: string;
   readonly linkBaseUrl: string;
   readonly linkTtlHours: number;
+  readonly chatTopicArn?: string;
+  readonly slackWebhookSecretArn?: string;
+  readonly ticketsSecretArn?: string;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EscalationSettings {
@@ -48,13 +61,16 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Escalatio
     secretArn: e.LINK_SECRET_ARN,
     linkBaseUrl: e.LINK_BASE_URL ?? 'https://invalid.example/respond',
     linkTtlHours: e.LINK_TTL_HOURS,
+    ...(e.CHAT_TOPIC_ARN ? { chatTopicArn: e.CHAT_TOPIC_ARN } : {}),
+    ...(e.SLACK_WEBHOOK_SECRET_ARN ? { slackWebhookSecretArn: e.SLACK_WEBHOOK_SECRET_ARN } : {}),
+    ...(e.TICKETS_SECRET_ARN ? { ticketsSecretArn: e.TICKETS_SECRET_ARN } : {}),
   };
 }
 
 const SECRET_TTL_MS = 5 * 60_000;
 
-/** The link-signing secret from Secrets Manager, cached for a few minutes per container. */
-export function linkSecretReader(client: SecretsManagerClient, arn: string): () => Promise<string> {
+/** A secret from Secrets Manager, cached for a few minutes per container (rotation shows within them). */
+export function secretReader(client: SecretsManagerClient, arn: string): () => Promise<string> {
   let cached: { value: string; at: number } | undefined;
   return async () => {
     if (cached && Date.now() - cached.at < SECRET_TTL_MS) return cached.value;
@@ -86,10 +102,21 @@ export function escalationPorts(target: AwsTarget, settings: EscalationSettings)
     marshallOptions: { removeUndefinedValues: true },
   });
   const secrets = new SecretsManagerClient(awsClientConfig(target));
-  const readSecret = linkSecretReader(secrets, settings.secretArn);
+  const readSecret = secretReader(secrets, settings.secretArn);
+  const sns = new SNSClient(awsClientConfig(target));
+  const chats: Chat[] = [];
+  if (settings.chatTopicArn) chats.push(new ChatbotChat(sns, settings.chatTopicArn));
+  if (settings.slackWebhookSecretArn)
+    chats.push(new SlackWebhookChat(secretReader(secrets, settings.slackWebhookSecretArn)));
+  const chat = chats.length > 1 ? new BothChats(chats) : chats[0];
+  const ticketsConfig = settings.config.escalation.tickets;
+  const tickets =
+    ticketsConfig && settings.ticketsSecretArn
+      ? new WebhookTickets(ticketsConfig, secretReader(secrets, settings.ticketsSecretArn))
+      : undefined;
   return {
     store: new DynamoDbIncidentStore(db, settings.table, settings.deliveriesTable),
-    pager: new SnsPager(new SNSClient(awsClientConfig(target)), settings.tierTopics),
+    pager: new SnsPager(sns, settings.tierTopics),
     readSecret,
     async deps(now: () => Date, metrics?: EscalationMetrics): Promise<EscalationDeps> {
       return {
@@ -98,6 +125,8 @@ export function escalationPorts(target: AwsTarget, settings: EscalationSettings)
         now,
         ...configuredResponse(settings.config),
         links: { baseUrl: settings.linkBaseUrl, secret: await readSecret(), ttlHours: settings.linkTtlHours },
+        ...(chat ? { chat } : {}),
+        ...(tickets ? { tickets } : {}),
         ...(metrics ? { metrics } : {}),
       };
     },

@@ -14,7 +14,7 @@ import {
 } from '../../functions/escalation/escalation.ts';
 import type { Page } from '../../functions/escalation/page-message.ts';
 import { SnsPager } from '../../functions/escalation/adapters/sns-pager.ts';
-import { linkSecretReader, settingsFromEnv } from '../../functions/escalation/wiring.ts';
+import { secretReader, settingsFromEnv } from '../../functions/escalation/wiring.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
 import { amMessage, escalationDeps, RecordingPager, TestClock } from '../support/escalation-harness.ts';
 import { escalationScenarios } from '../support/escalation-scenarios.ts';
@@ -74,7 +74,7 @@ describe('escalation through the local stack end to end', () => {
 
   it('fans pages out to each tier topic, once per tier, with the secret from Secrets Manager', async () => {
     const endpoints = inject('endpoints');
-    const secret = await linkSecretReader(
+    const secret = await secretReader(
       new SecretsManagerClient(awsClientConfig(localTarget())),
       endpoints.secrets.linkSecret,
     )();

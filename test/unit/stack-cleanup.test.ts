@@ -3,6 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
+import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
+import { incidentSeverity } from '../../functions/escalation/severity.ts';
 import { parseConfig } from '../../core/config.ts';
 import { DailySchedule } from '../../lib/daily-schedule.ts';
 import { McpOpsStack } from '../../lib/mcp-ops-stack.ts';
@@ -116,6 +118,21 @@ describe('the cleanup job in the stack', () => {
       AlarmActions: [alertsTopic],
       OKActions: [alertsTopic],
     });
+    // "Storage > 90 %: Critical": the alarm as CloudWatch sends it arrives as a critical (P1) page.
+    const storage = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.AlarmName === 'mcp-ops-artifact-storage-full',
+    )!;
+    const [alert] = parseAlertMessage(
+      JSON.stringify({
+        AlarmName: 'mcp-ops-artifact-storage-full',
+        AlarmDescription: storage.Properties.AlarmDescription,
+        NewStateValue: 'ALARM',
+        NewStateReason: 'Threshold Crossed',
+      }),
+    );
+    expect(alert).toMatchObject({ severityLabel: 'critical', runbook: 'runbook-4-storage-full' });
+    expect(alert!.labels.service).toBe('mcp-semantic');
+    expect(incidentSeverity(alert!)).toBe('P1');
   });
 });
 

@@ -124,6 +124,12 @@ describe('escalation in the stack', () => {
           'FoundationPageTopicvpengineering',
         ].sort(),
       );
+      expect(bySid('Chat'), role).toMatchObject({
+        Action: 'sns:Publish',
+        Resource: { Ref: expect.stringMatching(/^FoundationChatTopic/) },
+      });
+      // No chat or ticket secrets unless they are configured.
+      expect(bySid('NotifySecrets'), role).toBeUndefined();
       expect(bySid('PageEncrypted')).toMatchObject({
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/TopicKey/), 'Arn'] },
       });
@@ -175,12 +181,14 @@ describe('escalation in the stack', () => {
         Sid: 'Incidents',
         Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         Resource: tableArn,
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'OPEN#*'] } },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'OPEN#*', 'SERVICE#*'] },
+        },
       },
     ]);
   });
 
-  it('reserves a little concurrency for the public respond page, and none for the others', () => {
+  it('reserves a little concurrency for the public respond page, and reads chat and ticket secrets only when configured', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     const reserved = Object.values(functions)
       .filter((f) => String(f.Properties.FunctionName).startsWith('mcp-ops-escalation-'))
@@ -190,16 +198,45 @@ describe('escalation in the stack', () => {
       'mcp-ops-escalation-intake': undefined,
       'mcp-ops-escalation-tick': undefined,
     });
-    const none = Template.fromStack(
-      new McpOpsStack(new App(), 'NoReserve', {
-        config: parseConfig({ escalation: { respondReservedConcurrency: null } }),
+    const other = Template.fromStack(
+      new McpOpsStack(new App(), 'Configured', {
+        config: parseConfig({
+          escalation: {
+            respondReservedConcurrency: null,
+            slackWebhookSecretName: 'team/slack-webhook',
+            tickets: {
+              url: 'https://example.atlassian.net/rest/api/2/issue',
+              authorizationSecretName: 'team/jira',
+            },
+          },
+        }),
         env: { account: '111122223333', region: 'eu-west-1' },
       }),
     );
-    none.hasResourceProperties('AWS::Lambda::Function', {
+    other.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'mcp-ops-escalation-respond',
       ReservedConcurrentExecutions: Match.absent(),
+      Environment: {
+        Variables: Match.objectLike({
+          SLACK_WEBHOOK_SECRET_ARN: Match.anyValue(),
+          TICKETS_SECRET_ARN: Match.anyValue(),
+          CHAT_TOPIC_ARN: { Ref: Match.stringLikeRegexp('FoundationChatTopic') },
+        }),
+      },
     });
+    const secrets = Object.entries(other.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => /^Escalation(Intake|Tick|Respond)Role/.test(id))
+      .map(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as Array<{ Sid?: string; Resource: unknown }>).find(
+          (st) => st.Sid === 'NotifySecrets',
+        ),
+      );
+    expect(secrets).toHaveLength(3);
+    for (const statement of secrets) {
+      const text = JSON.stringify(statement!.Resource);
+      expect(text).toMatch(/:secret:team\/slack-webhook-\?{6}"/);
+      expect(text).toMatch(/:secret:team\/jira-\?{6}"/);
+    }
   });
 
   it('pages the primary directly when the ladder stops or escalation itself fails', () => {

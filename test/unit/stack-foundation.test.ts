@@ -33,10 +33,11 @@ describe('the mcp-ops stack', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 
-  it('has a reports topic e-mailing the team, an alerts topic, and one page topic per on-call tier', () => {
+  it('has a reports topic e-mailing the team, an alerts topic, a chat topic and one page topic per on-call tier', () => {
     for (const name of [
       'mcp-ops-reports',
       'mcp-ops-alerts',
+      'mcp-ops-chat',
       'mcp-ops-page-primary',
       'mcp-ops-page-secondary',
       'mcp-ops-page-team-lead',
@@ -48,7 +49,7 @@ describe('the mcp-ops stack', () => {
         KmsMasterKeyId: Match.anyValue(),
       });
     }
-    template.resourceCountIs('AWS::SNS::Topic', 7);
+    template.resourceCountIs('AWS::SNS::Topic', 8);
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops-oncall@ninjatech.ai',
@@ -63,7 +64,7 @@ describe('the mcp-ops stack', () => {
 
   it('refuses plain-HTTP publishing on every topic', () => {
     const policies = template.findResources('AWS::SNS::TopicPolicy');
-    expect(Object.keys(policies)).toHaveLength(7);
+    expect(Object.keys(policies)).toHaveLength(8);
     for (const policy of Object.values(policies)) {
       expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({
@@ -125,7 +126,7 @@ describe('the mcp-ops stack', () => {
         ],
       },
     }).template;
-    custom.resourceCountIs('AWS::SNS::Topic', 3);
+    custom.resourceCountIs('AWS::SNS::Topic', 4);
     custom.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'ops-staging-page-primary' });
     // Two report recipients and one tier by e-mail, plus the escalation intake on the alerts topic.
     expect(

@@ -1,0 +1,26 @@
+import type { Chat, ChatMessage } from '../notify.ts';
+import { postJson } from './http.ts';
+
+/**
+ * Posts to a Slack incoming webhook, for teams that do not use AWS Chatbot. The webhook URL is a
+ * secret (anyone holding it can post): it is read from Secrets Manager, never configured in clear.
+ */
+export class SlackWebhookChat implements Chat {
+  constructor(private readonly webhookUrl: () => Promise<string>) {}
+
+  async post(message: ChatMessage): Promise<void> {
+    const text = [`*${message.title}*`, ...message.lines, ...message.nextSteps.map((s) => `• ${s}`)].join(
+      '\n',
+    );
+    await postJson(await this.webhookUrl(), { text });
+  }
+}
+
+/** Several chats at once (the Chatbot topic and a Slack webhook); each must take the message. */
+export class BothChats implements Chat {
+  constructor(private readonly chats: readonly Chat[]) {}
+
+  async post(message: ChatMessage): Promise<void> {
+    await Promise.all(this.chats.map((chat) => chat.post(message)));
+  }
+}
