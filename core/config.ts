@@ -268,6 +268,16 @@ export const OpsConfigSchema = z
          * the Secrets Manager secret that holds the webhook URL.
          */
         slackWebhookSecretName: z.string().min(1).optional(),
+        /**
+         * Optional: a P0 gets the manual's `#incident-YYYYMMDD-NNN` Slack channel, made with the bot
+         * token in this Secrets Manager secret (scope `channels:manage`), and named in the page.
+         */
+        slackIncidentChannels: z
+          .object({
+            botTokenSecretName: z.string().min(1),
+            apiBaseUrl: z.string().url().default('https://slack.com/api'),
+          })
+          .optional(),
         /** Optional ticket system (a generic HTTPS webhook); without it the incidents table is the record. */
         tickets: z
           .object({

@@ -108,7 +108,14 @@ export class Escalation extends Construct {
           escalation.tickets.authorizationSecretName,
         )
       : undefined;
-    this.notifySecrets = [slackSecret, ticketsSecret].filter((x) => x !== undefined);
+    const channelsSecret = escalation.slackIncidentChannels
+      ? secretsmanager.Secret.fromSecretNameV2(
+          this,
+          'SlackBotTokenSecret',
+          escalation.slackIncidentChannels.botTokenSecretName,
+        )
+      : undefined;
+    this.notifySecrets = [slackSecret, ticketsSecret, channelsSecret].filter((x) => x !== undefined);
     const environment = (linkBaseUrl?: string): Record<string, string> => ({
       MCP_OPS_CONFIG: JSON.stringify(config),
       INCIDENTS_TABLE: this.table.tableName,
@@ -119,6 +126,7 @@ export class Escalation extends Construct {
       CHAT_TOPIC_ARN: foundation.chatTopic.topicArn,
       ...(slackSecret ? { SLACK_WEBHOOK_SECRET_ARN: slackSecret.secretArn } : {}),
       ...(ticketsSecret ? { TICKETS_SECRET_ARN: ticketsSecret.secretArn } : {}),
+      ...(channelsSecret ? { SLACK_BOT_TOKEN_SECRET_ARN: channelsSecret.secretArn } : {}),
     });
     const job = (
       name: string,

@@ -28,6 +28,8 @@ export const StackEndpointsSchema = z.object({
   topics: z.object({
     reports: z.string(),
     alerts: z.string(),
+    /** The team's chat (AWS Chatbot custom notifications when deployed). */
+    chat: z.string(),
     tiers: z.record(z.string(), z.string()),
   }),
   buckets: z.object({ artifacts: z.string(), backup: z.string(), reports: z.string() }),

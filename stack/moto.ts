@@ -68,7 +68,7 @@ export function motoService(server: string, port: number): ServiceSpec {
 }
 
 export interface SeededAws {
-  topics: { reports: string; alerts: string; tiers: Record<string, string> };
+  topics: { reports: string; alerts: string; chat: string; tiers: Record<string, string> };
   buckets: { artifacts: string; backup: string; reports: string };
   tables: { incidents: string; deliveries: string };
   secrets: { linkSecret: string };
@@ -187,7 +187,12 @@ export async function seedAws(target: AwsTarget, config: OpsConfig): Promise<See
     (await sns.send(new CreateTopicCommand({ Name: `${prefix}-${name}` }))).TopicArn ?? '';
   const tiers: Record<string, string> = {};
   for (const tier of config.onCall.tiers) tiers[tier.name] = await topicArn(`page-${tier.name}`);
-  const topics = { reports: await topicArn('reports'), alerts: await topicArn('alerts'), tiers };
+  const topics = {
+    reports: await topicArn('reports'),
+    alerts: await topicArn('alerts'),
+    chat: await topicArn('chat'),
+    tiers,
+  };
   await seedNightlyBackup(s3, buckets.backup);
   s3.destroy();
   sns.destroy();

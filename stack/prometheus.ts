@@ -78,6 +78,14 @@ export interface AlertmanagerSnsTarget {
   alertsTopicArn: string;
 }
 
+/**
+ * The SNS subject Alertmanager sends: SNS refuses a subject of 100 characters or more (and the
+ * notification is lost), while the default subject lists every group and common label. This one
+ * is `[FIRING:2] AlertName`, the name cut to 80 characters.
+ */
+export const ALERTMANAGER_SNS_SUBJECT =
+  '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ reReplaceAll "^(.{0,80}).*$" "$1" .CommonLabels.alertname }}';
+
 /** Alertmanager sends every alert to the alerts SNS topic, as deployed; locally, moto's. */
 export function writeAlertmanagerConfig(dir: string, sns: AlertmanagerSnsTarget): { configFile: string } {
   mkdirSync(dir, { recursive: true });
@@ -96,6 +104,7 @@ export function writeAlertmanagerConfig(dir: string, sns: AlertmanagerSnsTarget)
       '    sns_configs:',
       `      - api_url: ${sns.awsEndpoint}`,
       `        topic_arn: ${sns.alertsTopicArn}`,
+      `        subject: '${ALERTMANAGER_SNS_SUBJECT.replace(/'/g, "''")}'`,
       '        sigv4:',
       `          region: ${sns.region}`,
       '          access_key: test',

@@ -118,6 +118,8 @@ export async function stackUp(
     STACK_DIR,
     alertmanagerService(amDir, am.configFile, PORTS.alertmanager),
   );
+  // One that was running already reads the configuration just written.
+  await fetch(`http://127.0.0.1:${PORTS.alertmanager}/-/reload`, { method: 'POST' });
 
   const promDir = join(STACK_DIR, 'prometheus');
   const prom = writePrometheusConfig(promDir, PORTS);
@@ -125,6 +127,8 @@ export async function stackUp(
     STACK_DIR,
     prometheusService(promDir, prom.configFile, PORTS.prometheus),
   );
+  // A Prometheus that was running already reads the rules just written (they may have changed).
+  await fetch(`http://127.0.0.1:${PORTS.prometheus}/-/reload`, { method: 'POST' });
 
   let kubernetes: StackEndpoints['kubernetes'];
   if (WITH_KUBERNETES) {

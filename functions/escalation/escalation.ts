@@ -12,7 +12,14 @@ import {
 import type { IncidentStore } from './incident-store.ts';
 import { signedLink } from './links.ts';
 import { inMaintenanceWindow } from './maintenance.ts';
-import { chatMessage, ticketRequest, type Chat, type ChatEvent, type Tickets } from './notify.ts';
+import {
+  chatMessage,
+  ticketRequest,
+  type Chat,
+  type ChatEvent,
+  type IncidentChannels,
+  type Tickets,
+} from './notify.ts';
 import { renderPage, renderResolved, runbookLink, type Page } from './page-message.ts';
 import {
   ladderStart,
@@ -52,6 +59,8 @@ export interface EscalationDeps {
   readonly relatedWindowMinutes?: number;
   readonly chat?: Chat;
   readonly tickets?: Tickets;
+  /** Creates the manual's `#incident-YYYYMMDD-NNN` channel for a P0 (a Slack bot, when configured). */
+  readonly channels?: IncidentChannels;
   readonly metrics?: EscalationMetrics;
 }
 
@@ -95,7 +104,8 @@ async function sendOnce(
   key: string,
   statuses: IncidentStatus[],
   send: () => Promise<void>,
-  done: TimelineEvent,
+  /** The timeline's record of it; a function when what happened is known only after sending. */
+  done: TimelineEvent | (() => TimelineEvent),
 ): Promise<boolean> {
   const now = deps.now();
   const token = randomUUID();
@@ -109,7 +119,7 @@ async function sendOnce(
   );
   if (!claimed) return false;
   await send();
-  await deps.store.markPageSent(incident.id, key, token, done);
+  await deps.store.markPageSent(incident.id, key, token, typeof done === 'function' ? done() : done);
   return true;
 }
 
@@ -165,7 +175,7 @@ async function openTicket(deps: EscalationDeps, incident: Incident): Promise<voi
     },
     event(deps.now(), 'notified', 'ticket opened'),
   );
-  if (ref) await deps.store.setTicketRef(incident.id, ref);
+  if (ref) await deps.store.setReference(incident.id, 'ticketRef', ref);
 }
 
 async function commentTicket(deps: EscalationDeps, incident: Incident, text: string): Promise<void> {
@@ -189,6 +199,50 @@ async function announce(deps: EscalationDeps, incident: Incident): Promise<void>
   if (unsent(deps, incident, 'chat:opened'))
     await postChat(deps, incident, 'opened', 'chat:opened', ['triggered', 'held', 'acknowledged']);
   if (unsent(deps, incident, 'ticket')) await openTicket(deps, incident);
+}
+
+/** How long a P0's first page may wait for its incident channel to be created. */
+const CHANNEL_TIMEOUT_MS = 3_000;
+
+/**
+ * A P0 gets the manual's incident channel, created once, before its first page so the page can
+ * name it. The page never waits long for it: a slow or failing chat API is noted, not fatal.
+ */
+async function openChannel(deps: EscalationDeps, incident: Incident): Promise<Incident> {
+  const channels = deps.channels;
+  if (!channels || incident.severity !== 'P0' || incident.channel) return incident;
+  let name = '';
+  let failure = '';
+  await sendOnce(
+    deps,
+    incident,
+    'channel',
+    ['triggered', 'acknowledged'],
+    async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer in ${CHANNEL_TIMEOUT_MS} ms`)),
+          CHANNEL_TIMEOUT_MS,
+        );
+      });
+      try {
+        name = await Promise.race([channels.create(incident), timeout]);
+      } catch (error) {
+        failure = (error as Error).message;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    () =>
+      event(
+        deps.now(),
+        'notified',
+        name ? `incident channel ${name} created` : `incident channel could not be created: ${failure}`,
+      ),
+  );
+  if (name) await deps.store.setReference(incident.id, 'channel', name);
+  return (await deps.store.get(incident.id)) ?? incident;
 }
 
 /** Re-sends the page of the tier an incident has reached if it never went out (its sender died). */
@@ -237,6 +291,7 @@ async function advance(deps: EscalationDeps, start: Incident): Promise<Array<{ t
       continue;
     }
     const tier = deps.tiers[step.tier]!;
+    if (step.tier === 0) incident = await openChannel(deps, incident);
     const following = nextStep(deps.policy, { ...incident, tierReached: step.tier });
     const why = tier.climbsOn === 'no-response' ? 'no acknowledgement' : 'no resolution';
     const won = await deps.store.escalate(

@@ -90,8 +90,8 @@ export interface IncidentStore {
   schedule(id: string, nextAt: Date | undefined, statuses: IncidentStatus[]): Promise<void>;
   /** Held (maintenance) to triggered, its clock starting at `startedAt`; false when no longer held. */
   release(id: string, startedAt: Date, nextAt: Date | undefined, event: TimelineEvent): Promise<boolean>;
-  /** Records the ticket opened for the incident. */
-  setTicketRef(id: string, ref: string): Promise<void>;
+  /** Records the ticket opened for the incident, or its incident chat channel. */
+  setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void>;
   acknowledge(id: string, by: string, event: TimelineEvent): Promise<Incident | undefined>;
   /** Resolves and frees its dedup keys and service pointer; undefined when already resolved (or unknown). */
   /**

@@ -65,6 +65,8 @@ export interface Incident {
   readonly related?: RelatedAlert[];
   /** The ticket opened for it (the ticket system's key or URL). */
   readonly ticketRef?: string;
+  /** The incident chat channel created for it (P0: `#incident-YYYYMMDD-NNN`). */
+  readonly channel?: string;
   /** Index into the on-call tiers of the highest tier due so far; -1 before the first page. */
   readonly tierReached: number;
   /** When the next tier is due; absent when nothing more will be paged. */

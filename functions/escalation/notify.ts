@@ -42,6 +42,17 @@ export interface Tickets {
   comment(ref: string, text: string): Promise<void>;
 }
 
+/** The manual's incident channels ("Create incident channel (#incident-YYYYMMDD-NNN)"). */
+export interface IncidentChannels {
+  /** Creates the channel (or finds it made by an earlier try) and returns its name, with `#`. */
+  create(incident: Pick<Incident, 'id' | 'severity' | 'alert'>): Promise<string>;
+}
+
+/** `INC-20261127-001` → `incident-20261127-001`, the manual's channel name. */
+export function channelName(incidentId: string): string {
+  return incidentId.replace(/^INC-/, 'incident-').toLowerCase();
+}
+
 const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 
 const STATUS: Record<Incident['status'], string> = {
@@ -66,6 +77,7 @@ export function communicationLines(incident: Incident, runbookUrl: string): stri
       : []),
     ...(incident.ackedBy ? [`Acknowledged by: ${incident.ackedBy}`] : []),
     ...(incident.ticketRef ? [`Ticket: ${incident.ticketRef}`] : []),
+    ...(incident.channel ? [`Incident channel: ${incident.channel}`] : []),
     `Runbook: ${runbookUrl}`,
   ];
 }

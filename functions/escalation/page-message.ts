@@ -60,6 +60,7 @@ export function renderPage(
     `Alert: ${a.name} (${a.source}, severity ${a.severityLabel}, ${a.status})`,
     ...Object.entries(a.labels).map(([k, v]) => `  ${k} = ${v}`),
     ...relatedLines(incident),
+    ...(incident.channel ? [`Incident channel: ${incident.channel}`] : []),
     `Runbook: ${runbookLink(a.runbook, runbookBase)}`,
     '',
     'Each link opens a page that shows the incident; nothing changes until you press its button.',

@@ -12,6 +12,7 @@ import { configuredResponse, type EscalationDeps, type EscalationMetrics } from 
 import { ChatbotChat } from './adapters/chatbot-chat.ts';
 import { SnsPager } from './adapters/sns-pager.ts';
 import { BothChats, SlackWebhookChat } from './adapters/slack-webhook-chat.ts';
+import { SlackIncidentChannels } from './adapters/slack-incident-channels.ts';
 import { WebhookTickets } from './adapters/webhook-tickets.ts';
 import type { Chat } from './notify.ts';
 
@@ -28,6 +29,8 @@ export const EscalationEnvSchema = z.object({
   CHAT_TOPIC_ARN: z.string().min(1).optional(),
   /** Secrets Manager ARN of the Slack incoming webhook URL, when configured. */
   SLACK_WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
+  /** Secrets Manager ARN of the Slack bot token that makes P0 incident channels, when configured. */
+  SLACK_BOT_TOKEN_SECRET_ARN: z.string().min(1).optional(),
   /** Secrets Manager ARN of the ticket system's Authorization header, when tickets are configured. */
   TICKETS_SECRET_ARN: z.string().min(1).optional(),
 });
@@ -43,6 +46,7 @@ export interface EscalationSettings {
   readonly chatTopicArn?: string;
   readonly slackWebhookSecretArn?: string;
   readonly ticketsSecretArn?: string;
+  readonly slackBotTokenSecretArn?: string;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EscalationSettings {
@@ -64,6 +68,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Escalatio
     ...(e.CHAT_TOPIC_ARN ? { chatTopicArn: e.CHAT_TOPIC_ARN } : {}),
     ...(e.SLACK_WEBHOOK_SECRET_ARN ? { slackWebhookSecretArn: e.SLACK_WEBHOOK_SECRET_ARN } : {}),
     ...(e.TICKETS_SECRET_ARN ? { ticketsSecretArn: e.TICKETS_SECRET_ARN } : {}),
+    ...(e.SLACK_BOT_TOKEN_SECRET_ARN ? { slackBotTokenSecretArn: e.SLACK_BOT_TOKEN_SECRET_ARN } : {}),
   };
 }
 
@@ -114,6 +119,14 @@ export function escalationPorts(target: AwsTarget, settings: EscalationSettings)
     ticketsConfig && settings.ticketsSecretArn
       ? new WebhookTickets(ticketsConfig, secretReader(secrets, settings.ticketsSecretArn))
       : undefined;
+  const channelsConfig = settings.config.escalation.slackIncidentChannels;
+  const channels =
+    channelsConfig && settings.slackBotTokenSecretArn
+      ? new SlackIncidentChannels(
+          secretReader(secrets, settings.slackBotTokenSecretArn),
+          channelsConfig.apiBaseUrl,
+        )
+      : undefined;
   return {
     store: new DynamoDbIncidentStore(db, settings.table, settings.deliveriesTable),
     pager: new SnsPager(sns, settings.tierTopics),
@@ -127,6 +140,7 @@ export function escalationPorts(target: AwsTarget, settings: EscalationSettings)
         links: { baseUrl: settings.linkBaseUrl, secret: await readSecret(), ttlHours: settings.linkTtlHours },
         ...(chat ? { chat } : {}),
         ...(tickets ? { tickets } : {}),
+        ...(channels ? { channels } : {}),
         ...(metrics ? { metrics } : {}),
       };
     },

@@ -6,7 +6,14 @@ import {
   type Pager,
 } from '../../functions/escalation/escalation.ts';
 import type { IncidentStore } from '../../functions/escalation/incident-store.ts';
-import type { Chat, ChatMessage, Tickets, TicketRequest } from '../../functions/escalation/notify.ts';
+import {
+  channelName,
+  type Chat,
+  type ChatMessage,
+  type IncidentChannels,
+  type Tickets,
+  type TicketRequest,
+} from '../../functions/escalation/notify.ts';
 import type { Page } from '../../functions/escalation/page-message.ts';
 
 /** A clock a test moves by hand. */
@@ -61,7 +68,7 @@ export function escalationDeps(
   pager: Pager = new RecordingPager(),
   config: OpsConfigInput = {},
   metrics: EscalationMetrics = new CountingMetrics(),
-  notify: { chat?: Chat; tickets?: Tickets } = {},
+  notify: { chat?: Chat; tickets?: Tickets; channels?: IncidentChannels } = {},
 ): EscalationDeps {
   const parsed = parseConfig(config);
   return {
@@ -131,5 +138,18 @@ export class RecordingTickets implements Tickets {
   }
   async comment(ref: string, text: string): Promise<void> {
     this.comments.push({ ref, text });
+  }
+}
+
+/** Incident channels made, for assertions; `fail` makes the next creation throw. */
+export class RecordingChannels implements IncidentChannels {
+  readonly created: string[] = [];
+  fail = false;
+  async create(incident: { id: string }): Promise<string> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.fail) throw new Error('channel API down (injected)');
+    const name = `#${channelName(incident.id)}`;
+    this.created.push(name);
+    return name;
   }
 }

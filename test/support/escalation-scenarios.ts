@@ -12,6 +12,7 @@ import {
   amMessage,
   CountingMetrics,
   escalationDeps,
+  RecordingChannels,
   RecordingChat,
   RecordingTickets,
   TestClock,
@@ -39,6 +40,7 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
     let metrics: CountingMetrics;
     let chat: RecordingChat;
     let tickets: RecordingTickets;
+    let channels: RecordingChannels;
     // A unique alert name per test, so tests sharing a table never join each other's incidents.
     let alertName: string;
     let testNumber = 0;
@@ -50,7 +52,8 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       metrics = new CountingMetrics();
       chat = new RecordingChat();
       tickets = new RecordingTickets();
-      deps = escalationDeps(ctx.store, clock, ctx.pager, {}, metrics, { chat, tickets });
+      channels = new RecordingChannels();
+      deps = escalationDeps(ctx.store, clock, ctx.pager, {}, metrics, { chat, tickets, channels });
       testNumber += 1;
       alertName = `TestAlert${process.pid}x${testNumber}x${Math.random().toString(36).slice(2, 8)}`;
     });
@@ -403,6 +406,39 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       const [later] = await send(`${alertName}Other`, 'critical');
       expect(later).toMatchObject({ outcome: 'opened' });
       expect(later!.incidentId).not.toBe(id);
+    });
+
+    it('gives a P0 its incident channel, once, named in the page; a failing chat API does not hold the page', async () => {
+      const p0 = (name: string) =>
+        intakeMessage(deps, {
+          messageId: nextMessageId(),
+          message: amMessage(name, { severity: 'critical', priority: 'P0' }),
+        });
+      const [opened] = await p0(alertName);
+      const id = opened!.incidentId!;
+      const channel = `#${id.replace('INC-', 'incident-')}`;
+      expect(channels.created).toEqual([channel]);
+      expect((await ctx.store.get(id))!.channel).toBe(channel);
+      const page = ctx.pager.sent.find((p) => p.page.subject.includes(id))!;
+      expect(page.page.body).toContain(`Incident channel: ${channel}`);
+      await p0(alertName);
+      clock.advanceMinutes(15);
+      await escalateDueIncidents(deps);
+      expect(channels.created).toEqual([channel]);
+      // A P1 gets no channel.
+      const [p1] = await intakeMessage(deps, {
+        messageId: nextMessageId(),
+        message: amMessage(`${alertName}P1`, { severity: 'critical' }),
+      });
+      expect((await ctx.store.get(p1!.incidentId!))!.channel).toBeUndefined();
+      channels.fail = true;
+      const [down] = await p0(`${alertName}Other`);
+      expect(pagesOf(down!.incidentId!)).toEqual(['primary']);
+      const incident = (await ctx.store.get(down!.incidentId!))!;
+      expect(incident.channel).toBeUndefined();
+      expect(incident.timeline.map((e) => e.detail)).toContain(
+        'incident channel could not be created: channel API down (injected)',
+      );
     });
 
     it('pages once when two ticks race', async () => {

@@ -148,10 +148,10 @@ export class MemoryIncidentStore implements IncidentStore {
     else delete incident.nextEscalationAt;
   }
 
-  async setTicketRef(id: string, ref: string): Promise<void> {
+  async setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void> {
     await this.turn();
     const incident = this.incidents.get(id);
-    if (incident) incident.ticketRef = ref;
+    if (incident) incident[kind] = ref;
   }
 
   async claimPage(

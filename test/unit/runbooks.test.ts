@@ -31,6 +31,7 @@ describe('runbook links in pages', () => {
     expect(runbookLink('../../etc/passwd')).toMatch(/incident-response-playbook\.md$/);
     // The index lists every runbook file.
     const index = readFileSync(join(runbooks, 'README.md'), 'utf8');
-    for (const file of readdirSync(runbooks).filter((f) => f !== 'README.md')) expect(index).toContain(`(${file})`);
+    for (const file of readdirSync(runbooks).filter((f) => f !== 'README.md'))
+      expect(index).toContain(`(${file})`);
   });
 });

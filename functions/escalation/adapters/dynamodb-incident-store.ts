@@ -292,11 +292,12 @@ export class DynamoDbIncidentStore implements IncidentStore {
     });
   }
 
-  async setTicketRef(id: string, ref: string): Promise<void> {
+  async setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void> {
     await this.conditionalUpdate({
       TableName: this.table,
       Key: incidentKey(id),
-      UpdateExpression: 'SET ticketRef = :ref',
+      UpdateExpression: 'SET #kind = :ref',
+      ExpressionAttributeNames: { '#kind': kind },
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: { ':ref': ref },
     });
