@@ -106,6 +106,9 @@ export class JobFunction extends Construct {
         target: 'node22',
         sourceMap: true,
         minify: true,
+        // Bundle the AWS SDK clients too: the version the tests ran is the version Lambda runs
+        // (the runtime's own SDK is another version, updated on AWS's schedule).
+        externalModules: [],
         // ESM bundles still meet CommonJS dependencies; give them a require().
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },

@@ -40,6 +40,11 @@ export function formatIncident(incident: Incident): string {
     `${incident.id}  ${incident.severity}  ${incident.status}`,
     `alert:   ${incident.alert.name} (${incident.alert.source}) — ${incident.alert.summary}`,
     `opened:  ${incident.createdAt}`,
+    ...(incident.related?.length
+      ? [`related: ${incident.related.map((r) => `${r.name} (${r.severity}, ${r.at})`).join('; ')}`]
+      : []),
+    ...(incident.ticketRef ? [`ticket:  ${incident.ticketRef}`] : []),
+    ...(incident.channel ? [`channel: ${incident.channel}`] : []),
     ...(incident.ackedBy ? [`acked:   ${incident.ackedBy}`] : []),
     ...(incident.resolvedAt ? [`resolved: ${incident.resolvedAt}`] : []),
     `repeats: ${incident.repeats}${incident.lastRepeatAt ? ` (last ${incident.lastRepeatAt})` : ''}`,
