@@ -41,9 +41,11 @@ async function bareListing(s3: S3Client, bucket: string): Promise<number> {
     count += page.KeyCount ?? 0;
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  for (let i = 0; i < SAMPLE; i++) {
+  // Spread over the backup, whatever its size: object i * OBJECTS / SAMPLE (always inside it).
+  for (let i = 0; i < Math.min(SAMPLE, OBJECTS); i++) {
+    const index = Math.floor((i * OBJECTS) / Math.min(SAMPLE, OBJECTS));
     const answer = await s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: `${FOLDER}/${fixtureObjectKey(i * 997)}` }),
+      new GetObjectCommand({ Bucket: bucket, Key: `${FOLDER}/${fixtureObjectKey(index)}` }),
     );
     await answer.Body?.transformToByteArray();
   }

@@ -275,7 +275,7 @@ describe('severity end to end: the real Prometheus and Alertmanager, the deploye
   ) {
     const outcomes: Array<{ incidentId?: string; outcome: string; alert: string }> = [];
     const deps = await wiring.deps(() => new Date());
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     while (!until(outcomes)) {
       if (Date.now() > deadline)
         throw new Error(`timed out waiting for ${what}: ${JSON.stringify(outcomes)}`);
@@ -288,73 +288,85 @@ describe('severity end to end: the real Prometheus and Alertmanager, the deploye
     return outcomes;
   }
 
-  it('all pods down fires the P0 rule: one page to the primary, one chat notice, the related alerts join', async () => {
-    const alerts = await subscribeQueue(endpoints.topics.alerts);
-    const primary = await subscribeQueue(endpoints.topics.tiers.primary!);
-    const chat = await subscribeQueue(endpoints.topics.chat);
-    await setFault({ crash: true });
-    const outcomes = await takeAlertsUntil(
-      alerts,
-      (o) =>
-        o.some((x) => x.alert === 'MCPSemanticAllPodsDown') && o.some((x) => x.alert === 'MCPSemanticDown'),
-      'MCPSemanticAllPodsDown and MCPSemanticDown to reach intake',
-    );
-    const ids = new Set(outcomes.filter((o) => o.outcome !== 'resolve-unknown').map((o) => o.incidentId));
-    expect(ids.size, JSON.stringify(outcomes)).toBe(1);
-    const id = [...ids][0]!;
-    const incident = (await ports.store.get(id))!;
-    expect(incident.severity).toBe('P0');
-    expect(incident.service).toBe('mcp-semantic');
-    expect((incident.related ?? []).length).toBeGreaterThanOrEqual(1);
-    expect(outcomes.filter((o) => o.outcome === 'opened')).toHaveLength(1);
+  it(
+    'all pods down fires the P0 rule: one page to the primary, one chat notice, the related alerts join',
+    { timeout: 240_000 },
+    async () => {
+      const alerts = await subscribeQueue(endpoints.topics.alerts);
+      const primary = await subscribeQueue(endpoints.topics.tiers.primary!);
+      const chat = await subscribeQueue(endpoints.topics.chat);
+      await setFault({ crash: true });
+      const outcomes = await takeAlertsUntil(
+        alerts,
+        (o) =>
+          o.some((x) => x.alert === 'MCPSemanticAllPodsDown') && o.some((x) => x.alert === 'MCPSemanticDown'),
+        'MCPSemanticAllPodsDown and MCPSemanticDown to reach intake',
+      );
+      const ids = new Set(outcomes.filter((o) => o.outcome !== 'resolve-unknown').map((o) => o.incidentId));
+      expect(ids.size, JSON.stringify(outcomes)).toBe(1);
+      const id = [...ids][0]!;
+      const incident = (await ports.store.get(id))!;
+      expect(incident.severity).toBe('P0');
+      expect(incident.service).toBe('mcp-semantic');
+      expect((incident.related ?? []).length).toBeGreaterThanOrEqual(1);
+      expect(outcomes.filter((o) => o.outcome === 'opened')).toHaveLength(1);
 
-    const pages = (await primary.receive(3, 5_000))
-      .map((b) => JSON.parse(b) as { Subject: string; Message: string })
-      .filter((p) => p.Subject.includes(id));
-    expect(pages, pages.map((p) => p.Subject).join('; ')).toHaveLength(1);
-    const notices = (await chat.receive(5, 5_000))
-      .map((b) => ChatbotNotificationSchema.parse(JSON.parse((JSON.parse(b) as { Message: string }).Message)))
-      .filter((n) => n.metadata?.threadId === id);
-    expect(notices.filter((n) => n.metadata?.eventType === 'mcp-ops.incident.opened')).toHaveLength(1);
-    // A P0 opens no ticket (the manual: page, channel, status page); one opened as a P1 and raised
-    // keeps the ticket its P1 opened. Never two.
-    const ticketsForIt = tickets.requests.filter((r) => JSON.stringify(r.body).includes(id));
-    expect(ticketsForIt).toHaveLength(incident.alert.name === 'MCPSemanticAllPodsDown' ? 0 : 1);
+      const pages = (await primary.receive(3, 5_000))
+        .map((b) => JSON.parse(b) as { Subject: string; Message: string })
+        .filter((p) => p.Subject.includes(id));
+      expect(pages, pages.map((p) => p.Subject).join('; ')).toHaveLength(1);
+      const notices = (await chat.receive(5, 5_000))
+        .map((b) =>
+          ChatbotNotificationSchema.parse(JSON.parse((JSON.parse(b) as { Message: string }).Message)),
+        )
+        .filter((n) => n.metadata?.threadId === id);
+      expect(notices.filter((n) => n.metadata?.eventType === 'mcp-ops.incident.opened')).toHaveLength(1);
+      // A P0 opens no ticket (the manual: page, channel, status page); one opened as a P1 and raised
+      // keeps the ticket its P1 opened. Never two.
+      const ticketsForIt = tickets.requests.filter((r) => JSON.stringify(r.body).includes(id));
+      expect(ticketsForIt).toHaveLength(incident.alert.name === 'MCPSemanticAllPodsDown' ? 0 : 1);
 
-    await setFault({});
-    await resolveIncident(await ports.deps(() => new Date()), id, 'integration test');
-  });
+      await setFault({});
+      await resolveIncident(await ports.deps(() => new Date()), id, 'integration test');
+    },
+  );
 
-  it('a low cache hit rate fires the P3 rule: a bug ticket on the ticket system, a chat line, no page', async () => {
-    await quiet(['ValidationCacheHitRateLow']);
-    const alerts = await subscribeQueue(endpoints.topics.alerts);
-    const primary = await subscribeQueue(endpoints.topics.tiers.primary!);
-    const chat = await subscribeQueue(endpoints.topics.chat);
-    await setFault({ cacheHitRate: 0.4 });
-    // Other alerts of the service (a rollback the simulated service plays now and then) would take
-    // it in as a related alert; grouping is the P0 test's subject, so here it is off.
-    const outcomes = await takeAlertsUntil(
-      alerts,
-      (o) => o.some((x) => x.alert === 'ValidationCacheHitRateLow' && x.outcome === 'opened'),
-      'ValidationCacheHitRateLow to open an incident',
-      ungrouped,
-    );
-    const id = outcomes.find(
-      (o) => o.alert === 'ValidationCacheHitRateLow' && o.outcome === 'opened',
-    )!.incidentId!;
-    const incident = (await ungrouped.store.get(id))!;
-    expect(incident.severity).toBe('P3');
-    const ticket = tickets.requests.find((r) => JSON.stringify(r.body).includes(id))!;
-    expect(ticket.headers.authorization).toBe('Bearer e2e-token');
-    expect(ticket.body).toMatchObject({ fields: { issuetype: { name: 'Bug' } } });
-    expect(incident.ticketRef).toMatch(/^OPS-\d+$/);
-    const pages = (await primary.receive(1, 3_000)).filter((b) => b.includes(id));
-    expect(pages).toEqual([]);
-    const notices = (await chat.receive(1, 5_000))
-      .map((b) => ChatbotNotificationSchema.parse(JSON.parse((JSON.parse(b) as { Message: string }).Message)))
-      .filter((n) => n.metadata?.threadId === id);
-    expect(notices.map((n) => n.metadata?.eventType)).toEqual(['mcp-ops.incident.opened']);
-    await setFault({});
-    await resolveIncident(await ungrouped.deps(() => new Date()), id, 'integration test');
-  });
+  it(
+    'a low cache hit rate fires the P3 rule: a bug ticket on the ticket system, a chat line, no page',
+    { timeout: 240_000 },
+    async () => {
+      await quiet(['ValidationCacheHitRateLow']);
+      const alerts = await subscribeQueue(endpoints.topics.alerts);
+      const primary = await subscribeQueue(endpoints.topics.tiers.primary!);
+      const chat = await subscribeQueue(endpoints.topics.chat);
+      await setFault({ cacheHitRate: 0.4 });
+      // Other alerts of the service (a rollback the simulated service plays now and then) would take
+      // it in as a related alert; grouping is the P0 test's subject, so here it is off.
+      const outcomes = await takeAlertsUntil(
+        alerts,
+        (o) => o.some((x) => x.alert === 'ValidationCacheHitRateLow' && x.outcome === 'opened'),
+        'ValidationCacheHitRateLow to open an incident',
+        ungrouped,
+      );
+      const id = outcomes.find(
+        (o) => o.alert === 'ValidationCacheHitRateLow' && o.outcome === 'opened',
+      )!.incidentId!;
+      const incident = (await ungrouped.store.get(id))!;
+      expect(incident.severity).toBe('P3');
+      const ticket = tickets.requests.find((r) => JSON.stringify(r.body).includes(id))!;
+      expect(ticket.headers.authorization).toBe('Bearer e2e-token');
+      expect(ticket.body).toMatchObject({ fields: { issuetype: { name: 'Bug' } } });
+      expect(incident.ticketRef).toMatch(/^OPS-\d+$/);
+      const pages = (await primary.receive(1, 3_000)).filter((b) => b.includes(id));
+      expect(pages).toEqual([]);
+      const notices = (await chat.receive(1, 5_000))
+        .map((b) =>
+          ChatbotNotificationSchema.parse(JSON.parse((JSON.parse(b) as { Message: string }).Message)),
+        )
+        .filter((n) => n.metadata?.threadId === id);
+      expect(notices.map((n) => n.metadata?.eventType)).toEqual(['mcp-ops.incident.opened']);
+      await setFault({});
+      await resolveIncident(await ungrouped.deps(() => new Date()), id, 'integration test');
+    },
+  );
 });
