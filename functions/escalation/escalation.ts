@@ -22,7 +22,9 @@ import {
 } from './notify.ts';
 import { renderPage, renderResolved, runbookLink, type Page } from './page-message.ts';
 import {
+  inBusinessHours,
   ladderStart,
+  nextBusinessTime,
   nextStep,
   pageableStatuses,
   pagesAtOnce,
@@ -290,6 +292,17 @@ async function advance(deps: EscalationDeps, start: Incident): Promise<Array<{ t
       incident = await deps.store.get(incident.id);
       continue;
     }
+    // A page kept to business hours that came due in them, taken by a tick that runs after they
+    // ended, waits for them to begin again.
+    if (
+      deps.policy.severities[incident.severity].page === 'business-hours' &&
+      !inBusinessHours(deps.policy, now)
+    ) {
+      const later = nextBusinessTime(deps.policy, now);
+      if (incident.nextEscalationAt !== later.toISOString())
+        await deps.store.schedule(incident.id, later, [incident.status]);
+      break;
+    }
     const tier = deps.tiers[step.tier]!;
     if (step.tier === 0) incident = await openChannel(deps, incident);
     const following = nextStep(deps.policy, { ...incident, tierReached: step.tier });
@@ -365,7 +378,11 @@ export interface IntakeOutcome {
   readonly alert: string;
 }
 
-/** A related alert joins an open incident of its service: recorded, the severity the worst. */
+/**
+ * A related alert joins an open incident of its service: recorded, then the severity raised to the
+ * worse of the two. The raise is its own conditional write (only ever upwards), so two alerts
+ * joining at once can never write a lower severity over a higher one.
+ */
 async function joinRelated(
   deps: EscalationDeps,
   alert: NormalizedAlert,
@@ -373,43 +390,40 @@ async function joinRelated(
   deliveryKey: string,
 ): Promise<IntakeOutcome | undefined> {
   const now = deps.now();
-  const current = await deps.store.get(relatedId);
-  if (!current || current.status === 'resolved') return undefined;
-  const severity = worseSeverity(current.severity, incidentSeverity(alert));
-  // Raised to a severity that pages at once from one that did not: its clock starts now.
-  const raised = severity !== current.severity;
-  const restart = raised && pagesAtOnce(deps.policy, severity) && !pagesAtOnce(deps.policy, current.severity);
+  const severity = incidentSeverity(alert);
   const joined = await deps.store.joinRelated(
     relatedId,
     alert.dedupKey,
     deliveryKey,
-    {
-      at: now.toISOString(),
-      name: alert.name,
-      severity: incidentSeverity(alert),
-      summary: alert.summary,
-    },
-    severity,
-    restart ? now : undefined,
-    event(
-      now,
-      'related',
-      `${alert.name} (${incidentSeverity(alert)}) joined${raised ? `; severity raised ${current.severity} → ${severity}` : ''}`,
-    ),
+    { at: now.toISOString(), name: alert.name, severity, summary: alert.summary },
+    event(now, 'related', `${alert.name} (${severity}) joined`),
   );
   if (joined.outcome === 'closed') return undefined;
   if (joined.outcome === 'duplicate')
     return { incidentId: joined.incidentId, outcome: 'duplicate', alert: alert.name };
-  const incident = joined.incident;
+  let incident = joined.incident;
+  if (worseSeverity(incident.severity, severity) !== incident.severity) {
+    // Raised from a severity that does not page at once to one that does: its clock starts now.
+    const quiet = (['P0', 'P1', 'P2', 'P3'] as const).filter((s) => !pagesAtOnce(deps.policy, s));
+    const restartFrom = pagesAtOnce(deps.policy, severity) ? quiet : [];
+    incident =
+      (await deps.store.raiseSeverity(
+        relatedId,
+        severity,
+        restartFrom,
+        now,
+        event(now, 'related', `severity raised to ${severity} by ${alert.name}`),
+      )) ?? incident;
+    await openTicket(deps, incident);
+  }
   await postChat(
     deps,
     incident,
     'related',
     `chat:related:${alert.dedupKey}`,
     ['triggered', 'held', 'acknowledged'],
-    [`Joined: ${alert.name} (${incidentSeverity(alert)}): ${alert.summary}`],
+    [`Joined: ${alert.name} (${severity}): ${alert.summary}`],
   );
-  if (raised) await openTicket(deps, incident);
   await advance(deps, incident);
   return { incidentId: relatedId, outcome: 'related', alert: alert.name };
 }

@@ -30,19 +30,29 @@ export interface IncidentStore {
   relatedIncidentFor(service: string, since: Date): Promise<string | undefined>;
   /**
    * Joins alert `dedupKey` to open incident `id` as a related alert (its open pointer names the
-   * incident, it fires there), sets the incident's severity, restarts its clock at `restartAt`
-   * when given, then records the delivery. `closed` when the incident was resolved or the alert
-   * got an open incident meanwhile (the caller goes round).
+   * incident, it fires there), then records the delivery. `closed` when the incident was resolved
+   * or the alert got an open incident meanwhile (the caller goes round).
    */
   joinRelated(
     id: string,
     dedupKey: string,
     deliveryKey: string,
     related: RelatedAlert,
-    severity: IncidentSeverity,
-    restartAt: Date | undefined,
     event: TimelineEvent,
   ): Promise<RepeatOutcome>;
+  /**
+   * Raises the incident's severity to `severity` if that is worse than what it has (never lowers
+   * it); if it had one of `restartFrom`, its clock restarts at `at`, its next step is due then, and
+   * a maintenance hold ends (a severity that pages at once is never held).
+   * The incident as written, or undefined when nothing was raised.
+   */
+  raiseSeverity(
+    id: string,
+    severity: IncidentSeverity,
+    restartFrom: readonly IncidentSeverity[],
+    at: Date,
+    event: TimelineEvent,
+  ): Promise<Incident | undefined>;
   /** Alert `dedupKey` stopped firing in incident `id` (its pointer freed): how many still fire. */
   clearFiring(id: string, dedupKey: string): Promise<number>;
   /**

@@ -441,6 +441,51 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       );
     });
 
+    it('never lowers a severity when related alerts join at once; a raise ends a maintenance hold', async () => {
+      clock.set(new Date('2026-12-05T03:00:00Z')); // in the maintenance window
+      const service = `svc-race-${alertName}`;
+      const send = (name: string, severity: string) =>
+        intakeMessage(deps, { messageId: nextMessageId(), message: amMessage(name, { severity, service }) });
+      const [held] = await send(`${alertName}Cache`, 'info');
+      expect(held).toMatchObject({ outcome: 'held' });
+      const id = held!.incidentId!;
+      await Promise.all([
+        send(`${alertName}Down`, 'critical'),
+        send(`${alertName}Cache2`, 'info'),
+        send(`${alertName}Slow`, 'warning'),
+      ]);
+      const incident = (await ctx.store.get(id))!;
+      expect(incident.severity).toBe('P1');
+      expect(incident.related!.map((r) => r.name).sort()).toEqual(
+        [`${alertName}Cache2`, `${alertName}Down`, `${alertName}Slow`].sort(),
+      );
+      // A P1 pages at once, maintenance or not.
+      expect(incident.status).toBe('triggered');
+      expect(pagesOf(id)).toEqual(['primary']);
+      // Raised again, P1 → P0: already paging, so no new clock and no second page.
+      await intakeMessage(deps, {
+        messageId: nextMessageId(),
+        message: amMessage(`${alertName}AllDown`, { severity: 'critical', priority: 'P0', service }),
+      });
+      const raised = (await ctx.store.get(id))!;
+      expect(raised.severity).toBe('P0');
+      expect(raised.ladderStartedAt).toBe(incident.ladderStartedAt);
+      expect(pagesOf(id)).toEqual(['primary']);
+    });
+
+    it('keeps a P2 page to business hours even when the tick that takes it runs just after they end', async () => {
+      clock.set(new Date('2026-11-25T23:59:00Z')); // Wednesday 15:59 PST
+      const [opened] = await fire('warning');
+      const id = opened!.incidentId!;
+      clock.set(new Date('2026-11-26T01:00:00Z')); // due at 16:59 PST; this tick runs at 17:00
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual([]);
+      expect((await ctx.store.get(id))!.nextEscalationAt).toBe('2026-11-26T17:00:00.000Z');
+      clock.set(new Date('2026-11-26T17:00:00Z'));
+      await escalateDueIncidents(deps);
+      expect(pagesOf(id)).toEqual(['primary']);
+    });
+
     it('pages once when two ticks race', async () => {
       const [opened] = await fire('critical');
       const id = opened!.incidentId!;

@@ -108,8 +108,6 @@ export class MemoryIncidentStore implements IncidentStore {
     dedupKey: string,
     deliveryKey: string,
     related: RelatedAlert,
-    severity: IncidentSeverity,
-    restartAt: Date | undefined,
     event: TimelineEvent,
   ): Promise<RepeatOutcome> {
     await this.turn();
@@ -118,16 +116,31 @@ export class MemoryIncidentStore implements IncidentStore {
     this.open.set(dedupKey, id);
     incident.related = [...(incident.related ?? []), related];
     incident.firing = { ...(incident.firing ?? {}), [dedupKey]: related.name };
-    incident.severity = severity;
-    if (restartAt) {
-      incident.ladderStartedAt = restartAt.toISOString();
-      incident.nextEscalationAt = restartAt.toISOString();
-    }
     incident.timeline = [...incident.timeline, event];
     const snapshot = this.copy(incident)!;
-    const delivery = await this.recordDelivery(deliveryKey, id, restartAt ?? new Date());
+    const delivery = await this.recordDelivery(deliveryKey, id, new Date(related.at));
     if (!delivery.recorded) return { outcome: 'duplicate', incidentId: delivery.incidentId };
     return { outcome: 'joined', incident: snapshot };
+  }
+
+  async raiseSeverity(
+    id: string,
+    severity: IncidentSeverity,
+    restartFrom: readonly IncidentSeverity[],
+    at: Date,
+    event: TimelineEvent,
+  ): Promise<Incident | undefined> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.status === 'resolved' || !(incident.severity > severity)) return undefined;
+    if (restartFrom.includes(incident.severity)) {
+      incident.ladderStartedAt = at.toISOString();
+      incident.nextEscalationAt = at.toISOString();
+      if (incident.status === 'held') incident.status = 'triggered';
+    }
+    incident.severity = severity;
+    incident.timeline = [...incident.timeline, event];
+    return this.copy(incident);
   }
 
   async clearFiring(id: string, dedupKey: string): Promise<number> {

@@ -216,13 +216,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
     dedupKey: string,
     deliveryKey: string,
     related: RelatedAlert,
-    severity: IncidentSeverity,
-    restartAt: Date | undefined,
     event: TimelineEvent,
   ): Promise<RepeatOutcome> {
-    // Raised to a severity that pages at once: its clock restarts and its next step is due now.
-    const restartSet = restartAt ? ', ladderStartedAt = :start, nextEscalationAt = :start' : '';
-    const restartValues = restartAt ? { ':start': restartAt.toISOString() } : {};
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -238,7 +233,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
               Update: {
                 TableName: this.table,
                 Key: incidentKey(id),
-                UpdateExpression: `SET #related = list_append(if_not_exists(#related, :none), :r), firing.#k = :name, severity = :sev, timeline = list_append(timeline, :e)${restartSet}`,
+                UpdateExpression:
+                  'SET #related = list_append(if_not_exists(#related, :none), :r), firing.#k = :name, timeline = list_append(timeline, :e)',
                 ConditionExpression:
                   'attribute_exists(pk) AND #status <> :resolved AND attribute_exists(firing)',
                 ExpressionAttributeNames: { '#related': 'related', '#k': dedupKey, '#status': 'status' },
@@ -246,10 +242,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
                   ':none': [],
                   ':r': [related],
                   ':name': related.name,
-                  ':sev': severity,
                   ':e': [event],
                   ':resolved': 'resolved',
-                  ...restartValues,
                 },
               },
             },
@@ -265,6 +259,49 @@ export class DynamoDbIncidentStore implements IncidentStore {
     if (!delivery.recorded) return { outcome: 'duplicate', incidentId: delivery.incidentId };
     const incident = await this.get(id);
     return incident ? { outcome: 'joined', incident } : { outcome: 'closed' };
+  }
+
+  async raiseSeverity(
+    id: string,
+    severity: IncidentSeverity,
+    restartFrom: readonly IncidentSeverity[],
+    at: Date,
+    event: TimelineEvent,
+  ): Promise<Incident | undefined> {
+    // "P0" < "P1" < "P2" < "P3": a raise is a write to a smaller string, conditional on it. A
+    // restart also releases an incident held by maintenance (one that pages at once is never held).
+    const raise = (mode: 'release' | 'restart' | 'raise') => {
+      const values: Record<string, unknown> = { ':sev': severity, ':e': [event], ':resolved': 'resolved' };
+      const set = ['severity = :sev', 'timeline = list_append(timeline, :e)'];
+      const conditions = ['severity > :sev', '#status <> :resolved'];
+      if (mode !== 'raise') {
+        const from = restartFrom.map((s, i) => {
+          values[`:from${i}`] = s;
+          return `:from${i}`;
+        });
+        values[':start'] = at.toISOString();
+        set.push('ladderStartedAt = :start', 'nextEscalationAt = :start');
+        conditions.push(`severity IN (${from.join(', ')})`);
+      }
+      if (mode === 'release') {
+        values[':held'] = 'held';
+        values[':triggered'] = 'triggered';
+        set.push('#status = :triggered');
+        conditions.push('#status = :held');
+      }
+      return this.conditionalUpdate({
+        TableName: this.table,
+        Key: incidentKey(id),
+        UpdateExpression: `SET ${set.join(', ')}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      });
+    };
+    const written =
+      (restartFrom.length > 0 ? ((await raise('release')) ?? (await raise('restart'))) : undefined) ??
+      (await raise('raise'));
+    return toIncident(written);
   }
 
   async clearFiring(id: string, dedupKey: string): Promise<number> {
