@@ -37,6 +37,8 @@ const DEBIAN_PACKAGES: Record<string, string> = {
   prometheus: 'prometheus',
   promtool: 'prometheus',
   'prometheus-alertmanager': 'prometheus-alertmanager',
+  // The browser tests look at what a person sees (the acknowledge page) in Debian's Chromium.
+  chromium: 'chromium',
 };
 
 function onPath(command: string): boolean {

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { subscribeQueue } from '../support/aws.ts';
-import { amMessage } from '../support/escalation-harness.ts';
+import { amMessage, localEscalationEnv } from '../support/escalation-harness.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 
 const endpoints = inject('endpoints');
@@ -29,18 +29,7 @@ const snsEvent = (messageId: string, message: string) => ({
 
 describe('the escalation Lambda handlers on the local stack', () => {
   beforeAll(async () => {
-    Object.assign(process.env, {
-      MCP_OPS_AWS_ENDPOINT: endpoints.aws.endpoint,
-      AWS_REGION: endpoints.region,
-      INCIDENTS_TABLE: endpoints.tables.incidents,
-      DELIVERIES_TABLE: endpoints.tables.deliveries,
-      TIER_TOPICS: JSON.stringify(endpoints.topics.tiers),
-      LINK_SECRET_ARN: endpoints.secrets.linkSecret,
-      LINK_BASE_URL: 'https://respond.example/',
-      POWERTOOLS_METRICS_NAMESPACE: 'McpOps/Escalation',
-      POWERTOOLS_DEV: 'true',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    });
+    Object.assign(process.env, localEscalationEnv(endpoints, 'https://respond.example/'));
     intake = (await import('../../functions/escalation/handler-intake.ts')).handler as unknown as Handler;
     tick = (await import('../../functions/escalation/handler-tick.ts')).handler as unknown as Handler;
     respond = (await import('../../functions/escalation/handler-respond.ts')).handler as unknown as Handler;

@@ -14,6 +14,7 @@ import { intakeMessage, resolveIncident } from '../../functions/escalation/escal
 import { chatMessage, ticketRequest } from '../../functions/escalation/notify.ts';
 import { escalationPorts, secretReader, settingsFromEnv } from '../../functions/escalation/wiring.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
+import { eventually } from '../support/eventually.ts';
 import { httpReceiver } from '../support/http-receiver.ts';
 import type { Incident } from '../../functions/escalation/incident.ts';
 
@@ -27,20 +28,6 @@ async function localSecret(name: string, value: string): Promise<string> {
   } catch (error) {
     if ((error as Error).name !== 'ResourceExistsException') throw error;
     return (await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value }))).ARN!;
-  }
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

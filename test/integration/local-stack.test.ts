@@ -2,11 +2,11 @@ import { GetMetricDataCommand, PutMetricDataCommand } from '@aws-sdk/client-clou
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { KUBE_SERVICE_NAMES } from '../../stack/kube/cluster.ts';
 import { stackStatus, stackUp, WITH_KUBERNETES } from '../../stack/stack.ts';
 import { localClients, subscribeQueue } from '../support/aws.ts';
+import { eventually } from '../support/eventually.ts';
 
 const endpoints = inject('endpoints');
 
@@ -18,20 +18,6 @@ async function promQuery(
     data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
   };
   return body.data.result;
-}
-
-async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(500);
-  }
 }
 
 async function setFault(fault: Record<string, unknown>): Promise<void> {

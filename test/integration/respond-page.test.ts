@@ -10,7 +10,7 @@ import { awsClientConfig } from '../../core/aws.ts';
 import { DynamoDbIncidentStore } from '../../functions/escalation/adapters/dynamodb-incident-store.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
 import { launchChromium } from '../support/browser.ts';
-import { amMessage } from '../support/escalation-harness.ts';
+import { amMessage, localEscalationEnv } from '../support/escalation-harness.ts';
 import { functionUrlServer } from '../support/function-url-server.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 
@@ -45,18 +45,7 @@ describe('acknowledging from a page in a browser', () => {
       'mcp-ops-escalation-respond',
       testPages,
     );
-    Object.assign(process.env, {
-      MCP_OPS_AWS_ENDPOINT: endpoints.aws.endpoint,
-      AWS_REGION: endpoints.region,
-      INCIDENTS_TABLE: endpoints.tables.incidents,
-      DELIVERIES_TABLE: endpoints.tables.deliveries,
-      TIER_TOPICS: JSON.stringify(endpoints.topics.tiers),
-      LINK_SECRET_ARN: endpoints.secrets.linkSecret,
-      LINK_BASE_URL: server.url,
-      POWERTOOLS_METRICS_NAMESPACE: 'McpOps/Escalation',
-      POWERTOOLS_DEV: 'true',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    });
+    Object.assign(process.env, localEscalationEnv(endpoints, server.url));
     intake = (await import('../../functions/escalation/handler-intake.ts')).handler as unknown as Handler;
     respond = (await import('../../functions/escalation/handler-respond.ts')).handler as unknown as Handler;
     browser = await launchChromium();

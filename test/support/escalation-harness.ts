@@ -1,4 +1,5 @@
 import { parseConfig, type OnCallTier, type OpsConfigInput } from '../../core/config.ts';
+import type { StackEndpoints } from '../../stack/endpoints.ts';
 import {
   configuredResponse,
   type EscalationDeps,
@@ -152,4 +153,24 @@ export class RecordingChannels implements IncidentChannels {
     this.created.push(name);
     return name;
   }
+}
+
+/**
+ * The environment the CDK app gives the escalation functions, pointed at the local stack: what a
+ * test sets before importing a handler module (handlers read it once, at import).
+ */
+export function localEscalationEnv(endpoints: StackEndpoints, linkBaseUrl: string): Record<string, string> {
+  return {
+    MCP_OPS_AWS_ENDPOINT: endpoints.aws.endpoint,
+    AWS_REGION: endpoints.region,
+    INCIDENTS_TABLE: endpoints.tables.incidents,
+    DELIVERIES_TABLE: endpoints.tables.deliveries,
+    TIER_TOPICS: JSON.stringify(endpoints.topics.tiers),
+    LINK_SECRET_ARN: endpoints.secrets.linkSecret,
+    LINK_BASE_URL: linkBaseUrl,
+    CHAT_TOPIC_ARN: endpoints.topics.chat,
+    POWERTOOLS_METRICS_NAMESPACE: 'McpOps/Escalation',
+    POWERTOOLS_DEV: 'true',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  };
 }

@@ -362,26 +362,20 @@ export class DynamoDbIncidentStore implements IncidentStore {
 
   private async freeOpenKey(dedupKey: string, id: string): Promise<void> {
     if (this.openCache.get(dedupKey) === id) this.openCache.delete(dedupKey);
-    await this.db
-      .send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: openKey(dedupKey),
-          ConditionExpression: 'incidentId = :id',
-          ExpressionAttributeValues: { ':id': id },
-        }),
-      )
-      .catch((error: unknown) => {
-        if (!lostCondition(error)) throw error;
-      });
+    await this.freePointer(openKey(dedupKey), id);
   }
 
   private async freeServiceKey(service: string, id: string): Promise<void> {
+    await this.freePointer(serviceKey(service), id);
+  }
+
+  /** Deletes a pointer item, only while it still names incident `id`. */
+  private async freePointer(key: { pk: string }, id: string): Promise<void> {
     await this.db
       .send(
         new DeleteCommand({
           TableName: this.table,
-          Key: serviceKey(service),
+          Key: key,
           ConditionExpression: 'incidentId = :id',
           ExpressionAttributeValues: { ':id': id },
         }),
