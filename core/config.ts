@@ -304,6 +304,20 @@ export const OpsConfigSchema = z
           .default('https://github.com/ninjatech-ai/mcp-ops/blob/main/docs/runbooks/'),
       })
       .prefault({}),
+    /**
+     * Optional: the VPC subnets and security groups of the functions that talk to the cluster
+     * (the checks), for a private EKS endpoint or a Prometheus reachable only inside the VPC.
+     */
+    clusterNetwork: z
+      .object({
+        subnetIds: z
+          .array(z.string().regex(/^subnet-[0-9a-f]+$/, { message: 'expected a subnet id' }))
+          .min(1),
+        securityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]+$/, { message: 'expected a security group id' }))
+          .min(1),
+      })
+      .optional(),
     maintenanceWindow: z
       .object({
         /** The manual: first Saturday of each month, 02:00-06:00 UTC. */

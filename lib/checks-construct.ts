@@ -52,6 +52,7 @@ export class Checks extends Construct {
       alertsTopic: foundation.alertsTopic,
       serviceName: 'checks',
       metricsNamespace: CHECKS_METRICS_NAMESPACE,
+      ...(config.clusterNetwork ? { network: config.clusterNetwork } : {}),
       environment: {
         MCP_OPS_CONFIG: JSON.stringify(config),
         REPORTS_TOPIC_ARN: foundation.reportsTopic.topicArn,
@@ -113,7 +114,9 @@ export class Checks extends Construct {
           appliesTo: [
             { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/\\*$/g' },
             `Resource::arn:<AWS::Partition>:s3:::${config.buckets.backup}/*`,
-            { regex: '/^Resource::arn:<AWS::Partition>:ecr:.+:<AWS::AccountId>:repository\\/\\*$/g' },
+            {
+              regex: '/^Resource::arn:<AWS::Partition>:ecr:.+:(<AWS::AccountId>|\\d{12}):repository\\/\\*$/g',
+            },
             'Action::kms:GenerateDataKey*',
           ],
         },

@@ -20,6 +20,8 @@ export interface JobFunctionProps {
   readonly environment?: Record<string, string>;
   /** Concurrent executions reserved for (and capping) this function; none by default. */
   readonly reservedConcurrency?: number;
+  /** Runs the function in these VPC subnets with these security groups; outside any VPC by default. */
+  readonly network?: { readonly subnetIds: string[]; readonly securityGroupIds: string[] };
   /** Alarm actions (and OK actions, so a recovery resolves the page) go here. */
   readonly alertsTopic: sns.ITopic;
   /** Powertools service name and metrics namespace. */
@@ -113,6 +115,7 @@ export class JobFunction extends Construct {
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
       },
     });
+    if (props.network) this.placeInVpc(props.network);
     NagSuppressions.addResourceSuppressions(this.function, [
       {
         id: 'AwsSolutions-L1',
@@ -147,5 +150,44 @@ export class JobFunction extends Construct {
       alarm.addAlarmAction(alarmAction);
       alarm.addOkAction(alarmAction);
     }
+  }
+
+  /**
+   * Subnets and security groups by id (they belong to the cluster's VPC, not to this stack), and
+   * the network-interface rights Lambda needs to attach the function there.
+   */
+  private placeInVpc(network: NonNullable<JobFunctionProps['network']>): void {
+    (this.function.node.defaultChild as lambda.CfnFunction).vpcConfig = {
+      subnetIds: network.subnetIds,
+      securityGroupIds: network.securityGroupIds,
+    };
+    // A policy of its own, so its suppression does not replace the role's other ones.
+    const interfaces = new iam.Policy(this, 'VpcNetworkInterfaces', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'VpcNetworkInterfaces',
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      ],
+    });
+    // The function must not start before it may create its interfaces.
+    this.function.node.addDependency(interfaces);
+    NagSuppressions.addResourceSuppressions(interfaces, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'Lambda attaches the function to its VPC through network interfaces it creates at run time; EC2 scopes these actions by no resource known beforehand (the actions of AWSLambdaVPCAccessExecutionRole, without the managed policy).',
+        appliesTo: ['Resource::*'],
+      },
+    ]);
   }
 }

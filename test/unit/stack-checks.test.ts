@@ -1,5 +1,6 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Aspects } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -106,5 +107,50 @@ describe('the read-only cluster access', () => {
     expect(JSON.stringify(objects[2]!.rules)).toBe(
       '[{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]}]',
     );
+  });
+});
+
+describe('the checks job in a private cluster network', () => {
+  it('runs in the configured subnets and security groups only when asked, with the interface rights, cdk-nag clean', () => {
+    const privateApp = new App();
+    const privateStack = new McpOpsStack(privateApp, 'Private', {
+      config: parseConfig({
+        clusterNetwork: {
+          subnetIds: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'],
+          securityGroupIds: ['sg-0123abcd'],
+        },
+      }),
+      env: { account: '111122223333', region: 'eu-west-1' },
+    });
+    Aspects.of(privateStack).add(new AwsSolutionsChecks());
+    const privateTemplate = Template.fromStack(privateStack);
+    privateTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'mcp-ops-checks',
+      VpcConfig: { SubnetIds: ['subnet-0a1b2c3d', 'subnet-4e5f6a7b'], SecurityGroupIds: ['sg-0123abcd'] },
+    });
+    // Only the function that talks to the cluster; the others stay outside any VPC.
+    privateTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'mcp-ops-escalation-intake',
+      VpcConfig: Match.absent(),
+    });
+    const statements = Object.entries(privateTemplate.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('ChecksJob'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+    expect(statements.find((s) => s.Sid === 'VpcNetworkInterfaces')).toMatchObject({
+      Action: expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface']),
+    });
+    const errors = Annotations.fromStack(privateStack).findError(
+      '*',
+      Match.stringLikeRegexp('AwsSolutions-.*'),
+    );
+    expect(errors).toEqual([]);
+    // And without it, no VPC anywhere.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'mcp-ops-checks',
+      VpcConfig: Match.absent(),
+    });
+    expect(() =>
+      parseConfig({ clusterNetwork: { subnetIds: ['vpc-1'], securityGroupIds: ['sg-1'] } }),
+    ).toThrow(/clusterNetwork.subnetIds.0: expected a subnet id/);
   });
 });

@@ -6,9 +6,9 @@ import { parseConfig } from '../../core/config.ts';
 import { McpOpsStack } from '../../lib/mcp-ops-stack.ts';
 import { AwsSolutionsChecks } from '../../lib/nag.ts';
 
-function synth(configInput: unknown = {}) {
+function synth(configInput: unknown = {}, env?: { account: string; region: string }) {
   const app = new App();
-  const stack = new McpOpsStack(app, 'McpOps', { config: parseConfig(configInput) });
+  const stack = new McpOpsStack(app, 'McpOps', { config: parseConfig(configInput), ...(env ? { env } : {}) });
   Aspects.of(stack).add(new AwsSolutionsChecks());
   return { stack, template: Template.fromStack(stack) };
 }
@@ -21,6 +21,12 @@ describe('the mcp-ops stack', () => {
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'));
     expect(errors.map((e) => `${e.id}: ${String(e.entry.data)}`)).toEqual([]);
     expect(warnings.map((e) => `${e.id}: ${String(e.entry.data)}`)).toEqual([]);
+  });
+
+  it('passes it too with a concrete account and region, as `cdk deploy` with credentials synthesizes it', () => {
+    const concrete = synth({}, { account: '111122223333', region: 'eu-west-1' }).stack;
+    const errors = Annotations.fromStack(concrete).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));
+    expect(errors.map((e) => `${e.id}: ${String(e.entry.data)}`)).toEqual([]);
   });
 
   it('would catch a resource that breaks the pack (the check above can fail)', () => {
