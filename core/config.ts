@@ -322,6 +322,7 @@ export const OpsConfigSchema = z
       .object({
         /** The manual: first Saturday of each month, 02:00-06:00 UTC. */
         weekday: z.number().int().min(0).max(6).default(6),
+        /** 1-4: that occurrence of the weekday in the month; 5: the last one (the 4th or the 5th). */
         nthOfMonth: z.number().int().min(1).max(5).default(1),
         startUtc: clockTime.default('02:00'),
         endUtc: clockTime.default('06:00'),

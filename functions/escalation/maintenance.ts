@@ -11,7 +11,10 @@ function minutesOf(time: string): number {
 export function maintenanceWindowOf(now: Date, window: Window): { start: Date; end: Date } {
   const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const offset = (window.weekday - first.getUTCDay() + 7) % 7;
-  const day = 1 + offset + (window.nthOfMonth - 1) * 7;
+  let day = 1 + offset + (window.nthOfMonth - 1) * 7;
+  // The 5th weekday exists in some months only: 5 means the last, never a day of the next month.
+  const daysInMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 0)).getUTCDate();
+  if (day > daysInMonth) day -= 7;
   const base = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), day);
   return {
     start: new Date(base + minutesOf(window.startUtc) * 60_000),

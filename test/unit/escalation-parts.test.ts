@@ -233,6 +233,20 @@ describe('the maintenance window', () => {
   });
 });
 
+describe('a maintenance window on the last weekday of the month', () => {
+  const last = { weekday: 6, nthOfMonth: 5, startUtc: '02:00', endUtc: '06:00' };
+  it('is the 5th Saturday where there is one, else the 4th, never a day of the next month', () => {
+    // August 2026 has five Saturdays (1, 8, 15, 22, 29); February 2026 has four (7 ... 28).
+    expect(maintenanceWindowOf(new Date('2026-08-10T00:00:00Z'), last).start.toISOString()).toBe(
+      '2026-08-29T02:00:00.000Z',
+    );
+    expect(maintenanceWindowOf(new Date('2026-02-10T00:00:00Z'), last).start.toISOString()).toBe(
+      '2026-02-28T02:00:00.000Z',
+    );
+    expect(inMaintenanceWindow(new Date('2026-03-07T03:00:00Z'), last).inside).toBe(false);
+  });
+});
+
 describe('acknowledge and resolve links', () => {
   const secret = 'test-secret-0123456789';
   const now = new Date('2026-11-25T10:00:00Z');
