@@ -26,11 +26,6 @@ export function incidentSeverity(alert: NormalizedAlert): IncidentSeverity {
   }
 }
 
-/** Critical in the manual's ladder sense: pages during maintenance, may climb to the VP. */
-export function isCritical(severity: IncidentSeverity): boolean {
-  return severity === 'P0' || severity === 'P1';
-}
-
 const RANK: Record<IncidentSeverity, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
 
 /** The worse of two severities (P0 is the worst). */

@@ -16,6 +16,7 @@ import { securitySection } from '../../functions/checks/sections/security.ts';
 import { writeBackupFixture } from '../../stack/backup-fixture.ts';
 import { clusterInScenario } from '../support/cluster.ts';
 import { localClients, subscribeQueue } from '../support/aws.ts';
+import { eventually } from '../support/eventually.ts';
 
 const endpoints = inject('endpoints');
 const { s3, sns } = localClients();
@@ -47,16 +48,6 @@ async function setFault(fault: Record<string, unknown>): Promise<void> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(fault),
   });
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 /** A TCP server that accepts connections and never answers: an API server that hangs. */
@@ -98,7 +89,7 @@ describe('the morning report against the local stack', () => {
     expect(sectionOf(report, 'backup-job')).toMatchObject({ status: 'OK' });
     expect(sectionOf(report, 'backup-job').summary).toMatch(/^mcp-backup-\d{8}: succeeded/);
     expect(sectionOf(report, 'security')).toMatchObject({ status: 'OK', summary: 'no security findings' });
-    const usage = await until(
+    const usage = await eventually(
       async () => {
         const section = await morningReport(deps()).then((r) => sectionOf(r, 'resources'));
         return (section.data as { pods: unknown[] }).pods.length === 5 ? section : undefined;
@@ -138,7 +129,7 @@ describe('the morning report against the local stack', () => {
   it('shows the alert an injected fault makes fire, and the error rate behind it', async () => {
     await clusterInScenario('healthy');
     await setFault({ errorRate: 0.5 });
-    const report = await until(
+    const report = await eventually(
       async () => {
         const r = await morningReport(deps());
         const fired = sectionOf(r, 'alerts').findings.some((f) =>

@@ -3,7 +3,7 @@ import { parseConfig } from '../../core/config.ts';
 import { parseAlertMessage, type NormalizedAlert } from '../../functions/escalation/alerts.ts';
 import { deliveriesFromEvent } from '../../functions/escalation/deliveries.ts';
 import { incidentId, utcDay, type Incident } from '../../functions/escalation/incident.ts';
-import { nextEscalationAt, nextTierIndex } from '../../functions/escalation/ladder.ts';
+import { nextStep, responsePolicy, tierDueAt } from '../../functions/escalation/policy.ts';
 import { signedLink, signToken, verifyToken } from '../../functions/escalation/links.ts';
 import { inMaintenanceWindow, maintenanceWindowOf } from '../../functions/escalation/maintenance.ts';
 import { renderPage, renderResolved, runbookLink } from '../../functions/escalation/page-message.ts';
@@ -193,7 +193,10 @@ describe('incident severity', () => {
 });
 
 describe('the ladder', () => {
-  it("climbs the manual's tiers with their delays, the VP for critical only", () => {
+  const policy = responsePolicy(parseConfig({}));
+  const t0 = new Date('2026-11-25T10:00:00Z');
+  const at = (tier: number) => tierDueAt(policy, tier, t0).toISOString();
+  it("pages each tier when the previous tier's deadline from the firing passes; the VP for critical only", () => {
     expect(tiers.map((t) => t.name)).toEqual([
       'primary',
       'secondary',
@@ -201,14 +204,30 @@ describe('the ladder', () => {
       'engineering-manager',
       'vp-engineering',
     ]);
-    expect(nextTierIndex(tiers, 'P1', 3)).toBe(4);
-    expect(nextTierIndex(tiers, 'P2', 3)).toBeUndefined();
-    const t0 = new Date('2026-11-25T10:00:00Z');
-    expect(nextEscalationAt(tiers, 'P2', 0, t0)?.toISOString()).toBe('2026-11-25T10:15:00.000Z');
-    expect(nextEscalationAt(tiers, 'P2', 1, t0)?.toISOString()).toBe('2026-11-25T10:30:00.000Z');
-    expect(nextEscalationAt(tiers, 'P2', 3, t0)).toBeUndefined();
-    expect(nextEscalationAt(tiers, 'P1', 3, t0)?.toISOString()).toBe('2026-11-25T12:00:00.000Z');
-    expect(nextEscalationAt(tiers, 'P1', 4, t0)).toBeUndefined();
+    expect([0, 1, 2, 3, 4].map(at)).toEqual([
+      '2026-11-25T10:00:00.000Z',
+      '2026-11-25T10:15:00.000Z',
+      '2026-11-25T10:30:00.000Z',
+      '2026-11-25T11:00:00.000Z',
+      '2026-11-25T12:00:00.000Z',
+    ]);
+    const p1 = {
+      severity: 'P1' as const,
+      status: 'acknowledged' as const,
+      pages: {},
+      createdAt: t0.toISOString(),
+    };
+    // Acknowledged at tier 1: the team lead's "(no response)" step is skipped, the manager's is not.
+    expect(nextStep(policy, { ...p1, tierReached: 1 })).toEqual({
+      kind: 'page',
+      tier: 3,
+      dueAt: new Date(at(3)),
+    });
+    expect(nextStep(policy, { ...p1, tierReached: 4 })).toBeUndefined();
+    expect(nextStep(policy, { ...p1, severity: 'P2', status: 'triggered', tierReached: -1 })).toEqual({
+      kind: 'reminder',
+      dueAt: new Date('2026-11-25T11:00:00.000Z'),
+    });
   });
 });
 
