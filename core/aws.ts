@@ -8,6 +8,11 @@ export interface AwsTarget {
   readonly region: string;
   /** Set only for an emulator such as the local stack's moto server. */
   readonly endpoint?: string;
+  /**
+   * With an endpoint: the credentials of the environment (the deployed-shape test's role sessions,
+   * on a moto that enforces IAM) rather than moto's dummy ones. Set when AWS_ACCESS_KEY_ID is.
+   */
+  readonly environmentCredentials?: boolean;
 }
 
 const EMULATOR_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -15,7 +20,8 @@ const EMULATOR_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 export function awsTargetFromEnv(env: NodeJS.ProcessEnv = process.env): AwsTarget {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const endpoint = env.MCP_OPS_AWS_ENDPOINT;
-  return endpoint ? { region, endpoint } : { region };
+  if (!endpoint) return { region };
+  return env.AWS_ACCESS_KEY_ID ? { region, endpoint, environmentCredentials: true } : { region, endpoint };
 }
 
 /** Client configuration for any SDK v3 client; bounded retries with the SDK's jittered backoff. */
@@ -23,7 +29,12 @@ export function awsClientConfig(target: AwsTarget) {
   return {
     region: target.region,
     maxAttempts: 3,
-    ...(target.endpoint ? { endpoint: target.endpoint, credentials: EMULATOR_CREDENTIALS } : {}),
+    ...(target.endpoint
+      ? {
+          endpoint: target.endpoint,
+          ...(target.environmentCredentials ? {} : { credentials: EMULATOR_CREDENTIALS }),
+        }
+      : {}),
   };
 }
 

@@ -16,6 +16,35 @@ export const CHECKS_GROUP = 'mcp-ops:readonly';
 
 const read = ['get', 'list', 'watch'];
 
+/** The group the cleanup function's role maps to: it reads the service's ConfigMap, nothing else. */
+export const CONFIG_READER_GROUP = 'mcp-ops:config-reader';
+export const CONFIG_READER_ROLE_NAME = 'mcp-ops-config-reader';
+
+/** The Role and binding that let `group` get the one ConfigMap (the cleanup's retention). */
+export function configReaderManifests(
+  namespace: string,
+  configMap: string,
+  groups: readonly string[] = [CONFIG_READER_GROUP],
+) {
+  const subjects = groups.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
+  const labels = { 'app.kubernetes.io/managed-by': 'mcp-ops' };
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: CONFIG_READER_ROLE_NAME, namespace, labels },
+      rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [configMap], verbs: ['get'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: CONFIG_READER_ROLE_NAME, namespace, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CONFIG_READER_ROLE_NAME },
+      subjects,
+    },
+  ];
+}
+
 /** Cluster-wide (ClusterRole): pods, logs, events, nodes, jobs, policies, RBAC, metrics, pod proxy. */
 export const CHECKS_CLUSTER_RULES: readonly AccessRule[] = [
   {
@@ -42,8 +71,43 @@ export const CHECKS_NAMESPACE_RULES: readonly AccessRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['list'] },
 ];
 
-/** The ClusterRole, Role and their bindings to `group`, as Kubernetes objects. */
-export function checksAccessManifests(namespace: string, groups: readonly string[] = [CHECKS_GROUP]) {
+/** The Prometheus Service the reports query through the API server's service proxy. */
+export interface PrometheusServiceRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly port: number | string;
+}
+
+export const PROMETHEUS_PROXY_ROLE_NAME = 'mcp-ops-prometheus-proxy';
+
+/**
+ * `get` on `services/proxy` of that one Service and port, in its namespace. RBAC sees the proxied
+ * name as the path carries it, `<name>:<port>` (checked on the local API server: the bare name does
+ * not match a request naming the port, and another port of the same Service is refused).
+ */
+export function prometheusProxyRules(
+  service: PrometheusServiceRef,
+): AccessRule & { resourceNames: string[] } {
+  return {
+    apiGroups: [''],
+    resources: ['services/proxy'],
+    verbs: ['get'],
+    resourceNames: [`${service.name}:${service.port}`],
+  };
+}
+
+const DEFAULT_PROMETHEUS: PrometheusServiceRef = {
+  namespace: 'mcp-system',
+  name: 'prometheus-mcp',
+  port: 9090,
+};
+
+/** The ClusterRole, Roles and their bindings to `group`, as Kubernetes objects. */
+export function checksAccessManifests(
+  namespace: string,
+  groups: readonly string[] = [CHECKS_GROUP],
+  prometheus: PrometheusServiceRef | undefined = DEFAULT_PROMETHEUS,
+) {
   const subjects = groups.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
   const labels = { 'app.kubernetes.io/managed-by': 'mcp-ops' };
   return [
@@ -73,5 +137,26 @@ export function checksAccessManifests(namespace: string, groups: readonly string
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CHECKS_ROLE_NAME },
       subjects,
     },
+    ...(prometheus
+      ? [
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'Role',
+            metadata: { name: PROMETHEUS_PROXY_ROLE_NAME, namespace: prometheus.namespace, labels },
+            rules: [prometheusProxyRules(prometheus)],
+          },
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'RoleBinding',
+            metadata: { name: PROMETHEUS_PROXY_ROLE_NAME, namespace: prometheus.namespace, labels },
+            roleRef: {
+              apiGroup: 'rbac.authorization.k8s.io',
+              kind: 'Role',
+              name: PROMETHEUS_PROXY_ROLE_NAME,
+            },
+            subjects,
+          },
+        ]
+      : []),
   ];
 }

@@ -168,9 +168,35 @@ export const OpsConfigSchema = z
       .prefault({}),
     prometheus: z
       .object({
+        /**
+         * How the functions, which run outside the cluster, reach Prometheus: `service-proxy` through
+         * the API server's service proxy with the same EKS token and read-only RBAC as the rest of
+         * the checks (works on any cluster the checks can read); `amp` Amazon Managed Service for
+         * Prometheus, SigV4-signed; `direct` a URL the function can reach (needs `clusterNetwork`
+         * for a URL inside the cluster's VPC).
+         */
+        access: z.enum(['service-proxy', 'amp', 'direct']).default('service-proxy'),
+        /** The Prometheus Service, for `service-proxy` (the manual's `prometheus-mcp.mcp-system:9090`). */
+        service: z
+          .object({
+            namespace: z.string().min(1).default('mcp-system'),
+            name: z.string().min(1).default('prometheus-mcp'),
+            port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).default(9090),
+          })
+          .prefault({}),
+        /** For `direct`. */
         url: z.string().url().default('http://prometheus-mcp.mcp-system.svc.cluster.local:9090'),
+        /** For `amp`: the workspace (`ws-...`); queries go to its regional endpoint. */
+        ampWorkspaceId: z
+          .string()
+          .regex(/^ws-[0-9a-zA-Z-]+$/, { message: 'expected an AMP workspace id (ws-...)' })
+          .optional(),
       })
-      .prefault({}),
+      .prefault({})
+      .refine((p) => p.access !== 'amp' || p.ampWorkspaceId !== undefined, {
+        message: 'access "amp" needs ampWorkspaceId',
+        path: ['ampWorkspaceId'],
+      }),
     buckets: z
       .object({
         artifacts: bucketName.default('mcp-artifacts'),

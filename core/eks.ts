@@ -1,5 +1,6 @@
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KubernetesClient } from './kubernetes-client.ts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type {
   AwsCredentialIdentity,
@@ -10,7 +11,7 @@ import type {
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 
 /** SHA-256 for the signer from node:crypto (HMAC when given a secret). */
-class Sha256 implements Checksum {
+export class Sha256 implements Checksum {
   private hash: Hash | Hmac;
   constructor(private readonly secret?: SourceData) {
     this.hash = this.fresh();
@@ -96,4 +97,26 @@ export function eksKubeConfig(clusterName: string, cluster: EksCluster, token: s
     currentContext: 'mcp-ops',
   });
   return kc;
+}
+
+/**
+ * The cluster as the function's own IAM role: DescribeCluster once per container, a fresh token per
+ * call (tokens live 15 minutes, a container much longer).
+ */
+export function eksKubernetes(options: {
+  eks: EKSClient;
+  clusterName: string;
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+}): () => Promise<KubernetesClient> {
+  let cluster: Promise<EksCluster> | undefined;
+  return async () => {
+    cluster ??= describeEksCluster(options.eks, options.clusterName).catch((error: unknown) => {
+      cluster = undefined;
+      throw error;
+    });
+    const found = await cluster;
+    const token = await eksToken(options.clusterName, options.region, options.credentials);
+    return new KubernetesClient(eksKubeConfig(options.clusterName, found, token));
+  };
 }

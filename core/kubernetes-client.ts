@@ -125,6 +125,20 @@ export class KubernetesClient implements KubernetesPort {
     return this.getRaw(target, 'text/plain');
   }
 
+  async serviceProxyGet(namespace: string, service: string, port: number | string, pathAndQuery: string) {
+    const target = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}:${encodeURIComponent(String(port))}/proxy/${pathAndQuery.replace(/^\//, '')}`;
+    return this.request(target, 'application/json');
+  }
+
+  async configMapData(namespace: string, name: string) {
+    try {
+      return (await this.core.readNamespacedConfigMap({ namespace, name })).data ?? {};
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    }
+  }
+
   async networkPolicies(namespace: string) {
     return (await this.networking.listNamespacedNetworkPolicy({ namespace })).items;
   }
@@ -187,6 +201,16 @@ export class KubernetesClient implements KubernetesPort {
 
   /** A GET the generated clients cannot express (a custom Accept, a proxied or plain-text answer). */
   private async getRaw(path: string, accept: string): Promise<string> {
+    const { status, body } = await this.request(path, accept);
+    if (status >= 400)
+      throw new KubernetesHttpError(
+        `GET ${path.split('?')[0]}: HTTP ${status}: ${body.slice(0, 300)}`,
+        status,
+      );
+    return body;
+  }
+
+  private async request(path: string, accept: string): Promise<{ status: number; body: string }> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     const url = new URL(path, cluster.server);
@@ -201,12 +225,9 @@ export class KubernetesClient implements KubernetesPort {
       const req = request(url, options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          if ((res.statusCode ?? 500) >= 400)
-            reject(new Error(`GET ${url.pathname}: HTTP ${res.statusCode}: ${body.slice(0, 300)}`));
-          else resolve(body);
-        });
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 500, body: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       });
       req.on('timeout', () =>
@@ -215,5 +236,16 @@ export class KubernetesClient implements KubernetesPort {
       req.on('error', reject);
       req.end();
     });
+  }
+}
+
+/** The API server (or what it proxies to) answered with an error status. */
+export class KubernetesHttpError extends Error {
+  override name = 'KubernetesHttpError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
   }
 }

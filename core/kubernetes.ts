@@ -46,6 +46,18 @@ export interface KubernetesPort {
   nodeUsage(): Promise<NodeUsage[]>;
   /** GET through the API server's pod proxy: `/api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/<path>`. */
   podProxyGet(namespace: string, pod: string, port: number, path: string): Promise<string>;
+  /**
+   * GET through the API server's service proxy (`/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/<path>`),
+   * with the status the proxied service (or the API server) answered.
+   */
+  serviceProxyGet(
+    namespace: string,
+    service: string,
+    port: number | string,
+    pathAndQuery: string,
+  ): Promise<{ status: number; body: string }>;
+  /** A ConfigMap's data, or undefined when there is no such ConfigMap. */
+  configMapData(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   networkPolicies(namespace: string): Promise<V1NetworkPolicy[]>;
   roles(namespace: string): Promise<V1Role[]>;
   roleBindings(namespace: string): Promise<V1RoleBinding[]>;

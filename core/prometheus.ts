@@ -48,28 +48,55 @@ export class PrometheusUnreachable extends Error {
   override name = 'PrometheusUnreachable';
 }
 
-/** PrometheusPort over the HTTP API (`/api/v1/query`, `/api/v1/alerts`). */
+/** One GET of Prometheus's HTTP API (`/api/v1/...` with its query), however Prometheus is reached. */
+export interface PrometheusTransport {
+  /** Where the answers come from, for messages ("Prometheus via the service proxy ..."). */
+  readonly describe: string;
+  /** The status and body; throws PrometheusUnreachable when nothing answers. */
+  get(pathAndQuery: string): Promise<{ status: number; body: string }>;
+}
+
+/** Straight to a URL the caller can reach (inside the cluster's network, or the local stack). */
+export function directTransport(baseUrl: string, timeoutMs = 10_000): PrometheusTransport {
+  const base = baseUrl.replace(/\/+$/, '');
+  return {
+    describe: `Prometheus at ${base}`,
+    async get(pathAndQuery) {
+      let response: Response;
+      try {
+        response = await fetch(`${base}${pathAndQuery}`, { signal: AbortSignal.timeout(timeoutMs) });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+        throw new PrometheusUnreachable(`Prometheus at ${base} unreachable: ${cause}`);
+      }
+      return { status: response.status, body: await response.text() };
+    },
+  };
+}
+
+/** PrometheusPort over the HTTP API (`/api/v1/query`, `/api/v1/alerts`), through any transport. */
 export class PrometheusHttp implements PrometheusPort {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly timeoutMs = 10_000,
-  ) {}
+  private readonly transport: PrometheusTransport;
+
+  /** @param target a base URL (direct) or a transport (service proxy, Amazon Managed Prometheus) */
+  constructor(target: string | PrometheusTransport, timeoutMs = 10_000) {
+    this.transport = typeof target === 'string' ? directTransport(target, timeoutMs) : target;
+  }
+
+  get source(): string {
+    return this.transport.describe;
+  }
 
   private async get(path: string): Promise<unknown> {
-    let response: Response;
+    const { status, body } = await this.transport.get(path);
+    if (status >= 500) throw new PrometheusUnreachable(`${this.transport.describe} answered HTTP ${status}`);
+    if (status >= 400)
+      throw new Error(`${this.transport.describe} answered HTTP ${status}: ${body.slice(0, 200)}`);
     try {
-      response = await fetch(new URL(path, this.baseUrl), { signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new PrometheusUnreachable(`Prometheus at ${this.baseUrl} unreachable: ${cause}`);
+      return JSON.parse(body) as unknown;
+    } catch {
+      throw new Error(`${this.transport.describe} answered something other than JSON: ${body.slice(0, 120)}`);
     }
-    if (!response.ok) {
-      const text = await response.text();
-      if (response.status >= 500)
-        throw new PrometheusUnreachable(`Prometheus answered HTTP ${response.status}`);
-      throw new Error(`Prometheus answered HTTP ${response.status}: ${text.slice(0, 200)}`);
-    }
-    return response.json();
   }
 
   async query(expr: string): Promise<Sample[]> {

@@ -103,6 +103,22 @@ export class Checks extends Construct {
         resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
       }),
     ];
+    if (config.prometheus.access === 'amp') {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'QueryManagedPrometheus',
+          actions: ['aps:QueryMetrics', 'aps:ListAlerts'],
+          resources: [
+            stack.formatArn({
+              service: 'aps',
+              resource: 'workspace',
+              resourceName: config.prometheus.ampWorkspaceId!,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
+    }
     for (const statement of statements) role.addToPolicy(statement);
     NagSuppressions.addResourceSuppressions(
       role,

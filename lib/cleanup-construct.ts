@@ -1,9 +1,11 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { CONFIG_READER_GROUP } from '../core/cluster-access.ts';
 import type { OpsConfig } from '../core/config.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
@@ -34,6 +36,7 @@ export class Cleanup extends Construct {
       alertsTopic: foundation.alertsTopic,
       serviceName: 'cleanup',
       metricsNamespace: CLEANUP_METRICS_NAMESPACE,
+      ...(config.clusterNetwork ? { network: config.clusterNetwork } : {}),
       environment: {
         MCP_OPS_CONFIG: JSON.stringify(config),
         MCP_OPS_STATE_BUCKET: foundation.reportsBucket.bucketName,
@@ -71,6 +74,28 @@ export class Cleanup extends Construct {
         conditions: { StringLike: { 's3:prefix': ['cleanup/*'] } },
       }),
     );
+    // The ConfigMap's artifact.retention.days, read as the function's own role: DescribeCluster for
+    // the endpoint, and an access entry mapping the role to a group that may get that one ConfigMap.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'DescribeCluster',
+        actions: ['eks:DescribeCluster'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'eks',
+            resource: 'cluster',
+            resourceName: config.cluster.name,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    new eks.CfnAccessEntry(this, 'ClusterAccess', {
+      clusterName: config.cluster.name,
+      principalArn: role.roleArn,
+      type: 'STANDARD',
+      kubernetesGroups: [CONFIG_READER_GROUP],
+    });
     // The function continues a long run in a fresh invocation of itself. The ARN is built from the
     // name, not referenced, so the policy does not depend on the function that depends on it.
     role.addToPolicy(

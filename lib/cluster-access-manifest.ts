@@ -4,14 +4,15 @@
 import { dumpYaml } from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checksAccessManifests } from '../core/cluster-access.ts';
+import { checksAccessManifests, configReaderManifests } from '../core/cluster-access.ts';
 
 export const RBAC_MANIFEST_FILE = join(import.meta.dirname, '..', 'rbac', 'mcp-ops-readonly.yaml');
 
-export function clusterAccessManifest(namespace = 'mcp-system'): string {
-  return `# Generated from core/cluster-access.ts by \`npm run rbac:manifest\`; do not edit.\n${checksAccessManifests(
-    namespace,
-  )
+export function clusterAccessManifest(namespace = 'mcp-system', configMap = 'mcp-semantic-config'): string {
+  return `# Generated from core/cluster-access.ts by \`npm run rbac:manifest\`; do not edit.\n${[
+    ...checksAccessManifests(namespace),
+    ...configReaderManifests(namespace, configMap),
+  ]
     .map((object) => dumpYaml(object))
     .join('---\n')}`;
 }

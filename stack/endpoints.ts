@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -52,17 +51,4 @@ export function readEndpoints(file = ENDPOINTS_FILE): StackEndpoints {
     throw new Error(`No local stack endpoints at ${file}: run \`npm run stack:up\` first`);
   }
   return StackEndpointsSchema.parse(JSON.parse(text));
-}
-
-/**
- * This machine's first non-loopback IPv4 address: the local cluster's service pods get it as their
- * pod IP, because the API server refuses to proxy to loopback and the pods' fake 10.x IPs lead nowhere.
- */
-export function localPodIp(): string | undefined {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.family === 'IPv4' && !address.internal) return address.address;
-    }
-  }
-  return undefined;
 }

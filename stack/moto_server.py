@@ -3,16 +3,31 @@
 - DynamoDB: a conditional write is atomic in DynamoDB. moto's threaded server checks the condition
   and applies the write without a lock, so two concurrent requests can both pass `attribute_not_exists`
   (seen as a page sent twice under an alert storm). Every DynamoDB backend operation is serialized.
+- EKS: a cluster named in MCP_MOTO_EKS_CLUSTERS (JSON: name -> {"endpoint", "ca"}) gets that API
+  endpoint and CA instead of random ones, so DescribeCluster leads a function to the local API
+  server as it leads to EKS (the deployed-shape test).
+- IAM (only where enforced, INITIAL_NO_AUTH_ACTION_COUNT, as the deployed-shape test does): moto
+  authorizes most services against the resource "*" and denies outright any statement with a
+  Condition it cannot read. Here identity policies are evaluated as AWS does: each request's
+  resource ARN is derived from its parameters (EKS, SNS, DynamoDB, Secrets Manager, Lambda, ECR;
+  S3 and SQS already do), the condition keys the stack uses are read from the request
+  (`dynamodb:LeadingKeys`, `s3:prefix`), a statement applies only when action, resource and
+  conditions all match, an explicit Deny wins. Every refusal is logged to stderr naming the
+  principal, action and resource.
 - werkzeug's log line per request is turned off: at thousands of requests a second it cost a
   quarter of the server's time.
 """
 
 import functools
+import json
 import logging
+import os
+import re
 import sys
 import threading
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.eks.models import Cluster
 from moto.server import main
 
 _LOCK = threading.RLock()
@@ -42,6 +57,294 @@ def _serialized(method):
 for _name in _SERIALIZED:
     if hasattr(DynamoDBBackend, _name):
         setattr(DynamoDBBackend, _name, _serialized(getattr(DynamoDBBackend, _name)))
+
+_EKS_CLUSTERS = json.loads(os.environ.get("MCP_MOTO_EKS_CLUSTERS", "{}"))
+_cluster_init = Cluster.__init__
+
+
+def _cluster_with_local_endpoint(self, *args, **kwargs):
+    _cluster_init(self, *args, **kwargs)
+    local = _EKS_CLUSTERS.get(self.name)
+    if local:
+        self.endpoint = local["endpoint"]
+        self.certificate_authority = {"data": local["ca"]}
+
+
+Cluster.__init__ = _cluster_with_local_endpoint
+
+# ---- IAM: resources of the requests -------------------------------------------------------------
+from urllib.parse import unquote  # noqa: E402
+
+from moto.awslambda.responses import LambdaResponse  # noqa: E402
+from moto.dynamodb.responses import DynamoHandler  # noqa: E402
+from moto.ecr.responses import ECRResponse  # noqa: E402
+from moto.eks.responses import EKSResponse  # noqa: E402
+from moto.iam.access_control import IAMPolicy, IAMRequestBase  # noqa: E402
+from moto.secretsmanager.responses import SecretsManagerResponse  # noqa: E402
+from moto.sns.responses import SNSResponse  # noqa: E402
+
+
+def _arn(response, service, resource):
+    return f"arn:aws:{service}:{response.region}:{response.current_account}:{resource}"
+
+
+def _body_json(response):
+    if isinstance(response.body, dict):
+        return response.body
+    try:
+        return json.loads(response.body or "{}")
+    except (ValueError, TypeError):
+        return {}
+
+
+def _eks_resource(self):
+    parts = self.path.strip("/").split("/")
+    if len(parts) >= 2 and parts[0] == "clusters":
+        return _arn(self, "eks", f"cluster/{unquote(parts[1])}")
+    return "*"
+
+
+def _sns_resource(self):
+    return self._get_param("TopicArn") or self._get_param("TargetArn") or "*"
+
+
+def _dynamodb_tables(body):
+    names = []
+    if "TableName" in body:
+        names.append(body["TableName"])
+    for item in body.get("TransactItems", []):
+        for op in item.values():
+            if isinstance(op, dict) and "TableName" in op:
+                names.append(op["TableName"])
+    for key in ("RequestItems",):
+        names.extend(body.get(key, {}).keys())
+    return names
+
+
+def _dynamodb_resource(self):
+    body = _body_json(self)
+    tables = sorted(set(_dynamodb_tables(body)))
+    if len(tables) != 1:
+        return "*"
+    resource = f"table/{tables[0]}"
+    if body.get("IndexName"):
+        resource += f"/index/{body['IndexName']}"
+    return _arn(self, "dynamodb", resource)
+
+
+def _secret_resource(self):
+    secret_id = _body_json(self).get("SecretId", "")
+    if secret_id.startswith("arn:"):
+        return secret_id
+    try:
+        return self.backend.describe_secret(secret_id).arn
+    except Exception:  # noqa: BLE001
+        return "*"
+
+
+def _lambda_resource(self):
+    parts = self.path.strip("/").split("/")
+    if "functions" in parts and parts.index("functions") + 1 < len(parts):
+        name = unquote(parts[parts.index("functions") + 1])
+        return name if name.startswith("arn:") else _arn(self, "lambda", f"function:{name}")
+    return "*"
+
+
+def _ecr_resource(self):
+    name = _body_json(self).get("repositoryName")
+    return _arn(self, "ecr", f"repository/{name}") if name else "*"
+
+
+EKSResponse._determine_resource = _eks_resource
+SNSResponse._determine_resource = _sns_resource
+DynamoHandler._determine_resource = _dynamodb_resource
+SecretsManagerResponse._determine_resource = _secret_resource
+LambdaResponse._determine_resource = _lambda_resource
+ECRResponse._determine_resource = _ecr_resource
+
+# ---- IAM: identity policies evaluated as AWS does -----------------------------------------------
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _glob(pattern, value):
+    return re.match("^" + ".*".join(re.escape(p) for p in pattern.split("*")) + "$", value) is not None
+
+
+def _hash_key(request, table_name):
+    from moto.dynamodb.models import dynamodb_backends
+
+    try:
+        return dynamodb_backends[request.account_id][request._region].get_table(table_name).hash_key_attr
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _leading_keys(request):
+    """The partition-key values a DynamoDB request touches (what `dynamodb:LeadingKeys` means)."""
+    try:
+        body = json.loads(request._body or b"{}")
+    except (ValueError, TypeError):
+        return None
+    keys = []
+
+    def take(table, item):
+        attr = _hash_key(request, table) if table else None
+        if attr and isinstance(item, dict) and isinstance(item.get(attr), dict):
+            keys.extend(str(v) for v in item[attr].values())
+
+    table = body.get("TableName")
+    take(table, body.get("Key"))
+    take(table, body.get("Item"))
+    for entry in body.get("TransactItems", []):
+        for op in entry.values():
+            if isinstance(op, dict):
+                take(op.get("TableName"), op.get("Key"))
+                take(op.get("TableName"), op.get("Item"))
+    return keys or None
+
+
+def _context(request):
+    context = {}
+    data = request._data or {}
+    prefix = data.get("prefix")
+    if prefix is not None:
+        context["s3:prefix"] = _as_list(prefix)
+    if request._action.startswith("dynamodb:"):
+        keys = _leading_keys(request)
+        if keys is not None:
+            context["dynamodb:LeadingKeys"] = keys
+    return {k.lower(): v for k, v in context.items()}
+
+
+_OPERATORS = {
+    "StringEquals": lambda want, have: have == want,
+    "StringLike": lambda want, have: _glob(want, have),
+    "StringNotEquals": lambda want, have: have != want,
+    "StringNotLike": lambda want, have: not _glob(want, have),
+    "ArnEquals": lambda want, have: have == want,
+    "ArnLike": lambda want, have: _glob(want, have),
+    "Bool": lambda want, have: str(have).lower() == str(want).lower(),
+}
+
+
+def _condition_holds(operator, key, wanted, context):
+    if_exists = operator.endswith("IfExists")
+    operator = operator[: -len("IfExists")] if if_exists else operator
+    quantifier = None
+    if ":" in operator:
+        quantifier, operator = operator.split(":", 1)
+    test = _OPERATORS.get(operator)
+    if test is None:
+        print(f"mcp-ops-iam: condition operator {operator} not evaluated; statement not applied", file=sys.stderr)
+        return False
+    have = context.get(key.lower())
+    if have is None:
+        return if_exists or quantifier == "ForAllValues"
+    wanted = _as_list(wanted)
+    have = _as_list(have)
+    matches = [any(test(w, h) for w in wanted) for h in have]
+    if quantifier == "ForAllValues":
+        return all(matches)
+    return any(matches)
+
+
+def _statement_applies(statement, action, resource, context):
+    def matches(element, value):
+        return any(_glob(p.lower() if element.endswith("Action") else p, value) for p in _as_list(statement[element]))
+
+    if "Action" in statement and not matches("Action", action.lower()):
+        return False
+    if "NotAction" in statement and matches("NotAction", action.lower()):
+        return False
+    if "Resource" in statement and not matches("Resource", resource):
+        return False
+    if "NotResource" in statement and matches("NotResource", resource):
+        return False
+    for operator, pairs in (statement.get("Condition") or {}).items():
+        for key, wanted in pairs.items():
+            if not _condition_holds(operator, key, wanted, context):
+                return False
+    return True
+
+
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def _sub_requests(request, resource):
+    """DynamoDB authorizes a transaction or batch as its items' own actions, each on its table."""
+    if request._action not in (
+        "dynamodb:TransactWriteItems",
+        "dynamodb:TransactGetItems",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:BatchGetItem",
+    ):
+        return [(request._action, resource, _context(request))]
+    try:
+        body = json.loads(request._body or b"{}")
+    except (ValueError, TypeError):
+        return [(request._action, resource, _context(request))]
+    arn = lambda table: f"arn:aws:dynamodb:{request._region}:{request.account_id}:table/{table}"  # noqa: E731
+    subs = []
+
+    def add(action, table, item):
+        attr = _hash_key(request, table)
+        keys = [str(v) for v in item.get(attr, {}).values()] if attr and isinstance(item, dict) else []
+        subs.append((f"dynamodb:{action}", arn(table), {"dynamodb:leadingkeys": keys} if keys else {}))
+
+    for entry in body.get("TransactItems", []):
+        for kind, op in entry.items():
+            add(_TRANSACT_ACTIONS.get(kind, kind), op.get("TableName"), op.get("Key") or op.get("Item"))
+    for table, ops in body.get("RequestItems", {}).items():
+        if isinstance(ops, dict):  # BatchGetItem
+            for key in ops.get("Keys", []):
+                add("GetItem", table, key)
+        else:
+            for op in ops:
+                if "PutRequest" in op:
+                    add("PutItem", table, op["PutRequest"].get("Item"))
+                if "DeleteRequest" in op:
+                    add("DeleteItem", table, op["DeleteRequest"].get("Key"))
+    return subs or [(request._action, resource, _context(request))]
+
+
+def _allowed(policies, action, resource, context):
+    effects = [
+        statement.get("Effect")
+        for policy in policies
+        for statement in _as_list(IAMPolicy(policy)._policy_json.get("Statement", []))
+        if _statement_applies(statement, action, resource, context)
+    ]
+    return "Allow" in effects and "Deny" not in effects
+
+
+def _check_action_permitted(self, resource):
+    if self._action == "sts:GetCallerIdentity":
+        return
+    if self._is_assuming_role_operation(resource):
+        # Trust policies keep moto's own evaluation.
+        return _ORIGINAL_CHECK(self, resource)
+    policies = self._access_key.collect_policies()
+    for action, target, context in _sub_requests(self, resource):
+        if not _allowed(policies, action, target, context):
+            print(
+                f"mcp-ops-iam: DENY {self._access_key.arn} {action} on {target} context={context}",
+                file=sys.stderr,
+                flush=True,
+            )
+            self._raise_access_denied()
+
+
+_ORIGINAL_CHECK = IAMRequestBase.check_action_permitted
+IAMRequestBase.check_action_permitted = _check_action_permitted
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 

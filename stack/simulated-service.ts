@@ -5,7 +5,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { parseArgs } from 'node:util';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
-import { localPodIp } from './endpoints.ts';
 
 export const FaultSchema = z
   .object({
@@ -179,7 +178,8 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 
 /**
  * @param podPort also serve on this port: the pod's own metrics port (9090 in the manual), which
- *   `kubectl exec <pod> -- curl localhost:9090/metrics` reaches through kwok's local exec
+ *   `kubectl exec <pod> -- curl localhost:9090/metrics` reaches through kwok's local exec, and the
+ *   pod network (stack/pod-network.ts) forwards the pods' IP to
  */
 export function startSimulatedService(port: number, requestsPerTick = 20, tickMs = 100, podPort?: number) {
   const registry = new Registry();
@@ -229,16 +229,12 @@ export function startSimulatedService(port: number, requestsPerTick = 20, tickMs
   const server = createServer(handle);
   server.listen(port, '127.0.0.1');
   const podServer = podPort === undefined ? undefined : createServer(handle).listen(podPort, '127.0.0.1');
-  // The same port on this machine's own address, which the local cluster's pods carry as their IP.
-  const podIp = podPort === undefined ? undefined : localPodIp();
-  const podIpServer = podIp ? createServer(handle).listen(podPort, podIp) : undefined;
   return {
     server,
     close: () => {
       clearInterval(tick);
       server.close();
       podServer?.close();
-      podIpServer?.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   STACK_DIR,
   type StackEndpoints,
 } from './endpoints.ts';
+import { ensureLambdaRuntime } from './lambda-runtime.ts';
 import { ensureMotoInstalled, motoService, seedAws } from './moto.ts';
 import { adminClient, KUBE_SERVICE_NAMES, kubeUp } from './kube/cluster.ts';
 import { currentScenario, seedScenario } from './kube/scenarios.ts';
@@ -19,6 +20,7 @@ import {
   writeAlertmanagerConfig,
   writePrometheusConfig,
 } from './prometheus.ts';
+import { ensurePodNetwork, podNetworkForwards, removePodNetwork, SERVICE_POD_IP } from './pod-network.ts';
 import { httpOk, isAlive, pidFile, startService, stopService, type ServiceSpec } from './processes.ts';
 
 /** Services in start order; stopped in reverse. */
@@ -27,6 +29,7 @@ export const SERVICE_NAMES = [
   'simulated-service',
   'alertmanager',
   'prometheus',
+  'pod-network',
   ...KUBE_SERVICE_NAMES,
 ] as const;
 
@@ -84,6 +87,17 @@ function simulatedService(port: number, podPort: number): ServiceSpec {
   };
 }
 
+/** The pods' addresses in their own network namespace, forwarded to the local processes. */
+function podNetwork(): ServiceSpec {
+  return {
+    name: 'pod-network',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(import.meta.dirname, 'pod-network.ts')],
+    env: { MCP_POD_NETWORK_FORWARDS: JSON.stringify(podNetworkForwards(PORTS)) },
+    ready: () => httpOk(`http://${SERVICE_POD_IP}:9090/healthz`),
+  };
+}
+
 export interface StackUpResult {
   endpoints: StackEndpoints;
   started: string[];
@@ -100,6 +114,8 @@ export async function stackUp(
   mkdirSync(STACK_DIR, { recursive: true });
   ensureDebianPackages(log);
   const motoServer = ensureMotoInstalled(STACK_DIR, log);
+  // The Lambda runtime the deployed-shape test and the cold-start benchmark run the bundles in.
+  ensureLambdaRuntime(log);
   const awsEndpoint = `http://127.0.0.1:${PORTS.moto}`;
   const outcome: Record<string, string> = {};
 
@@ -134,6 +150,8 @@ export async function stackUp(
 
   let kubernetes: StackEndpoints['kubernetes'];
   if (WITH_KUBERNETES) {
+    ensurePodNetwork();
+    outcome['pod-network'] = await startService(STACK_DIR, podNetwork());
     const kube = await kubeUp(STACK_DIR, log);
     Object.assign(outcome, kube.outcome);
     const kc = adminClient(kube.kubeconfigs.admin);
@@ -176,6 +194,7 @@ export async function stackDown(): Promise<string[]> {
   for (const name of [...SERVICE_NAMES].reverse()) {
     if (await stopService(STACK_DIR, name)) stopped.push(name);
   }
+  removePodNetwork();
   for (const dir of ['prometheus/data', 'alertmanager/data'])
     rmSync(join(STACK_DIR, dir), { recursive: true, force: true });
   rmSync(ENDPOINTS_FILE, { force: true });

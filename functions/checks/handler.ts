@@ -11,9 +11,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
-import { describeEksCluster, eksKubeConfig, eksToken, type EksCluster } from '../../core/eks.ts';
-import { KubernetesClient } from '../../core/kubernetes-client.ts';
-import { PrometheusHttp } from '../../core/prometheus.ts';
+import { eksKubernetes } from '../../core/eks.ts';
+import type { KubernetesClient } from '../../core/kubernetes-client.ts';
+import { prometheusFromConfig } from '../../core/prometheus-access.ts';
 import { awsReportChannels } from './aws-channels.ts';
 import { checksEnvironment, runChecksEvent } from './checks-job.ts';
 import { EcrImageScans } from './image-scans.ts';
@@ -27,20 +27,22 @@ const sns = new SNSClient(awsClientConfig(target));
 const eks = new EKSClient(awsClientConfig(target));
 const credentials = defaultProvider();
 const channels = awsReportChannels({ s3, sns }, env.reportsTopicArn, env.reportsBucket);
-let cluster: EksCluster | undefined;
+const kube = eksKubernetes({ eks, clusterName: env.config.cluster.name, region: target.region, credentials });
 
-/** A kubeconfig with a fresh EKS token each invocation (tokens live 15 minutes). */
-async function kube(): Promise<KubernetesClient> {
-  cluster ??= await describeEksCluster(eks, env.config.cluster.name);
-  const token = await eksToken(env.config.cluster.name, target.region, credentials);
-  return new KubernetesClient(eksKubeConfig(env.config.cluster.name, cluster, token));
-}
+/** One client per invocation: the service proxy rides on the same token and connection. */
+let current: Promise<KubernetesClient> | undefined;
+const prometheus = prometheusFromConfig(env.config.prometheus, {
+  kube: () => (current ??= kube()),
+  region: target.region,
+  credentials,
+});
 
 async function checks(event: unknown) {
+  current = undefined;
   return runChecksEvent(event, {
     config: env.config,
-    kube,
-    prometheus: new PrometheusHttp(env.config.prometheus.url),
+    kube: () => (current ??= kube()),
+    prometheus,
     imageScans: new EcrImageScans(new ECRClient(awsClientConfig(target))),
     channels,
     store: channels.store,

@@ -4,11 +4,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { parseConfig } from '../../core/config.ts';
+import { eksKubernetes } from '../../core/eks.ts';
+import { serviceSettings } from '../../core/service-config.ts';
 import { S3ObjectStore } from '../../core/s3-object-store.ts';
 import { cleanupJob } from './cleanup-job.ts';
 import { CleanupRequestError } from './retention-policy.ts';
@@ -24,6 +28,32 @@ const stateBucket = process.env.MCP_OPS_STATE_BUCKET ?? '';
 /** Stop taking new batches this long before the function's time limit, and continue in a fresh invocation. */
 const PAUSE_MARGIN_MS = 60_000;
 
+const kube = eksKubernetes({
+  eks: new EKSClient(awsClientConfig(target)),
+  clusterName: config.cluster.name,
+  region: target.region,
+  credentials: defaultProvider(),
+});
+
+/** The manual's source of truth, `artifact.retention.days`; unreadable or missing: configuration, said so. */
+async function configMapRetentionDays(): Promise<number | undefined> {
+  try {
+    const settings = await serviceSettings(await kube(), config.cluster);
+    if (settings.retentionDays === undefined)
+      logger.warn('retention from configuration', {
+        reason: settings.notes.join('; '),
+        retentionDays: config.retention.defaultDays,
+      });
+    return settings.retentionDays;
+  } catch (error) {
+    logger.warn('retention from configuration: the ConfigMap could not be read', {
+      reason: (error as Error).message,
+      retentionDays: config.retention.defaultDays,
+    });
+    return undefined;
+  }
+}
+
 export type CleanupResponse = CleanupSummary | { error: string };
 
 async function cleanup(event: unknown, context: Context): Promise<CleanupResponse> {
@@ -35,9 +65,7 @@ async function cleanup(event: unknown, context: Context): Promise<CleanupRespons
         store: new S3ObjectStore(s3),
         now: () => new Date(),
         stateBucket,
-        // Lambda reads no ConfigMap until the cluster access of the reports job lands; the request's
-        // retentionDays or configuration's retention.defaultDays apply.
-        configMapRetentionDays: async () => undefined,
+        configMapRetentionDays,
       },
       { shouldPause: () => context.getRemainingTimeInMillis() < PAUSE_MARGIN_MS },
     );

@@ -2,7 +2,12 @@ import { DEFAULT_RETRY, type RetryOptions } from '../../core/retry.ts';
 import type { KeyError, ObjectStore, StoredObject } from '../../core/object-store.ts';
 import { deleteWithRetry } from './batch-delete.ts';
 import { RunJournal, type Checkpoint, type PartitionState } from './run-journal.ts';
-import { CleanupRequestError, isExpired, type RetentionPolicy } from './retention-policy.ts';
+import {
+  CleanupRequestError,
+  isExpired,
+  type RetentionPolicy,
+  type RetentionSource,
+} from './retention-policy.ts';
 import {
   countExpiring,
   countObject,
@@ -46,6 +51,8 @@ export interface CleanupSummary {
   bucket: string;
   prefix: string;
   retentionDays: number;
+  /** `configmap`: the ConfigMap's artifact.retention.days; `config`: retention.defaultDays (no usable key). */
+  retentionSource: RetentionSource;
   cutoff: string;
   scanned: number;
   /** Objects selected for deletion (expired, unprotected, within maxDeletes). */
@@ -338,6 +345,7 @@ export async function runRetentionCleanup(
     bucket: policy.bucket,
     prefix: policy.prefix,
     retentionDays: policy.retentionDays,
+    retentionSource: policy.retentionSource ?? 'config',
     cutoff: policy.cutoff.toISOString(),
     scanned: checkpoint.partitions.reduce((sum, p) => sum + p.scanned, 0),
     matched: policy.dryRun ? matched : Math.max(matched, counters.deleted + counters.failed),

@@ -36,12 +36,16 @@ export interface RetentionPolicy {
   readonly bucket: string;
   readonly prefix: string;
   readonly retentionDays: number;
+  /** Where retentionDays came from: the request, the service's ConfigMap, or configuration. */
+  readonly retentionSource?: RetentionSource;
   readonly cutoff: Date;
   readonly dryRun: boolean;
   readonly maxDeletes: number;
   readonly protectedPrefixes: readonly string[];
   readonly versionedBucket: 'refuse' | 'add-delete-markers';
 }
+
+export type RetentionSource = 'request' | 'configmap' | 'config';
 
 export class CleanupRequestError extends Error {
   constructor(message: string) {
@@ -103,6 +107,12 @@ export function decidePolicy(
     bucket,
     prefix: request.prefix,
     retentionDays,
+    retentionSource:
+      request.retentionDays !== undefined
+        ? 'request'
+        : context.configMapRetentionDays !== undefined
+          ? 'configmap'
+          : 'config',
     cutoff: new Date(context.now.getTime() - retentionDays * DAY_MS),
     dryRun: request.dryRun,
     maxDeletes: request.maxDeletes,

@@ -19,13 +19,21 @@ import {
   KUBE_PORTS,
   kwokService,
   metricsServerService,
+  tokenWebhookService,
   writeKubeconfigs,
+  writeTokenWebhookConfig,
   type Kubeconfigs,
 } from './control-plane.ts';
-import { checksAccessManifests } from '../../core/cluster-access.ts';
+import { CHECKS_GROUP, checksAccessManifests, configReaderManifests } from '../../core/cluster-access.ts';
 import { ensurePki, IDENTITIES } from './pki.ts';
 
-export const KUBE_SERVICE_NAMES = ['etcd', 'kube-apiserver', 'kwok', 'metrics-server'] as const;
+export const KUBE_SERVICE_NAMES = [
+  'etcd',
+  'eks-token-webhook',
+  'kube-apiserver',
+  'kwok',
+  'metrics-server',
+] as const;
 
 export const READONLY_CLUSTER_ROLE = 'mcp-ops-readonly';
 export const FIELD_MANAGER = 'mcp-ops-stack';
@@ -44,7 +52,12 @@ export async function apply(kc: KubeConfig, object: KubernetesObject): Promise<v
 
 /** What mcp-ops may read, and nothing more: the same rules the CDK app grants on EKS. */
 export function readonlyRbac(): KubernetesObject[] {
-  return checksAccessManifests('mcp-system', IDENTITIES.readonly.groups) as KubernetesObject[];
+  return [
+    // The local read-only identity, and the group the checks function's access entry names (the
+    // deployed-shape test's token webhook maps the function's role to it, as EKS does).
+    ...checksAccessManifests('mcp-system', [...IDENTITIES.readonly.groups, CHECKS_GROUP]),
+    ...configReaderManifests('mcp-system', 'mcp-semantic-config'),
+  ] as KubernetesObject[];
 }
 
 const KWOK_CRDS = [
@@ -137,7 +150,11 @@ export async function kubeUp(stackDir: string, log: (line: string) => void): Pro
   const pki = ensurePki(kubeDir);
   const outcome: Record<string, StartOutcome> = {};
   outcome.etcd = await startService(stackDir, etcdService(bins, join(kubeDir, 'etcd')));
-  outcome['kube-apiserver'] = await startService(stackDir, apiserverService(bins, pki));
+  outcome['eks-token-webhook'] = await startService(stackDir, tokenWebhookService());
+  outcome['kube-apiserver'] = await startService(
+    stackDir,
+    apiserverService(bins, pki, writeTokenWebhookConfig(kubeDir)),
+  );
   const kubeconfigs = writeKubeconfigs(stackDir, pki);
   const kc = adminClient(kubeconfigs.admin);
   await bootstrap(kc);

@@ -13,7 +13,54 @@ export const KUBE_PORTS = {
   apiserver: Number(process.env.MCP_STACK_APISERVER_PORT ?? 16443),
   kwok: Number(process.env.MCP_STACK_KWOK_PORT ?? 10247),
   metricsServer: Number(process.env.MCP_STACK_METRICS_SERVER_PORT ?? 14443),
+  /** The EKS token webhook (stack/kube/eks-token-webhook.ts). */
+  tokenWebhook: Number(process.env.MCP_STACK_TOKEN_WEBHOOK_PORT ?? 16445),
 } as const;
+
+/** The cluster name EKS tokens must carry (the configuration's default `cluster.name`). */
+export const LOCAL_CLUSTER_NAME = 'mcp-cluster';
+
+/** The webhook as the API server's token authenticator (a kubeconfig naming it), after the token file. */
+export function writeTokenWebhookConfig(kubeDir: string): string {
+  const file = join(kubeDir, 'token-webhook.kubeconfig');
+  mkdirSync(kubeDir, { recursive: true });
+  writeFileSync(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: eks-token-webhook',
+      `  cluster: { server: "http://127.0.0.1:${KUBE_PORTS.tokenWebhook}/tokenreview" }`,
+      'users:',
+      '- name: kube-apiserver',
+      '  user: {}',
+      'contexts:',
+      '- name: webhook',
+      '  context: { cluster: eks-token-webhook, user: kube-apiserver }',
+      'current-context: webhook',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+export function tokenWebhookService(): ServiceSpec {
+  return {
+    name: 'eks-token-webhook',
+    command: process.execPath,
+    args: [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'eks-token-webhook.ts'),
+      '--port',
+      String(KUBE_PORTS.tokenWebhook),
+      '--cluster',
+      LOCAL_CLUSTER_NAME,
+    ],
+    ready: () => httpOk(`http://127.0.0.1:${KUBE_PORTS.tokenWebhook}/healthz`),
+  };
+}
 
 /** GET over TLS with our CA and a bearer token; true on 2xx. */
 export function httpsOk(url: string, caCert: string, token?: string): Promise<boolean> {
@@ -57,7 +104,7 @@ export function etcdService(bins: KubeBinaries, dataDir: string): ServiceSpec {
   };
 }
 
-export function apiserverService(bins: KubeBinaries, pki: Pki): ServiceSpec {
+export function apiserverService(bins: KubeBinaries, pki: Pki, tokenWebhookConfig: string): ServiceSpec {
   const server = `https://127.0.0.1:${KUBE_PORTS.apiserver}`;
   return {
     name: 'kube-apiserver',
@@ -70,6 +117,10 @@ export function apiserverService(bins: KubeBinaries, pki: Pki): ServiceSpec {
       `--tls-private-key-file=${pki.apiserverKey}`,
       `--client-ca-file=${pki.caCert}`,
       `--token-auth-file=${pki.tokenFile}`,
+      // EKS tokens (`k8s-aws-v1.`), as the functions send them, checked as EKS checks them.
+      `--authentication-token-webhook-config-file=${tokenWebhookConfig}`,
+      '--authentication-token-webhook-version=v1',
+      '--authentication-token-webhook-cache-ttl=10s',
       '--authorization-mode=RBAC',
       '--anonymous-auth=false',
       '--service-cluster-ip-range=10.0.0.0/24',

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mapBounded } from '../../core/bounded.ts';
-import { localPodIp } from '../endpoints.ts';
+import { PROMETHEUS_POD_IP, PROMETHEUS_POD_PORT, SERVICE_POD_IP } from '../pod-network.ts';
 import { apply } from './cluster.ts';
 import { KUBE_PORTS } from './control-plane.ts';
 
@@ -32,7 +32,6 @@ export type Scenario = (typeof SCENARIOS)[number];
 export const NAMESPACE = 'mcp-system';
 export const DEPLOYMENT = 'mcp-semantic-control-plane';
 export const IMAGE = 'mcp/semantic-control-plane:v3.0.0';
-const POD_IP = localPodIp();
 const SCENARIO_CONFIGMAP = 'mcp-ops-local-scenario';
 
 type Behaviour = 'crash-loop' | 'oom-killed' | 'fail' | undefined;
@@ -461,7 +460,8 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
           'mcp-ops.local/usage-cpu': plan.usage.cpu,
           'mcp-ops.local/usage-memory': plan.usage.memory,
           ...(plan.behaviour ? { 'mcp-ops.local/behaviour': plan.behaviour } : {}),
-          ...(POD_IP ? { 'mcp-ops.local/pod-ip': POD_IP } : {}),
+          // In the pod network's namespace (stack/pod-network.ts), where the service answers.
+          'mcp-ops.local/pod-ip': SERVICE_POD_IP,
           ...(plan.restarts !== undefined ? { 'mcp-ops.local/restarts': String(plan.restarts) } : {}),
         },
         ownerReferences: [
@@ -743,6 +743,69 @@ export async function currentScenario(kc: KubeConfig): Promise<Scenario | undefi
 }
 
 /** Puts the cluster into `scenario`: everything a scenario owns is removed, then seeded afresh. */
+/**
+ * The manual's `prometheus-mcp.mcp-system:9090`: a Prometheus pod whose IP, in the pod network, leads
+ * to the local Prometheus, and a Service over it. With no controller manager here the Endpoints are
+ * written by hand, naming the pod (the API server's service proxy only dials addresses of pods).
+ */
+async function seedPrometheus(kc: KubeConfig, node: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const name = 'prometheus-mcp-0';
+  const labels = { app: 'prometheus-mcp', 'app.kubernetes.io/name': 'prometheus' };
+  const pod = await core.createNamespacedPod({
+    namespace: NAMESPACE,
+    body: {
+      metadata: { name, labels, annotations: { 'mcp-ops.local/pod-ip': PROMETHEUS_POD_IP } },
+      spec: {
+        nodeName: node,
+        securityContext: { runAsNonRoot: true, runAsUser: 65534, fsGroup: 65534 },
+        containers: [
+          {
+            name: 'prometheus',
+            image: 'quay.io/prometheus/prometheus:v2.42.0',
+            ports: [{ name: 'web', containerPort: PROMETHEUS_POD_PORT }],
+            resources: {
+              requests: { cpu: '250m', memory: '1Gi' },
+              limits: { cpu: '1', memory: '2Gi' },
+            },
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ['ALL'] },
+            },
+          },
+        ],
+      },
+    },
+  });
+  const objects: KubernetesObject[] = [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'prometheus-mcp', namespace: NAMESPACE, labels },
+      spec: { ports: [{ name: 'web', port: 9090, targetPort: PROMETHEUS_POD_PORT, protocol: 'TCP' }] },
+    } as KubernetesObject,
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'prometheus-mcp', namespace: NAMESPACE, labels },
+      subsets: [
+        {
+          addresses: [
+            {
+              ip: PROMETHEUS_POD_IP,
+              nodeName: node,
+              targetRef: { kind: 'Pod', name, namespace: NAMESPACE, uid: pod.metadata!.uid! },
+            },
+          ],
+          ports: [{ name: 'web', port: PROMETHEUS_POD_PORT, protocol: 'TCP' }],
+        },
+      ],
+    } as KubernetesObject,
+  ];
+  for (const object of objects) await apply(kc, object);
+}
+
 export async function seedScenario(
   kc: KubeConfig,
   scenario: Scenario,
@@ -758,6 +821,7 @@ export async function seedScenario(
   for (const object of fixtures()) await apply(kc, object);
   await seedNodes(kc, w.nodes, now);
   await seedDeployment(kc, w, logDir);
+  await seedPrometheus(kc, w.nodes[0]!.name);
   await seedBackups(kc, w, now);
   await seedEvents(kc, w, now);
   await core.createNamespacedConfigMap({

@@ -31,7 +31,7 @@ describe('the checks Lambda handler', () => {
       cluster: { name: clusterName },
       buckets: { backup: endpoints.buckets.backup },
       // Nothing answers here: the report must still go out with its sections marked failed.
-      prometheus: { url: 'http://127.0.0.1:9' },
+      prometheus: { access: 'direct', url: 'http://127.0.0.1:9' },
     });
     process.env.REPORTS_TOPIC_ARN = endpoints.topics.reports;
     // A bucket of its own: the day's delivery marker must start absent.

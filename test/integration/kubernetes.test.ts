@@ -181,7 +181,9 @@ describe('the local Kubernetes API server', () => {
     const core = cluster.client('readonly').makeApiClient(CoreV1Api);
     const { pods, pages } = await listAllPods(core, 500);
     expect(pods).toHaveLength(2_000);
-    expect(pages).toBe(4);
+    // 500 a page; a fifth, empty page when other pods (Prometheus) follow the last one in the listing.
+    expect(pages).toBeGreaterThanOrEqual(4);
+    expect(pages).toBeLessThanOrEqual(5);
     expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBe(20);
     let events = 0;
     let next: string | undefined;

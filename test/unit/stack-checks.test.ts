@@ -103,10 +103,32 @@ describe('the read-only cluster access', () => {
       kind: string;
       rules?: unknown[];
     }>;
-    expect(objects.map((o) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    expect(objects.map((o) => o.kind)).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'Role',
+      'RoleBinding',
+      'Role',
+      'RoleBinding',
+    ]);
     expect(JSON.stringify(objects[2]!.rules)).toBe(
       '[{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]}]',
     );
+    // Prometheus through the service proxy: that one Service and port, get only.
+    expect(objects[4]!.rules).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['services/proxy'],
+        verbs: ['get'],
+        resourceNames: ['prometheus-mcp:9090'],
+      },
+    ]);
+    // The cleanup's group: the service's ConfigMap, get only.
+    expect(objects[6]!.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['mcp-semantic-config'], verbs: ['get'] },
+    ]);
   });
 });
 

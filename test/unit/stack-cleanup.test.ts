@@ -1,3 +1,4 @@
+import { CONFIG_READER_GROUP, configReaderManifests } from '../../core/cluster-access.ts';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -92,7 +93,27 @@ describe('the cleanup job in the stack', () => {
     expect(statements).toContainEqual(
       expect.objectContaining({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
     );
-    expect(statements).toHaveLength(7);
+    // The ConfigMap's retention: DescribeCluster on that one cluster, and an access entry whose
+    // group may get only the service's ConfigMap (core/cluster-access.ts).
+    expect(bySid('DescribeCluster')).toMatchObject({
+      Action: 'eks:DescribeCluster',
+      Resource: {
+        'Fn::Join': [
+          '',
+          ['arn:', { Ref: 'AWS::Partition' }, ':eks:eu-west-1:111122223333:cluster/mcp-cluster'],
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'mcp-cluster',
+      PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('CleanupJobRole'), 'Arn'] },
+      KubernetesGroups: [CONFIG_READER_GROUP],
+    });
+    const [role] = configReaderManifests('mcp-system', 'mcp-semantic-config');
+    expect(role!.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['mcp-semantic-config'], verbs: ['get'] },
+    ]);
+    expect(statements).toHaveLength(8);
   });
 
   it('alarms on errors, on dead letters and on storage above 90 %, paging through the alerts topic and resolving too', () => {

@@ -1,7 +1,34 @@
 import type { SectionOutcome } from '../report.ts';
 import { table } from '../render.ts';
 import type { ChecksDeps } from '../checks-deps.ts';
+import { CACHE_SIZE_KEY, serviceSettings } from '../../../core/service-config.ts';
 import { formatValue, judge, KEY_METRICS, metricFindings, readMetrics } from '../service-metrics.ts';
+
+/** The cache's configured size beside its hit rate (Runbook 2: "Increase cache size"). */
+async function cacheLine(
+  deps: ChecksDeps,
+  hitRate: number | undefined,
+): Promise<{ line: string; size?: number }> {
+  const { cluster } = deps.config;
+  let size: number | undefined;
+  let why: string | undefined;
+  try {
+    const settings = await serviceSettings(deps.kube, cluster);
+    size = settings.cacheSize;
+    why = settings.notes.find((n) => n.includes(CACHE_SIZE_KEY) || n.endsWith('not found'));
+  } catch (error) {
+    why = `ConfigMap ${cluster.namespace}/${cluster.configMap} unreadable: ${(error as Error).message}`;
+  }
+  const configured =
+    size === undefined
+      ? `${CACHE_SIZE_KEY} unknown (${why ?? 'not set'})`
+      : `${CACHE_SIZE_KEY} ${size.toLocaleString('en-US')} (ConfigMap ${cluster.namespace}/${cluster.configMap})`;
+  const low =
+    hitRate !== undefined && hitRate < 0.7
+      ? `; hit rate ${(hitRate * 100).toFixed(1)}% is below 70% (info): Runbook 2 and "Memory Optimization" raise ${CACHE_SIZE_KEY}`
+      : '';
+  return { line: `Validation cache: ${configured}${low}`, ...(size === undefined ? {} : { size }) };
+}
 
 /** Morning item 3: the key metrics and the rates the dashboards alert on, judged against the manual. */
 export async function keyMetricsSection(deps: ChecksDeps): Promise<SectionOutcome> {
@@ -19,6 +46,9 @@ export async function keyMetricsSection(deps: ChecksDeps): Promise<SectionOutcom
     ]),
   );
   if (reading.note) lines.unshift(reading.note);
+  const hitRate = reading.values.find((v) => v.definition.id === 'cache_hit_rate')?.value;
+  const cache = await cacheLine(deps, hitRate);
+  lines.push(cache.line);
   return {
     summary:
       findings.length === 0
@@ -28,6 +58,7 @@ export async function keyMetricsSection(deps: ChecksDeps): Promise<SectionOutcom
     lines,
     data: {
       source: reading.source,
+      ...(cache.size === undefined ? {} : { cacheSize: cache.size }),
       ...(reading.note ? { note: reading.note } : {}),
       metrics: Object.fromEntries(reading.values.map((v) => [v.definition.id, v.value ?? null])),
     },

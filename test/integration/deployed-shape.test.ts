@@ -1,0 +1,363 @@
+// The stack as Lambda runs it: `cdk synth`'s template and bundles, each function in AWS's Runtime
+// Interface Emulator on the template's Node.js major, with the template's handler, environment,
+// memory and timeout, the credentials of a role holding exactly its template policies, on a moto that
+// enforces IAM, reaching the local cluster through DescribeCluster and an EKS token.
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  IAMClient,
+  PutUserPolicyCommand,
+} from '@aws-sdk/client-iam';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { SubscribeCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { writeBackupFixture } from '../../stack/backup-fixture.ts';
+import { KUBE_PORTS } from '../../stack/kube/control-plane.ts';
+import { ensureLambdaRuntime, LAMBDA_NODE_MAJOR, type LambdaRuntime } from '../../stack/lambda-runtime.ts';
+import { STACK_DIR } from '../../stack/endpoints.ts';
+import {
+  ACCOUNT,
+  functionsOf,
+  provision,
+  REGION,
+  roleStatements,
+  runFunction,
+  sessionFor,
+  startIamMoto,
+  TemplateResolver,
+  type FunctionSpec,
+  type RunningFunction,
+  type Statement,
+  type Template,
+} from '../support/deployed-stack.ts';
+import { amMessage } from '../support/escalation-harness.ts';
+import { functionUrlServer } from '../support/function-url-server.ts';
+
+const endpoints = inject('endpoints');
+const ROOT = join(import.meta.dirname, '..', '..');
+const CDK_OUT = join(ROOT, 'out', 'deployed-shape', 'cdk.out');
+
+let resolver: TemplateResolver;
+let specs: FunctionSpec[];
+let runtime: LambdaRuntime;
+let moto: Awaited<ReturnType<typeof startIamMoto>>;
+let admin: {
+  region: string;
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+};
+let roles: Map<string, string>;
+const running = new Map<string, RunningFunction>();
+let urlServer: Awaited<ReturnType<typeof functionUrlServer>> | undefined;
+const kc = new KubeConfig();
+
+const spec = (name: string) => specs.find((s) => s.name === name)!;
+
+/** The groups the template's access entries give a role (what EKS maps a role to). */
+function accessGroups(roleLogicalId: string): string[] {
+  return resolver
+    .ofType('AWS::EKS::AccessEntry')
+    .filter(([, r]) => JSON.stringify(r.Properties!.PrincipalArn).includes(`"${roleLogicalId}"`))
+    .flatMap(([, r]) => r.Properties!.KubernetesGroups as string[]);
+}
+
+/** Starts `fn` with a session of its role holding `statements` (default: all its template's). */
+async function start(fn: FunctionSpec, statements?: Statement[]): Promise<RunningFunction> {
+  const roleName = roles.get(fn.roleLogicalId)!;
+  const roleArn = resolver.attrs.get(fn.roleLogicalId)!.Arn!;
+  await moto.relax();
+  const session = await sessionFor(
+    moto.endpoint,
+    roleName,
+    roleArn,
+    statements ?? roleStatements(resolver, fn.roleLogicalId),
+  ).finally(() => moto.enforce());
+  // The cluster knows the session as EKS would: through the role's access entry.
+  const registered = await fetch(`http://127.0.0.1:${KUBE_PORTS.tokenWebhook}/credentials`, {
+    method: 'POST',
+    body: JSON.stringify({ ...session, roleArn, groups: accessGroups(fn.roleLogicalId) }),
+  });
+  expect(registered.ok).toBe(true);
+  return runFunction(fn, runtime, {
+    MCP_OPS_AWS_ENDPOINT: moto.endpoint,
+    AWS_ACCESS_KEY_ID: session.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
+    AWS_SESSION_TOKEN: session.sessionToken,
+  });
+}
+
+async function fn(name: string): Promise<RunningFunction> {
+  let found = running.get(name);
+  if (!found) {
+    found = await start(spec(name));
+    running.set(name, found);
+  }
+  return found;
+}
+
+async function queueOn(topicArn: string) {
+  const sqs = new SQSClient(admin);
+  const { QueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `q-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` }),
+  );
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await new SNSClient(admin).send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }),
+  );
+  return {
+    async receive(waitSeconds = 2): Promise<string[]> {
+      const { Messages } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
+      );
+      return (Messages ?? []).map((m) => (JSON.parse(m.Body!) as { Message: string }).Message);
+    },
+  };
+}
+
+/** Scheduler targets' input for a function, as the template writes it. */
+function scheduledInputs(fnLogicalId: string): unknown[] {
+  return resolver
+    .ofType('AWS::Scheduler::Schedule')
+    .filter(([, r]) =>
+      JSON.stringify((r.Properties!.Target as { Arn: unknown }).Arn).includes(`"${fnLogicalId}"`),
+    )
+    .map(([, r]) => JSON.parse((r.Properties!.Target as { Input: string }).Input) as unknown);
+}
+
+describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emulator, with their roles', () => {
+  beforeAll(async () => {
+    // Synthesize as `cdk deploy` would for a concrete account and region.
+    execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', CDK_OUT], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, CDK_DEFAULT_ACCOUNT: ACCOUNT, CDK_DEFAULT_REGION: REGION },
+    });
+    const template = JSON.parse(readFileSync(join(CDK_OUT, 'McpOps.template.json'), 'utf8')) as Template;
+    resolver = new TemplateResolver(template);
+    runtime = ensureLambdaRuntime(() => undefined);
+
+    kc.loadFromFile(endpoints.kubernetes!.kubeconfig);
+    const cluster = kc.getCurrentCluster()!;
+    const ca = cluster.caData ?? readFileSync(cluster.caFile!).toString('base64');
+    moto = await startIamMoto({
+      python: join(STACK_DIR, 'venv', 'bin', 'python3'),
+      eksClusters: { 'mcp-cluster': { endpoint: cluster.server, ca } },
+    });
+    ({ roles } = await provision(resolver, moto.endpoint));
+    // An administrator of the emulated account, for the test's own setup and reading back.
+    const boot = {
+      region: REGION,
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'AKIABOOT', secretAccessKey: 'boot' },
+    };
+    const iam = new IAMClient(boot);
+    await iam.send(new CreateUserCommand({ UserName: 'test-admin' }));
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'test-admin',
+        PolicyName: 'all',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+        }),
+      }),
+    );
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'test-admin' }))).AccessKey!;
+    admin = {
+      region: REGION,
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! },
+    };
+    // What exists beside the stack: the cluster, the artifacts and backup buckets the config names.
+    await new EKSClient(boot).send(
+      new CreateClusterCommand({
+        name: 'mcp-cluster',
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/eks`,
+        resourcesVpcConfig: { subnetIds: [] },
+      }),
+    );
+    const s3 = new S3Client({ ...boot, forcePathStyle: true });
+    for (const bucket of ['mcp-artifacts', 'mcp-artifacts-backup'])
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await writeBackupFixture(s3, {
+      bucket: 'mcp-artifacts-backup',
+      folder: 'backup-deployed',
+      objects: 40,
+      completedAt: new Date(Date.now() - 2 * 3600_000),
+      writePointer: true,
+    });
+    // The respond function behind a function URL; the links in pages lead there.
+    urlServer = await functionUrlServer(async (event) => {
+      const result = await (await fn('mcp-ops-escalation-respond')).invoke(event);
+      return result.json();
+    }, 'mcp-ops-escalation-respond');
+    for (const [id] of resolver.ofType('AWS::Lambda::Url'))
+      resolver.attrs.set(id, { FunctionUrl: urlServer.url });
+    specs = functionsOf(resolver, CDK_OUT);
+    await moto.enforce();
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const f of running.values()) await f.stop();
+    await urlServer?.close();
+    await moto?.stop();
+  });
+
+  it('declares every function on the Node.js major the tests run it on, bundled with its SDK', () => {
+    expect(specs.map((s) => s.name).sort()).toEqual([
+      'mcp-ops-backup-verify',
+      'mcp-ops-checks',
+      'mcp-ops-cleanup',
+      'mcp-ops-escalation-intake',
+      'mcp-ops-escalation-respond',
+      'mcp-ops-escalation-tick',
+    ]);
+    for (const s of specs) {
+      expect(s.runtime).toBe(`nodejs${LAMBDA_NODE_MAJOR}.x`);
+      // The SDK the tests ran is inside the bundle, not Lambda's own.
+      expect(readFileSync(join(s.assetDir, 'index.mjs'), 'utf8')).toMatch(/@aws-sdk\/|aws-sdk-js|smithy/i);
+    }
+  });
+
+  it('refuses what a role was not given: the emulator enforces IAM', async () => {
+    const checks = spec('mcp-ops-checks');
+    const bare = await start(checks, [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }]);
+    try {
+      const answer = await bare.invoke({ report: 'security' });
+      // moto answers EKS's refusal in XML (the SDK then fails to parse it), so the refusal is read
+      // where it names action and resource: the emulator's own log.
+      expect(`${answer.body}\n${bare.output()}`).toMatch(/AccessDenied|not authorized|"httpStatusCode":403/i);
+      expect(moto.log()).toMatch(
+        /DENY arn:aws:sts::123456789012:assumed-role\/[^ ]+ eks:DescribeCluster on arn:aws:eks:us-east-1:123456789012:cluster\/mcp-cluster/,
+      );
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it('sends the morning report with its Prometheus sections from Prometheus, through the service proxy', async () => {
+    const checks = spec('mcp-ops-checks');
+    const [morning] = scheduledInputs(checks.logicalId).filter(
+      (i) => (i as { report?: string }).report === 'morning',
+    );
+    expect(morning).toEqual({ report: 'morning' });
+    const reports = await queueOn(
+      resolver.refs.get(resolver.ofType('AWS::SNS::Topic').find(([id]) => id.includes('ReportsTopic'))![0])!,
+    );
+    const running = await fn(checks.name);
+    const answer = await running.invoke(morning);
+    expect(answer.status, running.output()).toBe(200);
+    const messages = await reports.receive(5);
+    const text = messages.join('\n');
+    expect(text, running.output().slice(-3000)).toMatch(/source: prometheus/);
+    expect(text).not.toMatch(/source: pod-proxy/);
+    expect(running.output()).not.toMatch(/AccessDenied/);
+    expect(running.output()).toMatch(/REPORT RequestId/);
+  });
+
+  it('cleans up with the ConfigMap’s artifact.retention.days, read in Lambda through the cluster', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const patch = async (days: string) => {
+      const map = await core.readNamespacedConfigMap({
+        name: 'mcp-semantic-config',
+        namespace: 'mcp-system',
+      });
+      map.data = { ...map.data, 'artifact.retention.days': days };
+      await core.replaceNamespacedConfigMap({
+        name: 'mcp-semantic-config',
+        namespace: 'mcp-system',
+        body: map,
+      });
+    };
+    await patch('45');
+    try {
+      const answer = (await (await fn('mcp-ops-cleanup')).invoke({})).json() as Record<string, unknown>;
+      expect(answer).toMatchObject({ dryRun: true, retentionDays: 45, retentionSource: 'configmap' });
+    } finally {
+      await patch('90');
+    }
+  });
+
+  it('verifies the latest backup with the backup function’s role', async () => {
+    const backup = spec('mcp-ops-backup-verify');
+    const [input] = scheduledInputs(backup.logicalId);
+    const running = await fn(backup.name);
+    const answer = await running.invoke(input);
+    expect(answer.status).toBe(200);
+    expect(running.output()).not.toMatch(/AccessDenied/);
+    expect(JSON.stringify(answer.json())).toMatch(/backup-deployed/);
+  });
+
+  it('pages from an Alertmanager message in its SNS envelope, and the link acknowledges through the function URL', async () => {
+    const topics = JSON.parse(spec('mcp-ops-escalation-intake').environment.TIER_TOPICS!) as Record<
+      string,
+      string
+    >;
+    const primary = await queueOn(topics.primary!);
+    const intake = await fn('mcp-ops-escalation-intake');
+    const name = `DeployedShape${Date.now()}`;
+    const alertsTopic = resolver.refs.get(
+      resolver.ofType('AWS::SNS::Topic').find(([id]) => id.includes('AlertsTopic'))![0],
+    )!;
+    const event = {
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          EventVersion: '1.0',
+          EventSubscriptionArn: `${alertsTopic}:sub`,
+          Sns: {
+            Type: 'Notification',
+            MessageId: `msg-${name}`,
+            TopicArn: alertsTopic,
+            Subject: null,
+            Message: amMessage(name, { severity: 'critical' }),
+            Timestamp: new Date().toISOString(),
+          },
+        },
+      ],
+    };
+    const opened = await intake.invoke(event);
+    const denied = () =>
+      moto
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('DENY'))
+        .join('\n');
+    expect(opened.status, intake.output().slice(-3000)).toBe(200);
+    expect(JSON.stringify(opened.json()), `${denied()}\n${intake.output().slice(-3000)}`).toMatch(/opened/);
+    const pages = await primary.receive(5);
+    const page = pages.find((m) => m.includes(name))!;
+    expect(page, intake.output().slice(-3000)).toBeDefined();
+    const link = new URL(/Acknowledge: (\S+)/.exec(page)![1]!);
+    expect(link.origin).toBe(new URL(urlServer!.url).origin);
+    const shown = await fetch(link);
+    expect(shown.status).toBe(200);
+    expect(await shown.text()).toMatch(/<form/);
+    const acked = await fetch(new URL(link.pathname, link), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: link.searchParams.get('token')!, action: 'ack' }).toString(),
+    });
+    expect(acked.status).toBe(200);
+    expect(await acked.text()).toMatch(/acknowledged/i);
+
+    const tick = spec('mcp-ops-escalation-tick');
+    const [tickInput] = scheduledInputs(tick.logicalId);
+    const ticked = await (await fn(tick.name)).invoke(tickInput);
+    expect(ticked.status).toBe(200);
+    for (const f of running.values()) expect(f.output()).not.toMatch(/AccessDenied/);
+  });
+});
