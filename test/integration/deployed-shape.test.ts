@@ -127,6 +127,30 @@ async function queueOn(topicArn: string) {
   };
 }
 
+/** The SNS event the alerts topic delivers for one Alertmanager message. */
+function alertEvent(name: string, status: 'firing' | 'resolved' = 'firing') {
+  const alertsTopic = resolver.refs.get(
+    resolver.ofType('AWS::SNS::Topic').find(([id]) => id.includes('AlertsTopic'))![0],
+  )!;
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: `${alertsTopic}:sub`,
+        Sns: {
+          Type: 'Notification',
+          MessageId: `msg-${name}-${status}`,
+          TopicArn: alertsTopic,
+          Subject: null,
+          Message: amMessage(name, { severity: 'critical', status }),
+          Timestamp: new Date().toISOString(),
+        },
+      },
+    ],
+  };
+}
+
 /** Scheduler targets' input for a function, as the template writes it. */
 function scheduledInputs(fnLogicalId: string): unknown[] {
   return resolver
@@ -309,26 +333,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     const primary = await queueOn(topics.primary!);
     const intake = await fn('mcp-ops-escalation-intake');
     const name = `DeployedShape${Date.now()}`;
-    const alertsTopic = resolver.refs.get(
-      resolver.ofType('AWS::SNS::Topic').find(([id]) => id.includes('AlertsTopic'))![0],
-    )!;
-    const event = {
-      Records: [
-        {
-          EventSource: 'aws:sns',
-          EventVersion: '1.0',
-          EventSubscriptionArn: `${alertsTopic}:sub`,
-          Sns: {
-            Type: 'Notification',
-            MessageId: `msg-${name}`,
-            TopicArn: alertsTopic,
-            Subject: null,
-            Message: amMessage(name, { severity: 'critical' }),
-            Timestamp: new Date().toISOString(),
-          },
-        },
-      ],
-    };
+    const event = alertEvent(name);
     const opened = await intake.invoke(event);
     const denied = () =>
       moto
@@ -360,4 +365,112 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     expect(ticked.status).toBe(200);
     for (const f of running.values()) expect(f.output()).not.toMatch(/AccessDenied/);
   });
+
+  // The converse: every action the template grants is one the function uses. Each action is taken
+  // away in turn (a role holding all the others), the function's scenario runs, and the emulator
+  // must refuse that action by name; what the local stack cannot exercise is listed with why.
+  const LAMBDA_SERVICE = /^(logs:|sqs:SendMessage$|ec2:)/;
+  const NOT_EXERCISED_HERE: Record<string, string> = {
+    // moto's SNS never calls KMS; on AWS, publishing to the SSE-KMS topics needs both.
+    'PageEncrypted:kms:Decrypt': 'SNS server-side encryption is not emulated',
+    'PageEncrypted:kms:GenerateDataKey*': 'SNS server-side encryption is not emulated',
+    'SendReportsEncrypted:kms:Decrypt': 'SNS server-side encryption is not emulated',
+    'SendReportsEncrypted:kms:GenerateDataKey*': 'SNS server-side encryption is not emulated',
+    // The local pods' images are not in ECR; the scan lookup runs for ECR images only.
+    'ImageScanFindings:ecr:DescribeImageScanFindings': 'the local images are not in ECR',
+    // Deleting needs objects older than the retention floor (7 days); moto stamps uploads now.
+    'DeleteExpiredArtifacts:s3:DeleteObject': 'no object here is older than the retention floor',
+    // Only a run that nears the 15-minute limit continues in a fresh invocation of itself.
+    'ContinueLongRun:lambda:InvokeFunction': 'a run pauses only near the function timeout',
+    // Listing run state is for `resumeRunId`; GetBucketVersioning is read only before deleting.
+    'ListRunState:s3:ListBucket': 'only a resumed run lists its state',
+    'ListArtifacts:s3:GetBucketVersioning': 'versioning is checked only before deleting',
+  };
+
+  const scenarios: Record<string, (f: RunningFunction) => Promise<void>> = {
+    'mcp-ops-checks': async (f) => {
+      for (const input of scheduledInputs(spec('mcp-ops-checks').logicalId)) await f.invoke(input);
+    },
+    'mcp-ops-cleanup': async (f) => {
+      await f.invoke({});
+      // A real run (nothing here has expired) keeps its journal and manifest under cleanup/.
+      await f.invoke({ dryRun: false });
+    },
+    'mcp-ops-backup-verify': async (f) => {
+      for (const input of scheduledInputs(spec('mcp-ops-backup-verify').logicalId)) await f.invoke(input);
+    },
+    'mcp-ops-escalation-intake': async (f) => {
+      const name = `Ablation${Date.now()}`;
+      await f.invoke(alertEvent(name));
+      // Alertmanager's "resolved" frees the alert's pointer (the incident stays for a person).
+      await f.invoke(alertEvent(name, 'resolved'));
+    },
+    'mcp-ops-escalation-tick': async (f) => {
+      // An incident that fired two days ago is due at every tier: the tick pages up the ladder.
+      await (await fn('mcp-ops-escalation-intake')).invoke(alertEvent(`AblationTick${Date.now()}`));
+      for (const input of scheduledInputs(spec('mcp-ops-escalation-tick').logicalId)) await f.invoke(input);
+    },
+    'mcp-ops-escalation-respond': async (f) => {
+      const name = `AblationRespond${Date.now()}`;
+      const topics = JSON.parse(spec('mcp-ops-escalation-intake').environment.TIER_TOPICS!) as Record<
+        string,
+        string
+      >;
+      const primary = await queueOn(topics.primary!);
+      await (await fn('mcp-ops-escalation-intake')).invoke(alertEvent(name));
+      const page = (await primary.receive(5)).find((m) => m.includes(name));
+      for (const action of ['ack', 'resolve']) {
+        const link = new URL(
+          new RegExp(`${action === 'ack' ? 'Acknowledge' : 'Resolve'}:\\s+(\\S+)`).exec(page ?? '')![1]!,
+        );
+        const body = new URLSearchParams({ token: link.searchParams.get('token')!, action }).toString();
+        await f.invoke({
+          version: '2.0',
+          rawPath: '/',
+          rawQueryString: '',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          requestContext: { http: { method: 'POST', path: '/' } },
+          body: Buffer.from(body).toString('base64'),
+          isBase64Encoded: true,
+        });
+      }
+    },
+  };
+
+  it('needs every action its role grants: taking any one away makes the emulator refuse it by name', async () => {
+    const exercised: string[] = [];
+    const notExercised: string[] = [];
+    for (const f of specs) {
+      const all = roleStatements(resolver, f.roleLogicalId);
+      for (const [index, statement] of all.entries()) {
+        for (const action of [statement.Action].flat()) {
+          if (LAMBDA_SERVICE.test(action)) continue;
+          const label = `${statement.Sid ?? index}:${action}`;
+          const actions = [statement.Action].flat().filter((a) => a !== action);
+          const without = all.flatMap((st, i) =>
+            i !== index ? [st] : actions.length > 0 ? [{ ...st, Action: actions }] : [],
+          );
+          const before = moto.log().length;
+          const ablated = await start(f, without);
+          try {
+            await scenarios[f.name]!(ablated);
+          } finally {
+            await ablated.stop();
+          }
+          const pattern = new RegExp(
+            `DENY \\S+/${roles.get(f.roleLogicalId)}/\\S+ ${action.replace(/[.*+?^${}()|[\]\\]/g, (c) => (c === '*' ? '[A-Za-z]*' : `\\${c}`))} on`,
+          );
+          if (pattern.test(moto.log().slice(before))) exercised.push(`${f.name} ${label}`);
+          else notExercised.push(`${f.name} ${label}`);
+        }
+      }
+    }
+    const expected = Object.keys(NOT_EXERCISED_HERE);
+    const unexplained = notExercised.filter((n) => !expected.includes(n.split(' ')[1]!));
+    expect(unexplained, `granted but never used:\n${unexplained.join('\n')}`).toEqual([]);
+    // And the list stays true: nothing on it is in fact exercised here.
+    const stale = expected.filter((label) => exercised.some((e) => e.split(' ')[1] === label));
+    expect(stale, 'exercised after all; take it off NOT_EXERCISED_HERE').toEqual([]);
+    expect(exercised.length).toBeGreaterThan(15);
+  }, 600_000);
 });

@@ -144,13 +144,7 @@ describe('escalation in the stack', () => {
     expect(dynamoOf('EscalationIntakeRole')).toEqual([
       {
         Sid: 'Incidents',
-        Action: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:ConditionCheckItem',
-        ],
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
         Resource: tableArn,
         Condition: undefined,
       },
