@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   backup: () => import('./backup.ts'),
   escalation: () => import('./escalation.ts'),
   report: () => import('./report.ts'),
+  coldstart: () => import('./coldstart.ts'),
 };
 
 function table(rows: BenchRow[]): string {

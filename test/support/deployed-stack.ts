@@ -361,6 +361,8 @@ export function functionsOf(resolver: TemplateResolver, cdkOut: string): Functio
 export interface RunningFunction {
   readonly url: string;
   readonly output: () => string;
+  /** The runtime's init as the emulator reports it (`INIT REPORT(durationMs: ...)`), once initialised. */
+  readonly initMs: () => number | undefined;
   invoke(event: unknown): Promise<{ status: number; body: string; json: () => unknown }>;
   stop(): Promise<void>;
 }
@@ -429,6 +431,10 @@ export async function runFunction(
   return {
     url,
     output: () => output,
+    initMs: () => {
+      const match = /INIT REPORT\(durationMs: ([\d.]+)\)/.exec(output);
+      return match ? Number(match[1]) : undefined;
+    },
     async invoke(event) {
       const response = await fetch(url, { method: 'POST', body: JSON.stringify(event) });
       const body = await response.text();
@@ -440,4 +446,23 @@ export async function runFunction(
       await new Promise((resolve) => child.once('exit', resolve));
     },
   };
+}
+
+/**
+ * Stand-in names for every resource, for running a bundle without provisioning (the cold-start
+ * benchmark): Refs and ARNs of the right shape, pointing nowhere.
+ */
+export function placeholderResources(resolver: TemplateResolver): void {
+  for (const [id, r] of Object.entries(resolver.template.Resources)) {
+    const service = r.Type.split('::')[1]!.toLowerCase();
+    const arn =
+      r.Type === 'AWS::SNS::Topic'
+        ? `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`
+        : `arn:aws:${service}:${REGION}:${ACCOUNT}:${id}`;
+    resolver.refs.set(
+      id,
+      r.Type === 'AWS::SNS::Topic' || r.Type === 'AWS::SecretsManager::Secret' ? arn : id,
+    );
+    resolver.attrs.set(id, { Arn: arn, FunctionUrl: 'http://127.0.0.1:9/', TopicArn: arn });
+  }
 }
