@@ -254,7 +254,10 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
       // The SDK the tests ran is inside the bundle, not Lambda's own.
       expect(readFileSync(join(s.assetDir, 'index.mjs'), 'utf8')).toMatch(/@aws-sdk\/|aws-sdk-js|smithy/i);
       // Source maps name files and lines without a copy of the sources (init reads the whole map).
-      const map = JSON.parse(readFileSync(join(s.assetDir, 'index.mjs.map'), 'utf8')) as Record<string, unknown>;
+      const map = JSON.parse(readFileSync(join(s.assetDir, 'index.mjs.map'), 'utf8')) as Record<
+        string,
+        unknown
+      >;
       expect(map.sourcesContent).toBeUndefined();
     }
   });
