@@ -1,20 +1,12 @@
 // Retention cleanup at scale on the local S3 server: ours vs the endpoint's raw DeleteObjects limit
 // vs the manual's `aws s3 ls | awk | xargs aws s3 rm` pipeline (timed on a sample, extrapolated).
-import {
-  CreateBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { s3ClientConfig, type AwsTarget } from '../core/aws.ts';
-import { parseConfig } from '../core/config.ts';
-import { S3ObjectStore } from '../core/s3-object-store.ts';
-import { cleanupJob } from '../functions/cleanup/cleanup-job.ts';
 import { stackUp } from '../stack/stack.ts';
 import type { BenchResult } from './run.ts';
 
@@ -23,7 +15,6 @@ const RAW_PER_LEVEL = Number(process.env.BENCH_CLEANUP_RAW_PER_LEVEL ?? 20_000);
 const RAW_LEVELS = [1, 4, 8, 16, 32];
 const MANUAL_SAMPLE = Number(process.env.BENCH_CLEANUP_MANUAL_SAMPLE ?? 1_000);
 const PREFIXES = 20;
-const DAY_MS = 86_400_000;
 
 function client(target: AwsTarget): S3Client {
   return new S3Client({
@@ -80,33 +71,6 @@ async function rawRate(
   return keys.length / ((performance.now() - started) / 1000);
 }
 
-/** List a page, delete it, repeat (deletes in flight up to `concurrency`): the endpoint's limit for a job that must list. */
-async function rawListDeleteRate(
-  s3: S3Client,
-  bucket: string,
-  total: number,
-  concurrency: number,
-): Promise<number> {
-  const started = performance.now();
-  const inFlight = new Set<Promise<unknown>>();
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    const objects = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-    if (objects.length > 0) {
-      const call = s3.send(
-        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }),
-      );
-      inFlight.add(call);
-      void call.finally(() => inFlight.delete(call));
-      if (inFlight.size >= concurrency) await Promise.race(inFlight);
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-  await Promise.all(inFlight);
-  return total / ((performance.now() - started) / 1000);
-}
-
 function manualPipeline(endpoint: string, bucket: string): { seconds: number; deleted: number } {
   if (
     spawnSync('sh', ['-c', 'command -v aws && aws --version'], { encoding: 'utf8' }).stdout.includes(
@@ -140,37 +104,91 @@ function manualPipeline(endpoint: string, bucket: string): { seconds: number; de
   return { seconds, deleted };
 }
 
+interface ChildFigures {
+  mode: string;
+  objects: number;
+  deleted: number;
+  ms: number;
+  cpu_us: number;
+  peak_rss_mb: number;
+}
+
+/** Bundled by esbuild as the Lambda function is, and run by plain node (no TypeScript loader in memory). */
+async function bundleChild(): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = join(import.meta.dirname, 'out', 'cleanup-child.mjs');
+  await build({
+    entryPoints: [join(import.meta.dirname, 'cleanup-child.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    outfile,
+    logLevel: 'error',
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  });
+  return outfile;
+}
+
+function runChild(bundle: string, args: Record<string, string | number>): ChildFigures {
+  const run = spawnSync(
+    process.execPath,
+    [bundle, ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (run.status !== 0) throw new Error(`${String(args.mode)} failed: ${run.stderr}`);
+  const figures = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as ChildFigures;
+  if (figures.deleted !== figures.objects)
+    throw new Error(`${figures.mode} deleted ${figures.deleted} of ${figures.objects}`);
+  return figures;
+}
+
+const perSecond = (f: ChildFigures) => f.objects / (f.ms / 1000);
+const cpuPerObject = (f: ChildFigures) => f.cpu_us / f.objects;
+
 export async function run(): Promise<BenchResult> {
   const { endpoints } = await stackUp(undefined, () => {});
   const target = { region: endpoints.region, endpoint: endpoints.aws.endpoint };
   const s3 = client(target);
   const tag = randomUUID().slice(0, 6);
+  const bundle = await bundleChild();
+  const small = Math.max(1_000, Math.round(OBJECTS / 5));
+  const child = {
+    endpoint: endpoints.aws.endpoint,
+    region: endpoints.region,
+    'state-bucket': endpoints.buckets.reports,
+  };
 
-  // 1. Ours: the real job (listing, report, journal, manifest) over OBJECTS objects in PREFIXES prefixes.
-  const ourBucket = `bench-ours-${tag}`;
-  await s3.send(new CreateBucketCommand({ Bucket: ourBucket }));
-  console.log(`creating ${OBJECTS} objects ...`);
-  const populateSeconds = await populate(s3, ourBucket, keySet(OBJECTS, 'p'));
-  console.log(`  ${populateSeconds.toFixed(1)} s (${(OBJECTS / populateSeconds).toFixed(0)} puts/s)`);
-  const rssBefore = process.memoryUsage().rss;
-  let peakRss = rssBefore;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-  const started = performance.now();
-  const summary = await cleanupJob(
-    { bucket: ourBucket, retentionDays: 90, dryRun: false, maxDeletes: OBJECTS },
-    {
-      config: parseConfig({}),
-      store: new S3ObjectStore(s3),
-      now: () => new Date(Date.now() + 91 * DAY_MS),
-      stateBucket: endpoints.buckets.reports,
-      configMapRetentionDays: async () => undefined,
-    },
+  // Every contender's bucket is filled before any is timed, so no timing shares the machine with a fill.
+  const buckets = { ours: `bench-ours-${tag}`, oursSmall: `bench-small-${tag}`, bare: `bench-bare-${tag}` };
+  for (const [name, bucket] of Object.entries(buckets)) {
+    const count = name === 'oursSmall' ? small : OBJECTS;
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    console.log(`creating ${count} objects in ${bucket} ...`);
+    const seconds = await populate(s3, bucket, keySet(count, name));
+    console.log(`  ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)} puts/s)`);
+  }
+
+  // 1. The bare loop and ours, each in its own process, on the same endpoint in the same run.
+  const bare = runChild(bundle, {
+    ...child,
+    mode: 'bare',
+    bucket: buckets.bare,
+    objects: OBJECTS,
+    concurrency: 16,
+  });
+  console.log(
+    `  bare list+delete: ${perSecond(bare).toFixed(0)} objects/s, ${cpuPerObject(bare).toFixed(0)} µs CPU/object`,
   );
-  const ourSeconds = (performance.now() - started) / 1000;
-  clearInterval(sampler);
-  if (summary.deleted !== OBJECTS) throw new Error(`ours deleted ${summary.deleted} of ${OBJECTS}`);
-  const ourRate = OBJECTS / ourSeconds;
-  console.log(`  ours: ${ourRate.toFixed(0)} objects/s`);
+  const ours = runChild(bundle, { ...child, mode: 'ours', bucket: buckets.ours, objects: OBJECTS });
+  console.log(
+    `  ours: ${perSecond(ours).toFixed(0)} objects/s, ${cpuPerObject(ours).toFixed(0)} µs CPU/object`,
+  );
+  // Memory must not grow with the bucket: ours again on a fifth of it.
+  const oursSmall = runChild(bundle, { ...child, mode: 'ours', bucket: buckets.oursSmall, objects: small });
+  console.log(
+    `  ours on ${small}: peak RSS ${oursSmall.peak_rss_mb.toFixed(0)} MB vs ${ours.peak_rss_mb.toFixed(0)} MB`,
+  );
 
   // 2. The endpoint's raw limit: DeleteObjects of known keys at several concurrencies; the best counts.
   const rawBucket = `bench-raw-${tag}`;
@@ -187,14 +205,6 @@ export async function run(): Promise<BenchResult> {
   }
   const [bestLevel, rawBest] = Object.entries(rawRates).sort((a, b) => b[1] - a[1])[0]!;
 
-  // 2b. A job must list to find its objects: the same endpoint's list-then-delete loop, same size as ours.
-  const listDeleteBucket = `bench-listdel-${tag}`;
-  await s3.send(new CreateBucketCommand({ Bucket: listDeleteBucket }));
-  console.log(`creating ${OBJECTS} objects for the list+delete loop ...`);
-  await populate(s3, listDeleteBucket, keySet(OBJECTS, 'l'));
-  const rawListDelete = await rawListDeleteRate(s3, listDeleteBucket, OBJECTS, Number(bestLevel.slice(1)));
-  console.log(`  raw list+delete: ${rawListDelete.toFixed(0)} objects/s`);
-
   // 3. The manual's pipeline on a sample.
   const manualBucket = `bench-manual-${tag}`;
   await s3.send(new CreateBucketCommand({ Bucket: manualBucket }));
@@ -203,20 +213,22 @@ export async function run(): Promise<BenchResult> {
   const manual = manualPipeline(endpoints.aws.endpoint, manualBucket);
   const manualRate = manual.deleted / manual.seconds;
 
+  const row = (f: ChildFigures) => ({
+    objects: f.objects,
+    seconds: f.ms / 1000,
+    'objects/s': perSecond(f),
+    'cpu µs/object': cpuPerObject(f),
+    'peak rss MB': f.peak_rss_mb,
+  });
   return {
-    title: `Retention cleanup of ${OBJECTS} objects on the local S3 server (moto), objects deleted per second`,
+    title: `Retention cleanup of ${OBJECTS} objects on the local S3 server (moto), each contender in its own process`,
     rows: [
+      { name: 'mcp-ops cleanup (list + report + journal + delete)', figures: row(ours) },
+      { name: `mcp-ops cleanup on ${small} objects`, figures: row(oursSmall) },
+      { name: 'bare ListObjectsV2 + DeleteObjects loop', figures: row(bare) },
       {
-        name: 'mcp-ops cleanup (list + report + journal + delete)',
-        figures: { objects: OBJECTS, seconds: ourSeconds, 'objects/s': ourRate },
-      },
-      {
-        name: `raw DeleteObjects loop (best: ${bestLevel})`,
+        name: `raw DeleteObjects of known keys (best: ${bestLevel})`,
         figures: { objects: RAW_PER_LEVEL, 'objects/s': rawBest },
-      },
-      {
-        name: 'raw ListObjectsV2 + DeleteObjects loop',
-        figures: { objects: OBJECTS, 'objects/s': rawListDelete },
       },
       {
         name: 'manual: aws s3 ls | awk | xargs aws s3 rm',
@@ -227,12 +239,20 @@ export async function run(): Promise<BenchResult> {
           'extrapolated s': OBJECTS / manualRate,
         },
       },
+      {
+        name: "target: CPU per object for S3's 3,500 DELETE/s per prefix",
+        figures: { 'cpu µs/object': 280 },
+      },
     ],
     ratios: {
-      vs_raw: ourRate / rawBest,
-      vs_raw_list_delete: ourRate / rawListDelete,
-      vs_manual: ourRate / manualRate,
+      vs_raw_list_delete: perSecond(ours) / perSecond(bare),
+      cpu_per_object_vs_bare: cpuPerObject(ours) / cpuPerObject(bare),
+      ours_cpu_us_per_object: cpuPerObject(ours),
+      bare_cpu_us_per_object: cpuPerObject(bare),
+      peak_rss_vs_fifth: ours.peak_rss_mb / oursSmall.peak_rss_mb,
+      vs_raw: perSecond(ours) / rawBest,
+      vs_manual: perSecond(ours) / manualRate,
     },
-    extra: { rawRates, peak_rss_mb: peakRss / 2 ** 20, summary: { ...summary, report: undefined } },
+    extra: { rawRates, ours, oursSmall, bare },
   };
 }

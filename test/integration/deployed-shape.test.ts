@@ -388,9 +388,8 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     'DeleteExpiredArtifacts:s3:DeleteObject': 'no object here is older than the retention floor',
     // Only a run that nears the 15-minute limit continues in a fresh invocation of itself.
     'ContinueLongRun:lambda:InvokeFunction': 'a run pauses only near the function timeout',
-    // Listing run state is for `resumeRunId`; GetBucketVersioning is read only before deleting.
+    // Listing run state is for `resumeRunId`.
     'ListRunState:s3:ListBucket': 'only a resumed run lists its state',
-    'ListArtifacts:s3:GetBucketVersioning': 'versioning is checked only before deleting',
   };
 
   const scenarios: Record<string, (f: RunningFunction) => Promise<void>> = {
