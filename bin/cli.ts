@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { awsTargetFromEnv, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import { ConfigError, loadConfigFile, type OpsConfig } from '../core/config.ts';
 import { S3ObjectStore } from '../core/s3-object-store.ts';
-import { cleanupJob, parseRetentionDays } from '../functions/cleanup/cleanup-job.ts';
+import { cleanupJob } from '../functions/cleanup/cleanup-job.ts';
+import { positiveInteger, RETENTION_KEY } from '../core/service-config.ts';
 import { mergeLifecycleRules, retentionLifecycleRules } from '../functions/cleanup/lifecycle-rule.ts';
 import { CleanupRequestError } from '../functions/cleanup/retention-policy.ts';
 import { BackupRequestError, backupVerifyJob } from '../functions/backup/backup-job.ts';
@@ -110,7 +111,7 @@ async function configMapRetentionDays(config: OpsConfig): Promise<number | undef
     name: config.cluster.configMap,
     namespace: config.cluster.namespace,
   });
-  return parseRetentionDays(map.data?.['artifact.retention.days']);
+  return positiveInteger(map.data?.[RETENTION_KEY]);
 }
 
 function integer(flag: string): number | undefined {

@@ -8,6 +8,7 @@ export interface AccessRule {
   readonly apiGroups: string[];
   readonly resources: string[];
   readonly verbs: string[];
+  readonly resourceNames?: string[];
 }
 
 export const CHECKS_ROLE_NAME = 'mcp-ops-readonly';
@@ -20,29 +21,40 @@ const read = ['get', 'list', 'watch'];
 export const CONFIG_READER_GROUP = 'mcp-ops:config-reader';
 export const CONFIG_READER_ROLE_NAME = 'mcp-ops-config-reader';
 
+const LABELS = { 'app.kubernetes.io/managed-by': 'mcp-ops' };
+
+/** A namespaced Role with `rules` and its binding to `groups`. */
+function roleFor(name: string, namespace: string, rules: readonly AccessRule[], groups: readonly string[]) {
+  const subjects = groups.map((group) => ({
+    kind: 'Group',
+    apiGroup: 'rbac.authorization.k8s.io',
+    name: group,
+  }));
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, namespace, labels: LABELS },
+      rules: rules.map((r) => ({ ...r })),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace, labels: LABELS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects,
+    },
+  ];
+}
+
 /** The Role and binding that let `group` get the one ConfigMap (the cleanup's retention). */
 export function configReaderManifests(
   namespace: string,
   configMap: string,
   groups: readonly string[] = [CONFIG_READER_GROUP],
 ) {
-  const subjects = groups.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
-  const labels = { 'app.kubernetes.io/managed-by': 'mcp-ops' };
-  return [
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: CONFIG_READER_ROLE_NAME, namespace, labels },
-      rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [configMap], verbs: ['get'] }],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: CONFIG_READER_ROLE_NAME, namespace, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CONFIG_READER_ROLE_NAME },
-      subjects,
-    },
-  ];
+  const rules = [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [configMap], verbs: ['get'] }];
+  return roleFor(CONFIG_READER_ROLE_NAME, namespace, rules, groups);
 }
 
 /** Cluster-wide (ClusterRole): pods, logs, events, nodes, jobs, policies, RBAC, metrics, pod proxy. */
@@ -109,54 +121,23 @@ export function checksAccessManifests(
   prometheus: PrometheusServiceRef | undefined = DEFAULT_PROMETHEUS,
 ) {
   const subjects = groups.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
-  const labels = { 'app.kubernetes.io/managed-by': 'mcp-ops' };
   return [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
-      metadata: { name: CHECKS_ROLE_NAME, labels },
+      metadata: { name: CHECKS_ROLE_NAME, labels: LABELS },
       rules: CHECKS_CLUSTER_RULES.map((r) => ({ ...r })),
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
-      metadata: { name: CHECKS_ROLE_NAME, labels },
+      metadata: { name: CHECKS_ROLE_NAME, labels: LABELS },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CHECKS_ROLE_NAME },
       subjects,
     },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: CHECKS_ROLE_NAME, namespace, labels },
-      rules: CHECKS_NAMESPACE_RULES.map((r) => ({ ...r })),
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: CHECKS_ROLE_NAME, namespace, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CHECKS_ROLE_NAME },
-      subjects,
-    },
+    ...roleFor(CHECKS_ROLE_NAME, namespace, CHECKS_NAMESPACE_RULES, groups),
     ...(prometheus
-      ? [
-          {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'Role',
-            metadata: { name: PROMETHEUS_PROXY_ROLE_NAME, namespace: prometheus.namespace, labels },
-            rules: [prometheusProxyRules(prometheus)],
-          },
-          {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'RoleBinding',
-            metadata: { name: PROMETHEUS_PROXY_ROLE_NAME, namespace: prometheus.namespace, labels },
-            roleRef: {
-              apiGroup: 'rbac.authorization.k8s.io',
-              kind: 'Role',
-              name: PROMETHEUS_PROXY_ROLE_NAME,
-            },
-            subjects,
-          },
-        ]
+      ? roleFor(PROMETHEUS_PROXY_ROLE_NAME, prometheus.namespace, [prometheusProxyRules(prometheus)], groups)
       : []),
   ];
 }

@@ -7,6 +7,7 @@ import { Sha256 } from './eks.ts';
 import type { KubernetesPort } from './kubernetes.ts';
 import {
   directTransport,
+  fetchPrometheus,
   PrometheusHttp,
   PrometheusUnreachable,
   type PrometheusTransport,
@@ -84,17 +85,10 @@ export function ampTransport(options: {
         query,
         headers: { host: url.host },
       });
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          headers: signed.headers,
-          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
-        });
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-        throw new PrometheusUnreachable(`${describe} unreachable: ${cause}`);
-      }
-      return { status: response.status, body: await response.text() };
+      return fetchPrometheus(url, describe, {
+        headers: signed.headers,
+        timeoutMs: options.timeoutMs ?? 10_000,
+      });
     },
   };
 }

@@ -56,21 +56,32 @@ export interface PrometheusTransport {
   get(pathAndQuery: string): Promise<{ status: number; body: string }>;
 }
 
+/** A GET over HTTP; nothing answering (refused, timed out, no route) is PrometheusUnreachable. */
+export async function fetchPrometheus(
+  url: string | URL,
+  describe: string,
+  options: { headers?: Record<string, string>; timeoutMs: number },
+): Promise<{ status: number; body: string }> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      ...(options.headers ? { headers: options.headers } : {}),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new PrometheusUnreachable(`${describe} unreachable: ${cause}`);
+  }
+  return { status: response.status, body: await response.text() };
+}
+
 /** Straight to a URL the caller can reach (inside the cluster's network, or the local stack). */
 export function directTransport(baseUrl: string, timeoutMs = 10_000): PrometheusTransport {
   const base = baseUrl.replace(/\/+$/, '');
+  const describe = `Prometheus at ${base}`;
   return {
-    describe: `Prometheus at ${base}`,
-    async get(pathAndQuery) {
-      let response: Response;
-      try {
-        response = await fetch(`${base}${pathAndQuery}`, { signal: AbortSignal.timeout(timeoutMs) });
-      } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-        throw new PrometheusUnreachable(`Prometheus at ${base} unreachable: ${cause}`);
-      }
-      return { status: response.status, body: await response.text() };
-    },
+    describe,
+    get: (pathAndQuery) => fetchPrometheus(`${base}${pathAndQuery}`, describe, { timeoutMs }),
   };
 }
 

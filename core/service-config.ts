@@ -17,8 +17,8 @@ export function positiveInteger(value: string | undefined): number | undefined {
 export interface ServiceSettings {
   readonly retentionDays?: number;
   readonly cacheSize?: number;
-  /** Why a setting is missing (no ConfigMap, no key, not a number), for the report or the run. */
-  readonly notes: string[];
+  /** Why a setting is missing (no ConfigMap, no key, not a number), by its key, for the report or the run. */
+  readonly missing: Partial<Record<typeof RETENTION_KEY | typeof CACHE_SIZE_KEY, string>>;
 }
 
 export async function serviceSettings(
@@ -27,13 +27,13 @@ export async function serviceSettings(
 ): Promise<ServiceSettings> {
   const where = `ConfigMap ${cluster.namespace}/${cluster.configMap}`;
   const data = await kube.configMapData(cluster.namespace, cluster.configMap);
-  if (!data) return { notes: [`${where} not found`] };
-  const notes: string[] = [];
-  const read = (key: string) => {
-    const raw = data[key];
+  const missing: ServiceSettings['missing'] = {};
+  const read = (key: typeof RETENTION_KEY | typeof CACHE_SIZE_KEY) => {
+    const raw = data?.[key];
     const value = positiveInteger(raw);
-    if (raw === undefined) notes.push(`${where} has no ${key}`);
-    else if (value === undefined) notes.push(`${where}: ${key} is "${raw}", not a positive whole number`);
+    if (!data) missing[key] = `${where} not found`;
+    else if (raw === undefined) missing[key] = `${where} has no ${key}`;
+    else if (value === undefined) missing[key] = `${where}: ${key} is "${raw}", not a positive whole number`;
     return value;
   };
   const retentionDays = read(RETENTION_KEY);
@@ -41,6 +41,6 @@ export async function serviceSettings(
   return {
     ...(retentionDays === undefined ? {} : { retentionDays }),
     ...(cacheSize === undefined ? {} : { cacheSize }),
-    notes,
+    missing,
   };
 }

@@ -58,10 +58,3 @@ export async function cleanupJob(
     ...options,
   });
 }
-
-/** The ConfigMap value as the manual reads it (`artifact.retention.days`), or undefined when unusable. */
-export function parseRetentionDays(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const days = Number(value.trim());
-  return Number.isInteger(days) && days > 0 ? days : undefined;
-}

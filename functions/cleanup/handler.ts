@@ -12,7 +12,7 @@ import type { Context } from 'aws-lambda';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { parseConfig } from '../../core/config.ts';
 import { eksKubernetes } from '../../core/eks.ts';
-import { serviceSettings } from '../../core/service-config.ts';
+import { RETENTION_KEY, serviceSettings } from '../../core/service-config.ts';
 import { S3ObjectStore } from '../../core/s3-object-store.ts';
 import { cleanupJob } from './cleanup-job.ts';
 import { CleanupRequestError } from './retention-policy.ts';
@@ -41,7 +41,7 @@ async function configMapRetentionDays(): Promise<number | undefined> {
     const settings = await serviceSettings(await kube(), config.cluster);
     if (settings.retentionDays === undefined)
       logger.warn('retention from configuration', {
-        reason: settings.notes.join('; '),
+        reason: settings.missing[RETENTION_KEY],
         retentionDays: config.retention.defaultDays,
       });
     return settings.retentionDays;

@@ -6,7 +6,7 @@ import {
   isExpired,
   parseCleanupRequest,
 } from '../../functions/cleanup/retention-policy.ts';
-import { parseRetentionDays } from '../../functions/cleanup/cleanup-job.ts';
+import { positiveInteger as parseRetentionDays } from '../../core/service-config.ts';
 import { mergeLifecycleRules, retentionLifecycleRules } from '../../functions/cleanup/lifecycle-rule.ts';
 import { countObject, emptyReport, mergeReports } from '../../functions/cleanup/storage-report.ts';
 

@@ -15,7 +15,7 @@ async function cacheLine(
   try {
     const settings = await serviceSettings(deps.kube, cluster);
     size = settings.cacheSize;
-    why = settings.notes.find((n) => n.includes(CACHE_SIZE_KEY) || n.endsWith('not found'));
+    why = settings.missing[CACHE_SIZE_KEY];
   } catch (error) {
     why = `ConfigMap ${cluster.namespace}/${cluster.configMap} unreadable: ${(error as Error).message}`;
   }
