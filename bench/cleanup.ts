@@ -2,12 +2,12 @@
 // vs the manual's `aws s3 ls | awk | xargs aws s3 rm` pipeline (timed on a sample, extrapolated).
 import { CreateBucketCommand, DeleteObjectsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import { stackUp } from '../stack/stack.ts';
+import { bundleChild } from './bundle.ts';
 import type { BenchResult } from './run.ts';
 
 const OBJECTS = Number(process.env.BENCH_CLEANUP_OBJECTS ?? 200_000);
@@ -113,23 +113,6 @@ interface ChildFigures {
   peak_rss_mb: number;
 }
 
-/** Bundled by esbuild as the Lambda function is, and run by plain node (no TypeScript loader in memory). */
-async function bundleChild(): Promise<string> {
-  const { build } = await import('esbuild');
-  const outfile = join(import.meta.dirname, 'out', 'cleanup-child.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, 'cleanup-child.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    outfile,
-    logLevel: 'error',
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
-  });
-  return outfile;
-}
-
 function runChild(bundle: string, args: Record<string, string | number>): ChildFigures {
   const run = spawnSync(
     process.execPath,
@@ -151,7 +134,7 @@ export async function run(): Promise<BenchResult> {
   const target = { region: endpoints.region, endpoint: endpoints.aws.endpoint };
   const s3 = client(target);
   const tag = randomUUID().slice(0, 6);
-  const bundle = await bundleChild();
+  const bundle = await bundleChild('cleanup-child');
   const small = Math.max(1_000, Math.round(OBJECTS / 5));
   const child = {
     endpoint: endpoints.aws.endpoint,

@@ -4,26 +4,21 @@
 // start, module load and top-level code, up to the first handler call. Side by side with a bundle
 // that does nothing (the runtime's floor) and the target for the escalation intake, which stands
 // between an alert and a page.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureLambdaRuntime } from '../stack/lambda-runtime.ts';
 import {
-  ACCOUNT,
   functionsOf,
   placeholderResources,
-  REGION,
   runFunction,
-  TemplateResolver,
+  synthesize,
   type FunctionSpec,
-  type Template,
 } from '../test/support/deployed-stack.ts';
 import type { BenchResult } from './run.ts';
 
 const RUNS = Number(process.env.BENCH_COLDSTART_RUNS ?? 5);
 const INTAKE_TARGET_MS = 300;
-const ROOT = join(import.meta.dirname, '..');
-const OUT = join(ROOT, 'out', 'coldstart');
+const OUT = join(import.meta.dirname, '..', 'out', 'coldstart');
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -58,14 +53,7 @@ async function coldInits(
 export async function run(): Promise<BenchResult> {
   const runtime = ensureLambdaRuntime();
   const cdkOut = join(OUT, 'cdk.out');
-  execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', cdkOut], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, CDK_DEFAULT_ACCOUNT: ACCOUNT, CDK_DEFAULT_REGION: REGION },
-  });
-  const resolver = new TemplateResolver(
-    JSON.parse(readFileSync(join(cdkOut, 'McpOps.template.json'), 'utf8')) as Template,
-  );
+  const resolver = synthesize(cdkOut);
   placeholderResources(resolver);
   const specs = functionsOf(resolver, cdkOut);
 

@@ -9,6 +9,7 @@ import { adminClient } from '../stack/kube/cluster.ts';
 import { currentScenario, seedScenario } from '../stack/kube/scenarios.ts';
 import { STACK_DIR } from '../stack/endpoints.ts';
 import { stackUp } from '../stack/stack.ts';
+import { bundleChild } from './bundle.ts';
 import type { BenchResult } from './run.ts';
 
 interface ChildFigures {
@@ -40,23 +41,6 @@ function timeManualScript(kubeconfig: string, prometheus: string) {
   };
 }
 
-/** Bundled by esbuild as the Lambda function is, and run by plain node (no TypeScript loader in memory). */
-async function bundleOurs(): Promise<string> {
-  const { build } = await import('esbuild');
-  const outfile = join(import.meta.dirname, 'out', 'report-child.mjs');
-  await build({
-    entryPoints: [join(import.meta.dirname, 'report-child.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    outfile,
-    logLevel: 'error',
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
-  });
-  return outfile;
-}
-
 function timeOurs(bundle: string): ChildFigures {
   const run = spawnSync(process.execPath, [bundle], {
     env: { ...process.env, MCP_STACK_DIR: STACK_DIR },
@@ -80,7 +64,7 @@ export async function run(): Promise<BenchResult> {
   // metrics.k8s.io needs a scrape or two before every pod has usage.
   await new Promise((resolve) => setTimeout(resolve, 20_000));
 
-  const ours = timeOurs(await bundleOurs());
+  const ours = timeOurs(await bundleChild('report-child'));
   const manual = timeManualScript(endpoints.kubernetes.kubeconfigReadonly, endpoints.prometheus);
   return {
     title: 'Morning report on 2,000 pods and 20,000 events (local kube-apiserver + kwok)',

@@ -71,8 +71,9 @@ export async function verifyEksToken(
     return { authenticated: false, error: 'session token does not match' };
   // Sign the same request again with the registered secret: the signatures must agree, and the
   // cluster name is part of what was signed.
-  const query: Record<string, string> = {};
-  for (const [key, value] of q) if (key !== 'X-Amz-Signature') query[key] = value;
+  // The request as signed: its own parameters, without the X-Amz-* ones presigning adds.
+  const plain: Record<string, string> = {};
+  for (const [key, value] of q) if (!key.startsWith('X-Amz-')) plain[key] = value;
   const signer = new SignatureV4({
     service: 'sts',
     region,
@@ -84,15 +85,6 @@ export async function verifyEksToken(
     sha256: Sha256,
   });
   const expiresIn = Number(q.get('X-Amz-Expires') ?? '60');
-  const {
-    'X-Amz-Algorithm': _a,
-    'X-Amz-Credential': _c,
-    'X-Amz-Date': _d,
-    'X-Amz-Expires': _e,
-    'X-Amz-SignedHeaders': _s,
-    'X-Amz-Security-Token': _t,
-    ...plain
-  } = query;
   const again = await signer.presign(
     {
       method: 'GET',

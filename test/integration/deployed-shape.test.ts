@@ -10,15 +10,9 @@ import {
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { SubscribeCommand, SNSClient } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -35,18 +29,18 @@ import {
   runFunction,
   sessionFor,
   startIamMoto,
-  TemplateResolver,
+  synthesize,
+  type TemplateResolver,
   type FunctionSpec,
   type RunningFunction,
   type Statement,
-  type Template,
 } from '../support/deployed-stack.ts';
+import { subscribeQueue } from '../support/aws.ts';
 import { amMessage } from '../support/escalation-harness.ts';
 import { functionUrlServer } from '../support/function-url-server.ts';
 
 const endpoints = inject('endpoints');
-const ROOT = join(import.meta.dirname, '..', '..');
-const CDK_OUT = join(ROOT, 'out', 'deployed-shape', 'cdk.out');
+const CDK_OUT = join(import.meta.dirname, '..', '..', 'out', 'deployed-shape', 'cdk.out');
 
 let resolver: TemplateResolver;
 let specs: FunctionSpec[];
@@ -106,24 +100,15 @@ async function fn(name: string): Promise<RunningFunction> {
   return found;
 }
 
+/** What `topicArn` delivers in the test's moto: each message's text (waiting up to 5 s for the first). */
 async function queueOn(topicArn: string) {
-  const sqs = new SQSClient(admin);
-  const { QueueUrl } = await sqs.send(
-    new CreateQueueCommand({ QueueName: `q-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` }),
-  );
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  await new SNSClient(admin).send(
-    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn! }),
-  );
+  const queue = await subscribeQueue(topicArn, false, {
+    sns: new SNSClient(admin),
+    sqs: new SQSClient(admin),
+  });
   return {
-    async receive(waitSeconds = 2): Promise<string[]> {
-      const { Messages } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
-      );
-      return (Messages ?? []).map((m) => (JSON.parse(m.Body!) as { Message: string }).Message);
-    },
+    receive: async () =>
+      (await queue.receive(1, 5_000)).map((body) => (JSON.parse(body) as { Message: string }).Message),
   };
 }
 
@@ -163,14 +148,7 @@ function scheduledInputs(fnLogicalId: string): unknown[] {
 
 describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emulator, with their roles', () => {
   beforeAll(async () => {
-    // Synthesize as `cdk deploy` would for a concrete account and region.
-    execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', CDK_OUT], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, CDK_DEFAULT_ACCOUNT: ACCOUNT, CDK_DEFAULT_REGION: REGION },
-    });
-    const template = JSON.parse(readFileSync(join(CDK_OUT, 'McpOps.template.json'), 'utf8')) as Template;
-    resolver = new TemplateResolver(template);
+    resolver = synthesize(CDK_OUT);
     runtime = ensureLambdaRuntime(() => undefined);
 
     kc.loadFromFile(endpoints.kubernetes!.kubeconfig);
@@ -290,7 +268,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     const running = await fn(checks.name);
     const answer = await running.invoke(morning);
     expect(answer.status, running.output()).toBe(200);
-    const messages = await reports.receive(5);
+    const messages = await reports.receive();
     const text = messages.join('\n');
     expect(text, running.output().slice(-3000)).toMatch(/source: prometheus/);
     expect(text).not.toMatch(/source: pod-proxy/);
@@ -349,7 +327,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
         .join('\n');
     expect(opened.status, intake.output().slice(-3000)).toBe(200);
     expect(JSON.stringify(opened.json()), `${denied()}\n${intake.output().slice(-3000)}`).toMatch(/opened/);
-    const pages = await primary.receive(5);
+    const pages = await primary.receive();
     const page = pages.find((m) => m.includes(name))!;
     expect(page, intake.output().slice(-3000)).toBeDefined();
     const link = new URL(/Acknowledge: (\S+)/.exec(page)![1]!);
@@ -423,7 +401,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
       >;
       const primary = await queueOn(topics.primary!);
       await (await fn('mcp-ops-escalation-intake')).invoke(alertEvent(name));
-      const page = (await primary.receive(5)).find((m) => m.includes(name));
+      const page = (await primary.receive()).find((m) => m.includes(name));
       for (const action of ['ack', 'resolve']) {
         const link = new URL(
           new RegExp(`${action === 'ack' ? 'Acknowledge' : 'Resolve'}:\\s+(\\S+)`).exec(page ?? '')![1]!,

@@ -27,9 +27,16 @@ export function localClients() {
   };
 }
 
-/** A fresh SQS queue subscribed to a topic, so a test can read what the topic delivered. */
-export async function subscribeQueue(topicArn: string, raw = false) {
-  const { sns, sqs } = localClients();
+/**
+ * A fresh SQS queue subscribed to a topic, so a test can read what the topic delivered (on the local
+ * stack's moto unless `clients` point elsewhere).
+ */
+export async function subscribeQueue(
+  topicArn: string,
+  raw = false,
+  clients: { sns: SNSClient; sqs: SQSClient } = localClients(),
+) {
+  const { sns, sqs } = clients;
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `test-${randomUUID()}` }));
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),

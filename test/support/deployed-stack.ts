@@ -10,8 +10,9 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,6 +60,18 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** `cdk synth` as `cdk deploy` would run it for a concrete account and region, into `outDir`. */
+export function synthesize(outDir: string): TemplateResolver {
+  execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', outDir], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, CDK_DEFAULT_ACCOUNT: ACCOUNT, CDK_DEFAULT_REGION: REGION },
+  });
+  return new TemplateResolver(
+    JSON.parse(readFileSync(join(outDir, 'McpOps.template.json'), 'utf8')) as Template,
+  );
 }
 
 /** CloudFormation's intrinsic functions over what the provisioning created. */
