@@ -1,6 +1,7 @@
 // `mcp-ops report morning|evening|security`: the checks job's reports from the command line.
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { KubeConfig } from '@kubernetes/client-node';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,8 +11,10 @@ import type { OpsConfig } from '../core/config.ts';
 import { KubernetesClient } from '../core/kubernetes-client.ts';
 import { PrometheusHttp } from '../core/prometheus.ts';
 import { S3ObjectStore } from '../core/s3-object-store.ts';
-import { awsReportChannels } from '../functions/checks/aws-channels.ts';
+import { awsReportChannels, type SesSettings } from '../functions/checks/aws-channels.ts';
+import { compareReports } from '../functions/checks/delta.ts';
 import { deliverReport, type Delivery } from '../functions/checks/deliver.ts';
+import { reportEmailHtml } from '../functions/checks/email.ts';
 import { EcrImageScans } from '../functions/checks/image-scans.ts';
 import { reportHtml, reportText } from '../functions/checks/render.ts';
 import type { Report, ReportKind } from '../functions/checks/report.ts';
@@ -61,11 +64,7 @@ export async function reportCommand(
     imageScans: new EcrImageScans(new ECRClient(awsClientConfig(options.target))),
     now: () => new Date(),
   });
-  if (options.outDir) {
-    mkdirSync(options.outDir, { recursive: true });
-    writeFileSync(join(options.outDir, `${kind}-report.html`), reportHtml(report));
-    writeFileSync(join(options.outDir, `${kind}-report.json`), `${JSON.stringify(report, null, 2)}\n`);
-  }
+  const zone = config.schedules.timeZone;
   let delivery: Delivery | undefined;
   if (options.send) {
     const topic = endpoints?.topics.reports ?? process.env.REPORTS_TOPIC_ARN;
@@ -74,15 +73,44 @@ export async function reportCommand(
       throw new ReportCommandError('--send needs REPORTS_TOPIC_ARN and REPORTS_BUCKET (or --local)');
     delivery = await deliverReport(
       report,
-      awsReportChannels({ s3, sns }, topic, bucket),
-      config.schedules.timeZone,
+      awsReportChannels({ s3, sns }, topic, bucket, sesSettings(options)),
+      zone,
     );
+  }
+  const context = {
+    delta: delivery?.delta ?? compareReports(undefined, report),
+    zone,
+    ...(delivery?.archive ? { archive: delivery.archive } : {}),
+  };
+  if (options.outDir) {
+    mkdirSync(options.outDir, { recursive: true });
+    writeFileSync(join(options.outDir, `${kind}-report.html`), reportHtml(report, context));
+    writeFileSync(join(options.outDir, `${kind}-email.html`), reportEmailHtml(report, context));
+    writeFileSync(join(options.outDir, `${kind}-report.json`), `${JSON.stringify(report, null, 2)}\n`);
   }
   const output =
     options.format === 'json'
       ? JSON.stringify(report, null, 2)
       : options.format === 'html'
-        ? reportHtml(report)
-        : reportText(report, delivery?.link ? { link: delivery.link } : {});
+        ? reportHtml(report, context)
+        : reportText(report, context);
   return { report, output, ...(delivery ? { delivery } : {}) };
+}
+
+/** SES as the function uses it: the local stack's sender, or the configured one. */
+function sesSettings(options: ReportCommandOptions): SesSettings | undefined {
+  const mail =
+    options.endpoints?.mail ??
+    (options.config.reports.email && {
+      from: options.config.reports.email.from,
+      to: options.config.reports.recipients,
+      configurationSet: process.env.REPORTS_MAIL_CONFIGURATION_SET,
+    });
+  if (!mail) return undefined;
+  return {
+    ses: new SESv2Client(awsClientConfig(options.target)),
+    from: mail.from,
+    to: mail.to,
+    ...(mail.configurationSet ? { configurationSet: mail.configurationSet } : {}),
+  };
 }

@@ -242,6 +242,25 @@ export const OpsConfigSchema = z
         recipients: z.array(email).default(['ops-oncall@ninjatech.ai']),
         /** How long archived HTML reports are kept in the reports bucket. */
         archiveDays: z.number().int().positive().default(90),
+        /**
+         * Send the reports as HTML e-mail through Amazon SES (v2) from `from` to `recipients`.
+         * `identity` is the SES identity that covers `from`: the address itself (default) or its
+         * domain. Absent: the reports go to the reports SNS topic's e-mail subscriptions.
+         */
+        email: z
+          .object({
+            from: email,
+            identity: z
+              .string()
+              .regex(/^[^@\s]+(@[^@\s]+)?$/, { message: 'expected an e-mail address or a domain' })
+              .optional(),
+          })
+          .strict()
+          .refine((e) => !e.identity || e.from === e.identity || e.from.endsWith(`@${e.identity}`), {
+            message: 'identity must be the from address or its domain',
+            path: ['identity'],
+          })
+          .optional(),
       })
       .prefault({}),
     onCall: z

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { CHECKS_GROUP } from '../core/cluster-access.ts';
@@ -37,6 +38,8 @@ export class Checks extends Construct {
   readonly schedules: Record<string, DailySchedule> = {};
   readonly lateAlarms: Record<string, cloudwatch.Alarm> = {};
   readonly accessEntry: eks.CfnAccessEntry;
+  /** With `reports.email`: the sender identity and the configuration set recording bounces. */
+  readonly mail?: { identity: ses.EmailIdentity; configurationSet: ses.ConfigurationSet };
 
   constructor(scope: Construct, id: string, props: ChecksProps) {
     super(scope, id);
@@ -60,6 +63,14 @@ export class Checks extends Construct {
       },
     });
     const role = this.job.role;
+    const mail = config.reports.email ? this.reportsMail(config, foundation) : undefined;
+    if (mail) {
+      this.mail = mail;
+      this.job.function.addEnvironment(
+        'REPORTS_MAIL_CONFIGURATION_SET',
+        mail.configurationSet.configurationSetName,
+      );
+    }
     const clusterArn = stack.formatArn({
       service: 'eks',
       resource: 'cluster',
@@ -103,6 +114,28 @@ export class Checks extends Construct {
         resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
       }),
     ];
+    if (mail) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'SendReportsMail',
+          actions: ['ses:SendEmail'],
+          resources: [
+            stack.formatArn({
+              service: 'ses',
+              resource: 'identity',
+              resourceName: mail.identity.emailIdentityName,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+            stack.formatArn({
+              service: 'ses',
+              resource: 'configuration-set',
+              resourceName: mail.configurationSet.configurationSetName,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
+    }
     if (config.prometheus.access === 'amp') {
       statements.push(
         new iam.PolicyStatement({
@@ -215,5 +248,102 @@ export class Checks extends Construct {
       alarm.addOkAction(alerts);
       this.lateAlarms[kind] = alarm;
     }
+  }
+
+  /**
+   * The SES side of the reports: the sender identity (an address or its domain; SES sends a
+   * verification mail or expects the domain's DKIM records), a configuration set that suppresses
+   * bounced and complaining addresses and publishes bounces, complaints and rejections to
+   * CloudWatch, and alarms (severity warning, through the alerts topic) when mail bounces or SES
+   * refuses a report and the SNS fallback carries it.
+   */
+  private reportsMail(config: OpsConfig, foundation: Foundation) {
+    const prefix = config.resourcePrefix;
+    const email = config.reports.email!;
+    const configurationSet = new ses.ConfigurationSet(this, 'ReportsMail', {
+      configurationSetName: `${prefix}-reports`,
+      reputationMetrics: true,
+      sendingEnabled: true,
+      suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+    });
+    const dimension = 'ses:configuration-set';
+    configurationSet.addEventDestination('ToCloudWatch', {
+      configurationSetEventDestinationName: 'bounces-complaints-rejects',
+      destination: ses.EventDestination.cloudWatchDimensions([
+        {
+          name: dimension,
+          source: ses.CloudWatchDimensionSource.MESSAGE_TAG,
+          defaultValue: configurationSet.configurationSetName,
+        },
+      ]),
+      events: [
+        ses.EmailSendingEvent.SEND,
+        ses.EmailSendingEvent.DELIVERY,
+        ses.EmailSendingEvent.BOUNCE,
+        ses.EmailSendingEvent.COMPLAINT,
+        ses.EmailSendingEvent.REJECT,
+        ses.EmailSendingEvent.RENDERING_FAILURE,
+      ],
+    });
+    const name = email.identity ?? email.from;
+    const identity = new ses.EmailIdentity(this, 'Sender', {
+      identity: name.includes('@') ? ses.Identity.email(name) : ses.Identity.domain(name),
+      configurationSet,
+    });
+    const alerts = new actions.SnsAction(foundation.alertsTopic);
+    const bounced = new cloudwatch.Alarm(this, 'ReportMailBounced', {
+      alarmName: `${prefix}-report-mail-bounced`,
+      alarmDescription: `severity=warning; runbook=report-delivery; a report e-mail bounced or drew a complaint (SES configuration set ${configurationSet.configurationSetName}). Check reports.recipients; SES suppresses the address until it is removed from the account's suppression list.`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'bounces + complaints',
+        usingMetrics: Object.fromEntries(
+          (['Bounce', 'Complaint'] as const).map((metricName) => [
+            metricName === 'Bounce' ? 'bounces' : 'complaints',
+            new cloudwatch.Metric({
+              namespace: 'AWS/SES',
+              metricName,
+              dimensionsMap: { [dimension]: configurationSet.configurationSetName },
+              statistic: 'Sum',
+              period: Duration.hours(1),
+            }),
+          ]),
+        ),
+        period: Duration.hours(1),
+      }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const fallback = new cloudwatch.Alarm(this, 'ReportMailFallback', {
+      alarmName: `${prefix}-report-mail-fallback`,
+      alarmDescription: `severity=warning; runbook=report-delivery; SES refused a report and the reports SNS topic carried it as plain text. The checks function's log says why (unverified identity, sandbox, throttling).`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'MAX([morning, evening, security])',
+        usingMetrics: Object.fromEntries(
+          (['morning', 'evening', 'security'] as const).map((report) => [
+            report,
+            new cloudwatch.Metric({
+              namespace: CHECKS_METRICS_NAMESPACE,
+              metricName: 'ReportMailFallback',
+              dimensionsMap: { service: 'checks', report },
+              statistic: 'Maximum',
+              period: Duration.hours(1),
+            }),
+          ]),
+        ),
+        period: Duration.hours(1),
+      }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [bounced, fallback]) {
+      alarm.addAlarmAction(alerts);
+      alarm.addOkAction(alerts);
+    }
+    return { identity, configurationSet };
   }
 }

@@ -34,6 +34,8 @@ export const StackEndpointsSchema = z.object({
   buckets: z.object({ artifacts: z.string(), backup: z.string(), reports: z.string() }),
   tables: z.object({ incidents: z.string(), deliveries: z.string() }),
   secrets: z.object({ linkSecret: z.string() }),
+  /** The reports' SES sender (verified in moto), recipients and configuration set. */
+  mail: z.object({ from: z.string(), to: z.array(z.string()), configurationSet: z.string() }),
   /** The local Kubernetes API server and its kubeconfigs (absent with MCP_STACK_KUBERNETES=0). */
   kubernetes: z
     .object({ server: z.string().url(), kubeconfig: z.string(), kubeconfigReadonly: z.string() })

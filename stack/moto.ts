@@ -16,6 +16,12 @@ import {
   ResourceExistsException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import {
+  AlreadyExistsException,
+  CreateConfigurationSetCommand,
+  CreateEmailIdentityCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { randomBytes } from 'node:crypto';
 import { awsClientConfig, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
@@ -72,6 +78,30 @@ export interface SeededAws {
   buckets: { artifacts: string; backup: string; reports: string };
   tables: { incidents: string; deliveries: string };
   secrets: { linkSecret: string };
+  mail: { from: string; to: string[]; configurationSet: string };
+}
+
+/** The local reports sender: an SES identity (moto marks it verified) and a configuration set. */
+async function seedMail(target: AwsTarget, config: OpsConfig): Promise<SeededAws['mail']> {
+  const ses = new SESv2Client(awsClientConfig(target));
+  const mail = {
+    from: config.reports.email?.from ?? 'mcp-ops@reports.mcp-ops.local',
+    to: config.reports.recipients,
+    configurationSet: `${config.resourcePrefix}-reports`,
+  };
+  const identity = config.reports.email?.identity ?? mail.from;
+  for (const command of [
+    new CreateEmailIdentityCommand({ EmailIdentity: identity }),
+    new CreateConfigurationSetCommand({ ConfigurationSetName: mail.configurationSet }),
+  ]) {
+    try {
+      await ses.send(command as CreateEmailIdentityCommand);
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsException)) throw error;
+    }
+  }
+  ses.destroy();
+  return mail;
 }
 
 export async function seedIncidentsTable(target: AwsTarget, name: string): Promise<void> {
@@ -200,5 +230,5 @@ export async function seedAws(target: AwsTarget, config: OpsConfig): Promise<See
   await seedIncidentsTable(target, tables.incidents);
   await seedDeliveriesTable(target, tables.deliveries);
   const secrets = { linkSecret: await seedLinkSecret(target, linkSecretName(prefix)) };
-  return { topics, buckets, tables, secrets };
+  return { topics, buckets, tables, secrets, mail: await seedMail(target, config) };
 }

@@ -72,6 +72,35 @@ def _cluster_with_local_endpoint(self, *args, **kwargs):
 
 Cluster.__init__ = _cluster_with_local_endpoint
 
+# ---- SES: the messages moto accepted, for tests to read back ------------------------------------
+# moto keeps sent mail inside the server process only; GET /moto-api/mcp-ops/ses-sent answers every
+# raw and simple message of every account and region: id, source, destinations, raw (MIME) or body.
+from moto.moto_api._internal import urls as _moto_api_urls  # noqa: E402
+from moto.ses.models import ses_backends  # noqa: E402
+
+
+def _ses_sent(request, full_url, headers):
+    sent = []
+    for account, regions in ses_backends.items():
+        for region, backend in regions.items():
+            for message in backend.sent_messages:
+                sent.append(
+                    {
+                        "account": account,
+                        "region": region,
+                        "id": message.id,
+                        "source": getattr(message, "source", None),
+                        "destinations": getattr(message, "destinations", None),
+                        "raw": getattr(message, "raw_data", None),
+                        "subject": getattr(message, "subject", None),
+                        "body": getattr(message, "body", None),
+                    }
+                )
+    return 200, {"Content-Type": "application/json"}, json.dumps(sent)
+
+
+_moto_api_urls.url_paths["{0}/moto-api/mcp-ops/ses-sent$"] = _ses_sent
+
 # ---- IAM: resources of the requests -------------------------------------------------------------
 from urllib.parse import unquote  # noqa: E402
 

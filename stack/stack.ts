@@ -176,6 +176,7 @@ export async function stackUp(
     buckets: seeded.buckets,
     tables: seeded.tables,
     secrets: seeded.secrets,
+    mail: seeded.mail,
     ...(kubernetes ? { kubernetes } : {}),
   };
   writeFileSync(ENDPOINTS_FILE, `${JSON.stringify(endpoints, null, 2)}\n`);

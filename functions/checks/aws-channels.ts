@@ -1,14 +1,66 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { S3ObjectStore } from '../../core/s3-object-store.ts';
-import type { ReportChannels } from './deliver.ts';
+import type { MailMessage, ReportChannels } from './deliver.ts';
 
-/** The reports topic and bucket through the AWS SDK (Lambda, the command line, or moto). */
+/** A link that would die within this many seconds is not worth sending. */
+const SHORTEST_LINK_SECONDS = 300;
+
+export interface SesSettings {
+  readonly ses: SESv2Client;
+  readonly from: string;
+  readonly to: readonly string[];
+  /** The configuration set that records bounces and complaints. */
+  readonly configurationSet?: string;
+}
+
+/**
+ * How long a pre-signed link signed with `credentials` really works: S3 refuses it once the
+ * credentials that signed it expire, whatever X-Amz-Expires says. Long-term keys: `atMost`. Session
+ * credentials with a known expiry: until shortly before it. Session credentials whose expiry the
+ * SDK does not know (Lambda's environment variables carry none): no promise can be made.
+ */
+export function presignLifetime(
+  credentials: { sessionToken?: string; expiration?: Date },
+  atMost: number,
+  now: Date,
+): number | undefined {
+  if (credentials.expiration) {
+    const left = Math.floor((credentials.expiration.getTime() - now.getTime()) / 1000) - 60;
+    const seconds = Math.min(atMost, left);
+    return seconds >= SHORTEST_LINK_SECONDS ? seconds : undefined;
+  }
+  return credentials.sessionToken ? undefined : atMost;
+}
+
+/** The e-mail as a MIME message: multipart/alternative, plain text first, then HTML. */
+export async function mimeMessage(
+  from: string,
+  to: readonly string[],
+  message: MailMessage,
+  headers: Record<string, string> = {},
+): Promise<Buffer> {
+  return new MailComposer({
+    from,
+    to: [...to],
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    headers,
+  })
+    .compile()
+    .build();
+}
+
+/** The reports topic, bucket and (when configured) SES through the AWS SDK (Lambda, CLI, moto). */
 export function awsReportChannels(
   clients: { s3: S3Client; sns: SNSClient },
   topicArn: string,
   bucket: string,
+  ses?: SesSettings,
 ): ReportChannels {
   return {
     store: new S3ObjectStore(clients.s3),
@@ -19,7 +71,37 @@ export function awsReportChannels(
       );
       return answer.MessageId ?? '';
     },
-    presign: (key, expiresIn) =>
-      getSignedUrl(clients.s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn }),
+    ...(ses
+      ? {
+          async mail(message: MailMessage) {
+            const raw = await mimeMessage(ses.from, ses.to, message, { 'X-Mailer': 'mcp-ops' });
+            const answer = await ses.ses.send(
+              new SendEmailCommand({
+                FromEmailAddress: ses.from,
+                Destination: { ToAddresses: [...ses.to] },
+                Content: { Raw: { Data: raw } },
+                ...(ses.configurationSet ? { ConfigurationSetName: ses.configurationSet } : {}),
+              }),
+            );
+            return answer.MessageId ?? '';
+          },
+        }
+      : {}),
+    async link(key, atMost, now) {
+      const region = await clients.s3.config.region();
+      const uri = `s3://${bucket}/${key}`;
+      const console = `https://${region}.console.aws.amazon.com/s3/object/${bucket}?region=${region}&bucketType=general&prefix=${encodeURIComponent(key)}`;
+      const lifetime = presignLifetime(await clients.s3.config.credentials(), atMost, now);
+      if (lifetime === undefined) return { uri, console };
+      const url = await getSignedUrl(clients.s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+        expiresIn: lifetime,
+        signingDate: now,
+      });
+      return {
+        uri,
+        console,
+        presigned: { url, expiresAt: new Date(now.getTime() + lifetime * 1000).toISOString() },
+      };
+    },
   };
 }

@@ -30,6 +30,8 @@ const EnvSchema = z.object({
   MCP_OPS_CONFIG: z.string().default('{}'),
   REPORTS_TOPIC_ARN: z.string().min(1),
   REPORTS_BUCKET: z.string().min(3),
+  /** The SES configuration set the stack made for the reports (with `reports.email`). */
+  REPORTS_MAIL_CONFIGURATION_SET: z.string().min(1).optional(),
 });
 
 export function checksEnvironment(env: NodeJS.ProcessEnv) {
@@ -42,6 +44,7 @@ export function checksEnvironment(env: NodeJS.ProcessEnv) {
     config: parseConfig(JSON.parse(parsed.data.MCP_OPS_CONFIG)),
     reportsTopicArn: parsed.data.REPORTS_TOPIC_ARN,
     reportsBucket: parsed.data.REPORTS_BUCKET,
+    mailConfigurationSet: parsed.data.REPORTS_MAIL_CONFIGURATION_SET,
   };
 }
 
@@ -95,16 +98,23 @@ export async function runChecksEvent(event: unknown, runtime: ChecksRuntime): Pr
     ...(runtime.imageScans ? { imageScans: runtime.imageScans } : {}),
     now: runtime.now,
   });
-  const delivery = await deliverReport(report, runtime.channels, zone);
+  const delivery = await deliverReport(report, runtime.channels, zone, runtime.now);
   const failedSections = report.sections.filter((s) => s.status === 'FAILED').map((s) => s.id);
   runtime.metric('ReportDelivered', 1, 'count', kind);
   runtime.metric('ReportStatus', STATUS_VALUE[report.status], 'count', kind);
   runtime.metric('ReportDuration', report.durationMs / 1000, 'seconds', kind);
   runtime.metric('SectionsFailed', failedSections.length, 'count', kind);
+  runtime.metric('ReportMailFallback', delivery.mailError ? 1 : 0, 'count', kind);
+  if (delivery.mailError)
+    runtime.logger.error('SES refused the report; sent through the reports topic', {
+      report: kind,
+      mailError: delivery.mailError,
+    });
   runtime.logger.info('report delivered', {
     report: kind,
     status: report.status,
     reason: report.reason,
+    via: delivery.via,
     failedSections,
     bytes: delivery.bytes,
   });

@@ -7,6 +7,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
@@ -26,7 +27,18 @@ const s3 = new S3Client(s3ClientConfig(target));
 const sns = new SNSClient(awsClientConfig(target));
 const eks = new EKSClient(awsClientConfig(target));
 const credentials = defaultProvider();
-const channels = awsReportChannels({ s3, sns }, env.reportsTopicArn, env.reportsBucket);
+const mail = env.config.reports.email;
+const channels = awsReportChannels(
+  { s3, sns },
+  env.reportsTopicArn,
+  env.reportsBucket,
+  mail && {
+    ses: new SESv2Client(awsClientConfig(target)),
+    from: mail.from,
+    to: env.config.reports.recipients,
+    ...(env.mailConfigurationSet ? { configurationSet: env.mailConfigurationSet } : {}),
+  },
+);
 const kube = eksKubernetes({ eks, clusterName: env.config.cluster.name, region: target.region, credentials });
 
 /** One client per invocation: the service proxy rides on the same token and connection. */

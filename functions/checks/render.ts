@@ -1,4 +1,48 @@
+import { deltaLines, localTime, type ReportDelta } from './delta.ts';
 import type { Report, Section } from './report.ts';
+
+/** Where the archived full report is: a link whose lifetime is the true one, and what never expires. */
+export interface ArchiveLink {
+  /** `s3://bucket/key` */
+  readonly uri: string;
+  /** The object in the S3 console (needs an AWS sign-in; works as long as the object exists). */
+  readonly console: string;
+  /** A pre-signed GET link and the moment it stops working; absent when no lifetime can be promised. */
+  readonly presigned?: { readonly url: string; readonly expiresAt: string };
+}
+
+/** What the e-mail says besides the report: the delta, the archive, a note on how it was sent. */
+export interface MessageContext {
+  readonly delta?: ReportDelta;
+  readonly zone?: string;
+  readonly archive?: ArchiveLink;
+  /** Said at the end (e.g. why the SNS fallback carried it). */
+  readonly note?: string;
+  readonly budget?: number;
+}
+
+/** Delta lines shown per category before "… and N more" (the archive has them all). */
+const DELTA_ROWS = 15;
+
+/** The delta, capped for the e-mail. */
+export function cappedDelta(delta: ReportDelta): ReportDelta {
+  return {
+    ...delta,
+    added: delta.added.slice(0, DELTA_ROWS),
+    cleared: delta.cleared.slice(0, DELTA_ROWS),
+    persisting: delta.persisting.slice(0, DELTA_ROWS),
+  };
+}
+
+/** The archive's whereabouts as text lines. */
+export function archiveLines(archive: ArchiveLink, zone: string): string[] {
+  return [
+    archive.presigned
+      ? `Full report: ${archive.presigned.url}\n  (this link works until ${localTime(archive.presigned.expiresAt, zone)})`
+      : `Full report: ${archive.console}`,
+    `Archived as ${archive.uri}${archive.presigned ? ` (AWS console: ${archive.console})` : ' (AWS console link above; needs an AWS sign-in)'}`,
+  ];
+}
 
 /** SNS messages are at most 256 KiB; leave room for the envelope and the archive link. */
 export const SNS_MESSAGE_BUDGET = 250 * 1024;
@@ -32,27 +76,36 @@ function sectionText(section: Section, lines: readonly string[], cut: number): s
 }
 
 /**
- * The plain-text email. When it would exceed `budget` bytes, the longest sections lose lines first
- * (each says how many were cut); the status, reason and every finding always stay.
+ * The plain-text email: status, reason, what changed since the last report, then the sections.
+ * When it would exceed `budget` bytes, the longest sections lose lines first (each says how many
+ * were cut); the status, reason, delta and every finding always stay.
  */
-export function reportText(
-  report: Report,
-  options: { link?: string; budget?: number; note?: string } = {},
-): string {
-  const budget = options.budget ?? SNS_MESSAGE_BUDGET;
+export function reportText(report: Report, context: MessageContext = {}): string {
+  const budget = context.budget ?? SNS_MESSAGE_BUDGET;
+  const zone = context.zone ?? 'UTC';
+  const delta = context.delta ? cappedDelta(context.delta) : undefined;
+  const more = context.delta
+    ? context.delta.added.length +
+      context.delta.cleared.length +
+      context.delta.persisting.length -
+      (delta!.added.length + delta!.cleared.length + delta!.persisting.length)
+    : 0;
   const header = [
     `${report.title}: ${report.status}`,
     report.reason,
+    ...(delta ? deltaLines(delta, report.kind, zone) : []),
+    ...(more > 0 ? [`  … and ${more} more change(s) in the full report`] : []),
+    '',
     `Generated ${report.generatedAt} in ${(report.durationMs / 1000).toFixed(1)} s.`,
-    ...(options.link ? [`Full report (HTML, link valid 7 days): ${options.link}`] : []),
-    ...(options.note ? [options.note] : []),
+    ...(context.archive ? archiveLines(context.archive, zone) : []),
     '',
   ].join('\n');
+  const footer = context.note ? `\n${context.note}\n` : '';
   const kept = report.sections.map((s) => s.lines.length);
   const render = () =>
     `${header}\n${report.sections
       .map((s, i) => sectionText(s, s.lines.slice(0, kept[i]), s.lines.length - kept[i]!))
-      .join('\n\n')}\n`;
+      .join('\n\n')}\n${footer}`;
   let text = render();
   while (Buffer.byteLength(text) > budget) {
     const longest = kept.indexOf(Math.max(...kept));
@@ -60,7 +113,8 @@ export function reportText(
     kept[longest] = Math.floor(kept[longest]! / 2);
     text = render();
   }
-  if (Buffer.byteLength(text) > budget) text = `${text.slice(0, budget - 100)}\n… cut to fit the email\n`;
+  if (Buffer.byteLength(text) > budget)
+    text = `${text.slice(0, budget - 200 - footer.length)}\n… cut to fit the email\n${footer}`;
   return text;
 }
 
@@ -74,8 +128,17 @@ const COLOUR: Record<Section['status'], string> = {
   FAILED: '#8250df',
 };
 
-/** One self-contained HTML page (inline CSS, no scripts, no external resources). */
-export function reportHtml(report: Report): string {
+/** One self-contained HTML page (inline CSS, no scripts, no external resources): the archived report. */
+export function reportHtml(report: Report, context: Pick<MessageContext, 'delta' | 'zone'> = {}): string {
+  const changes = context.delta
+    ? `<section id="changes"><h2>What changed</h2><ul>${deltaLines(
+        context.delta,
+        report.kind,
+        context.zone ?? 'UTC',
+      )
+        .map((l) => `<li>${escapeHtml(l.trim())}</li>`)
+        .join('')}</ul></section>\n`
+    : '';
   const sections = report.sections
     .map(
       (s) => `<section id="${escapeHtml(s.id)}">
@@ -97,7 +160,7 @@ li.critical{color:#cf222e} li.warning{color:#9a6700}
 <h1><span class="badge" style="background:${COLOUR[report.status]}">${report.status}</span> ${escapeHtml(report.title)}</h1>
 <p><strong>${escapeHtml(report.reason)}</strong></p>
 <p>Generated ${escapeHtml(report.generatedAt)} in ${(report.durationMs / 1000).toFixed(1)} s.</p>
-${sections}
+${changes}${sections}
 </body></html>
 `;
 }

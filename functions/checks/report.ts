@@ -6,6 +6,20 @@ export type SectionStatus = Status | 'FAILED';
 export interface Finding {
   readonly status: Exclude<Status, 'OK'>;
   readonly text: string;
+  /**
+   * What makes this finding the same one in the next report when its numbers change (e.g.
+   * "pod x restarts"). Default: the text with its numbers taken out (see delta.ts).
+   */
+  readonly key?: string;
+}
+
+/** A key figure compared with the previous report of the same kind ("error rate 0.4 % → 2.1 %"). */
+export interface Figure {
+  readonly id: string;
+  readonly label: string;
+  /** `null`: not measured this time. */
+  readonly value: number | null;
+  readonly unit: 'ratio' | 'seconds' | 'count' | 'hours';
 }
 
 /** What a section's check returns. */
@@ -18,6 +32,8 @@ export interface SectionOutcome {
   readonly lines: readonly string[];
   /** The same facts for machines (`--format json`). */
   readonly data: unknown;
+  /** The section's key figures, compared with the previous report's. */
+  readonly figures?: readonly Figure[];
 }
 
 export interface Section extends SectionOutcome {

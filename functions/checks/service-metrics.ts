@@ -1,5 +1,5 @@
 import { parseExposition, PrometheusUnreachable, type Sample } from '../../core/prometheus.ts';
-import type { Finding } from './report.ts';
+import type { Figure, Finding } from './report.ts';
 import { mapBounded } from '../../core/bounded.ts';
 import { percent, type ChecksDeps } from './checks-deps.ts';
 
@@ -127,6 +127,23 @@ export function counterMetric(id: string, label: string, counter: string, promql
 
 const [validationErrorRate, promotionFailureRate, uploadFailureRate] = failureRates(LAST_5_MINUTES);
 
+const maxOf = (scrape: Scrape, name: string) => {
+  const samples = scrape.get(name);
+  return samples?.length ? Math.max(...samples.map((s) => s.value)) : undefined;
+};
+
+/** Artifact storage used against capacity (Artifact Registry dashboard: > 90 % critical, Runbook 4). */
+export const STORAGE_USED: MetricDefinition = {
+  id: 'storage_used',
+  label: 'Artifact storage used',
+  promql: 'max(artifact_storage_used_bytes) / max(artifact_storage_capacity_bytes)',
+  unit: 'ratio',
+  criticalAbove: 0.9,
+  threshold: '> 90% critical (Runbook 4)',
+  fromScrape: (s) =>
+    ratioOf(maxOf(s, 'artifact_storage_used_bytes'), maxOf(s, 'artifact_storage_capacity_bytes')),
+};
+
 /** The morning's key metrics with the dashboards' alert thresholds (manual, Monitoring & Alerting). */
 export const KEY_METRICS: readonly MetricDefinition[] = [
   ...['validation_total', 'promotion_total', 'artifact_uploads_total'].map((counter) =>
@@ -165,6 +182,7 @@ export const KEY_METRICS: readonly MetricDefinition[] = [
     threshold: '> 200 ms warning (Runbook 2)',
     fromScrape: (s) => quantileFromBuckets(s, 'http_request_duration_seconds', 0.95),
   },
+  STORAGE_USED,
 ];
 
 export interface MetricValue {
@@ -248,8 +266,12 @@ export function formatValue(definition: MetricDefinition, value: number | undefi
 export function judge(
   definition: MetricDefinition,
   value: number | undefined,
-): { level: 'OK' | 'INFO' | 'WARNING' | 'CRITICAL' } {
-  if (value === undefined) return { level: 'OK' };
+): { level: 'OK' | 'INFO' | 'WARNING' | 'CRITICAL' | 'UNKNOWN' } {
+  const judged =
+    definition.criticalAbove !== undefined ||
+    definition.warnAbove !== undefined ||
+    definition.infoBelow !== undefined;
+  if (value === undefined) return { level: judged ? 'UNKNOWN' : 'OK' };
   if (definition.criticalAbove !== undefined && value > definition.criticalAbove)
     return { level: 'CRITICAL' };
   if (definition.warnAbove !== undefined && value > definition.warnAbove) return { level: 'WARNING' };
@@ -257,8 +279,21 @@ export function judge(
   return { level: 'OK' };
 }
 
+/**
+ * Findings for values over their thresholds; a judged value with no data is a WARNING too (a check
+ * that could not run is never OK), as is a reading where nothing at all was measured.
+ */
 export function metricFindings(values: readonly MetricValue[]): Finding[] {
   const findings: Finding[] = [];
+  const unmeasured = values.filter((v) => judge(v.definition, v.value).level === 'UNKNOWN');
+  if (values.length > 0 && values.every((v) => v.value === undefined))
+    findings.push({ status: 'WARNING', text: 'not measured: no metric returned data' });
+  else if (unmeasured.length > 0)
+    findings.push({
+      status: 'WARNING',
+      key: `not measured ${unmeasured.map((v) => v.definition.id).join(',')}`,
+      text: `not measured (no data, so not judged against the thresholds): ${unmeasured.map((v) => v.definition.label).join(', ')}`,
+    });
   for (const { definition, value } of values) {
     const { level } = judge(definition, value);
     if (level === 'WARNING' || level === 'CRITICAL')
@@ -268,4 +303,17 @@ export function metricFindings(values: readonly MetricValue[]): Finding[] {
       });
   }
   return findings.sort((a, b) => (a.status === b.status ? 0 : a.status === 'CRITICAL' ? -1 : 1));
+}
+
+/** The figures a report compares with its predecessor, from a reading (ids the reading lacks are skipped). */
+export function metricFigures(
+  values: readonly MetricValue[],
+  wanted: ReadonlyArray<readonly [id: string, label: string]>,
+): Figure[] {
+  return wanted.flatMap(([id, label]) => {
+    const found = values.find((v) => v.definition.id === id);
+    if (!found) return [];
+    const unit = found.definition.unit;
+    return [{ id, label, value: found.value ?? null, unit: unit === 'seconds' ? 'seconds' : unit }];
+  });
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awsClientConfig } from '../../core/aws.ts';
 import { DynamoDbIncidentStore } from '../../functions/escalation/adapters/dynamodb-incident-store.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
-import { launchChromium } from '../support/browser.ts';
+import { launchChromium } from '../../stack/chromium.ts';
 import { amMessage, localEscalationEnv } from '../support/escalation-harness.ts';
 import { functionUrlServer } from '../support/function-url-server.ts';
 import { lambdaContext } from '../support/lambda-context.ts';

@@ -23,6 +23,7 @@ export async function backupJobSection(deps: ChecksDeps): Promise<SectionOutcome
       summary: `no backup Job (${backupJobSelector}) in ${namespace}`,
       findings: [{ status: 'WARNING', text: `no backup Job matches ${backupJobSelector}` }],
       lines: [],
+      figures: [{ id: 'backup_age', label: 'backup age', value: null, unit: 'hours' }],
       data: { last: null },
     };
   }
@@ -57,6 +58,14 @@ export async function backupJobSection(deps: ChecksDeps): Promise<SectionOutcome
   const line = `${last.metadata?.name}: ${state}, started ${started?.toISOString() ?? '?'} (${age(started, now)} ago)${minutes !== undefined ? `, took ${minutes.toFixed(1)} min` : ''}`;
   return {
     summary: line,
+    figures: [
+      {
+        id: 'backup_age',
+        label: 'backup age',
+        value: successAt === undefined ? null : (now.getTime() - successAt) / 3_600_000,
+        unit: 'hours',
+      },
+    ],
     findings,
     lines: jobs
       .slice(-5)

@@ -17,6 +17,7 @@ export async function backupVerificationSection(deps: ChecksDeps): Promise<Secti
       : `backup FAILED verification: ${verdict.failures.join(', ')}`,
     findings: failed.map((c) => ({ status: 'CRITICAL' as const, text: `${c.name}: ${c.detail}` })),
     lines: verdict.checks.map((c) => `${c.status.toUpperCase().padEnd(7)} ${c.name.padEnd(12)} ${c.detail}`),
+    figures: [{ id: 'backup_age', label: 'backup age', value: verdict.ageHours ?? null, unit: 'hours' }],
     data: verdict,
   };
 }

@@ -72,6 +72,17 @@ export async function capacitySection(deps: ChecksDeps): Promise<SectionOutcome>
     };
   });
   rows.sort((a, b) => (b.memShare ?? 0) - (a.memShare ?? 0));
+  const unmeasured = rows.filter((r) => r.cpuShare === undefined || r.memShare === undefined);
+  if (nodes.length === 0)
+    findings.push({ status: 'WARNING', text: 'not measured: the API server lists no nodes' });
+  else if (unmeasured.length > 0)
+    findings.push({
+      status: 'WARNING',
+      text: `not measured for ${unmeasured.length} of ${nodes.length} node(s): no usage or allocatable in metrics.k8s.io (${unmeasured
+        .slice(0, 3)
+        .map((r) => r.node)
+        .join(', ')})`,
+    });
   return {
     summary: `${nodes.length} node(s); busiest memory ${rows[0] ? `${rows[0].node} ${percent(rows[0].memShare, 0)}` : 'n/a'}`,
     findings,

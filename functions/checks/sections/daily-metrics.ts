@@ -7,8 +7,10 @@ import {
   formatValue,
   judge,
   LAST_24_HOURS,
+  metricFigures,
   metricFindings,
   readMetrics,
+  STORAGE_USED,
   type MetricDefinition,
 } from '../service-metrics.ts';
 
@@ -28,6 +30,7 @@ export const DAILY_METRICS: readonly MetricDefinition[] = [
     counterMetric(id, label, counter, LAST_24_HOURS.promql(counter)),
   ),
   ...failureRates(LAST_24_HOURS),
+  STORAGE_USED,
 ];
 
 const count = (value: number | undefined) =>
@@ -56,6 +59,10 @@ export async function dailyMetricsSection(deps: ChecksDeps): Promise<SectionOutc
     summary: `${count(get('validations'))} validations, ${count(get('promotions'))} promotions, ${count(get('uploads'))} uploads today (source: ${reading.source})`,
     findings,
     lines,
+    figures: metricFigures(reading.values, [
+      ['validation_error_rate', 'error rate (24h)'],
+      ['storage_used', 'storage used'],
+    ]),
     data: {
       source: reading.source,
       metrics: Object.fromEntries(reading.values.map((v) => [v.definition.id, v.value ?? null])),

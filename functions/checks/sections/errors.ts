@@ -111,6 +111,9 @@ export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Prom
       ...(unreadable.length > 0
         ? [{ status: 'WARNING' as const, text: `logs of ${unreadable.length} pod(s) could not be read` }]
         : []),
+      ...(targets.length === 0
+        ? [{ status: 'WARNING' as const, text: 'not measured: no pod to read logs from' }]
+        : []),
     ],
     lines,
     data: {

@@ -34,10 +34,13 @@ export async function imageVersionsSection(deps: ChecksDeps): Promise<SectionOut
       drift.length === 0
         ? `${pods} pods, ${byContainer.size} container(s), one image each`
         : `${drift.length} container(s) run more than one image`,
-    findings: drift.map(([container, images]) => ({
-      status: 'WARNING' as const,
-      text: `${container} runs ${images.size} images: ${[...images.entries()].map(([i, n]) => `${i} (${n})`).join(', ')}`,
-    })),
+    findings: [
+      ...(pods === 0 ? [{ status: 'WARNING' as const, text: `not measured: no pods in ${namespace}` }] : []),
+      ...drift.map(([container, images]) => ({
+        status: 'WARNING' as const,
+        text: `${container} runs ${images.size} images: ${[...images.entries()].map(([i, n]) => `${i} (${n})`).join(', ')}`,
+      })),
+    ],
     lines: table(['APP/CONTAINER', 'IMAGE', 'PODS', ''], rows),
     data: {
       pods,

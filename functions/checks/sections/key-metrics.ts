@@ -2,7 +2,14 @@ import type { SectionOutcome } from '../report.ts';
 import { table } from '../render.ts';
 import type { ChecksDeps } from '../checks-deps.ts';
 import { CACHE_SIZE_KEY, serviceSettings } from '../../../core/service-config.ts';
-import { formatValue, judge, KEY_METRICS, metricFindings, readMetrics } from '../service-metrics.ts';
+import {
+  formatValue,
+  judge,
+  KEY_METRICS,
+  metricFigures,
+  metricFindings,
+  readMetrics,
+} from '../service-metrics.ts';
 
 /** The cache's configured size beside its hit rate (Runbook 2: "Increase cache size"). */
 async function cacheLine(
@@ -56,6 +63,11 @@ export async function keyMetricsSection(deps: ChecksDeps): Promise<SectionOutcom
         : `${findings.length} metric(s) outside thresholds (source: ${reading.source})`,
     findings,
     lines,
+    figures: metricFigures(reading.values, [
+      ['validation_error_rate', 'error rate'],
+      ['request_p95', 'p95 latency'],
+      ['storage_used', 'storage used'],
+    ]),
     data: {
       source: reading.source,
       ...(cache.size === undefined ? {} : { cacheSize: cache.size }),

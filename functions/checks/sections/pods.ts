@@ -61,10 +61,12 @@ export async function podsSection(deps: ChecksDeps): Promise<SectionOutcome> {
   let total = 0;
   let healthy = 0;
   let restartsHigh = 0;
+  let restarts = 0;
   for await (const page of deps.kube.pods(namespace, appSelector)) {
     for (const pod of page) {
       const state = podState(pod, now);
       total += 1;
+      restarts += state.restarts;
       if (state.restarts > RESTART_WARNING) restartsHigh += 1;
       if (state.healthy && state.restarts <= RESTART_WARNING && !state.oomKilled) {
         healthy += 1;
@@ -124,6 +126,7 @@ export async function podsSection(deps: ChecksDeps): Promise<SectionOutcome> {
     summary: `${healthy} of ${total} pods healthy`,
     findings,
     lines,
+    figures: [{ id: 'restarts', label: 'restarts', value: restarts, unit: 'count' }],
     data: { total, healthy, unhealthy },
   };
 }

@@ -64,6 +64,19 @@ export async function resourcesSection(deps: ChecksDeps): Promise<SectionOutcome
       text: `${nearCpu.length} pod(s) above ${NEAR_LIMIT * 100}% of their CPU limit (throttled)`,
     });
   const missing = [...requested.keys()].filter((p) => !usage.some((u) => u.pod === p)).length;
+  // No usage is no measurement: the OOM and throttling checks could not run for those pods.
+  if (requested.size === 0)
+    findings.push({ status: 'WARNING', text: `not measured: no pod matches ${appSelector} in ${namespace}` });
+  else if (rows.length === 0)
+    findings.push({
+      status: 'WARNING',
+      text: `not measured: metrics.k8s.io has no usage for any of ${requested.size} pod(s) yet, so OOM risk and CPU throttling were not checked`,
+    });
+  else if (missing > 0)
+    findings.push({
+      status: 'WARNING',
+      text: `not measured for ${missing} of ${requested.size} pod(s): no usage in metrics.k8s.io yet, so their OOM risk was not checked`,
+    });
   const shown = rows.slice(0, 50);
   const lines = table(
     ['POD', 'CPU', '%REQ', '%LIM', 'MEMORY', '%REQ', '%LIM'],
@@ -83,7 +96,10 @@ export async function resourcesSection(deps: ChecksDeps): Promise<SectionOutcome
   const totalCpu = rows.reduce((a, r) => a + r.cpu, 0);
   const totalMemory = rows.reduce((a, r) => a + r.memory, 0);
   return {
-    summary: `${rows.length} pods use ${milli(totalCpu)} CPU and ${mib(totalMemory)} memory`,
+    summary:
+      rows.length === 0
+        ? `no usage measured (metrics.k8s.io had none for ${requested.size} pod(s))`
+        : `${rows.length} pods use ${milli(totalCpu)} CPU and ${mib(totalMemory)} memory`,
     findings,
     lines,
     data: { pods: rows },

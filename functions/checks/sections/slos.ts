@@ -49,7 +49,18 @@ export async function slosSection(deps: ChecksDeps): Promise<SectionOutcome> {
     });
   else if (budget !== undefined && budget < 0.25)
     findings.push({ status: 'WARNING', text: `${percent(budget, 0)} of this month's error budget left` });
+  const unmeasured = [
+    ['availability', availability],
+    ['p95 latency', p95],
+    ['error rate', errorRate],
+  ].filter(([, v]) => v === undefined);
+  if (unmeasured.length > 0)
+    findings.push({
+      status: 'WARNING',
+      text: `not measured this month (no data in Prometheus): ${unmeasured.map(([name]) => name).join(', ')}`,
+    });
   return {
+    figures: [{ id: 'p95_month', label: 'p95 latency (month)', value: p95 ?? null, unit: 'seconds' }],
     summary: `availability ${percent(availability, 3)}, p95 ${p95 === undefined ? 'n/a' : `${(p95 * 1000).toFixed(0)} ms`}, error rate ${percent(errorRate, 3)}, budget left ${percent(budget, 0)}`,
     findings,
     lines: table(
