@@ -39,7 +39,12 @@ export class Checks extends Construct {
   readonly lateAlarms: Record<string, cloudwatch.Alarm> = {};
   readonly accessEntry: eks.CfnAccessEntry;
   /** With `reports.email`: the sender identity and the configuration set recording bounces. */
-  readonly mail?: { identity: ses.EmailIdentity; configurationSet: ses.ConfigurationSet };
+  readonly mail?: {
+    identity: ses.EmailIdentity;
+    configurationSet: ses.ConfigurationSet;
+    identityName: string;
+    configurationSetName: string;
+  };
 
   constructor(scope: Construct, id: string, props: ChecksProps) {
     super(scope, id);
@@ -66,10 +71,7 @@ export class Checks extends Construct {
     const mail = config.reports.email ? this.reportsMail(config, foundation) : undefined;
     if (mail) {
       this.mail = mail;
-      this.job.function.addEnvironment(
-        'REPORTS_MAIL_CONFIGURATION_SET',
-        mail.configurationSet.configurationSetName,
-      );
+      this.job.function.addEnvironment('REPORTS_MAIL_CONFIGURATION_SET', mail.configurationSetName);
     }
     const clusterArn = stack.formatArn({
       service: 'eks',
@@ -123,13 +125,13 @@ export class Checks extends Construct {
             stack.formatArn({
               service: 'ses',
               resource: 'identity',
-              resourceName: mail.identity.emailIdentityName,
+              resourceName: mail.identityName,
               arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
             }),
             stack.formatArn({
               service: 'ses',
               resource: 'configuration-set',
-              resourceName: mail.configurationSet.configurationSetName,
+              resourceName: mail.configurationSetName,
               arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
             }),
           ],
@@ -260,8 +262,9 @@ export class Checks extends Construct {
   private reportsMail(config: OpsConfig, foundation: Foundation) {
     const prefix = config.resourcePrefix;
     const email = config.reports.email!;
+    const setName = `${prefix}-reports`;
     const configurationSet = new ses.ConfigurationSet(this, 'ReportsMail', {
-      configurationSetName: `${prefix}-reports`,
+      configurationSetName: setName,
       reputationMetrics: true,
       sendingEnabled: true,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
@@ -274,7 +277,7 @@ export class Checks extends Construct {
         {
           name: dimension,
           source: ses.CloudWatchDimensionSource.MESSAGE_TAG,
-          defaultValue: configurationSet.configurationSetName,
+          defaultValue: setName,
         },
       ]),
       events: [
@@ -294,7 +297,7 @@ export class Checks extends Construct {
     const alerts = new actions.SnsAction(foundation.alertsTopic);
     const bounced = new cloudwatch.Alarm(this, 'ReportMailBounced', {
       alarmName: `${prefix}-report-mail-bounced`,
-      alarmDescription: `severity=warning; runbook=report-delivery; a report e-mail bounced or drew a complaint (SES configuration set ${configurationSet.configurationSetName}). Check reports.recipients; SES suppresses the address until it is removed from the account's suppression list.`,
+      alarmDescription: `severity=warning; runbook=report-delivery; a report e-mail bounced or drew a complaint (SES configuration set ${setName}). Check reports.recipients; SES suppresses the address until it is removed from the account's suppression list.`,
       metric: new cloudwatch.MathExpression({
         expression: 'bounces + complaints',
         usingMetrics: Object.fromEntries(
@@ -303,7 +306,7 @@ export class Checks extends Construct {
             new cloudwatch.Metric({
               namespace: 'AWS/SES',
               metricName,
-              dimensionsMap: { [dimension]: configurationSet.configurationSetName },
+              dimensionsMap: { [dimension]: setName },
               statistic: 'Sum',
               period: Duration.hours(1),
             }),
@@ -344,6 +347,6 @@ export class Checks extends Construct {
       alarm.addAlarmAction(alerts);
       alarm.addOkAction(alerts);
     }
-    return { identity, configurationSet };
+    return { identity, configurationSet, identityName: name, configurationSetName: setName };
   }
 }

@@ -97,7 +97,12 @@ async function seedMail(target: AwsTarget, config: OpsConfig): Promise<SeededAws
     try {
       await ses.send(command as CreateEmailIdentityCommand);
     } catch (error) {
-      if (!(error instanceof AlreadyExistsException)) throw error;
+      // moto answers a second configuration set with SES v1's ConfigurationSetAlreadyExistsException.
+      if (
+        !(error instanceof AlreadyExistsException) &&
+        !(error as Error).name.endsWith('AlreadyExistsException')
+      )
+        throw error;
     }
   }
   ses.destroy();

@@ -167,13 +167,13 @@ export function deltaHeadline(delta: ReportDelta, kind: ReportKind, zone: string
 /** The delta as the first lines of the plain-text e-mail. */
 export function deltaLines(delta: ReportDelta, kind: ReportKind, zone: string): string[] {
   const lines = [deltaHeadline(delta, kind, zone)];
-  for (const f of delta.added) lines.push(`  NEW      ${f.status}  ${f.section}: ${f.text}`);
-  for (const f of delta.cleared) lines.push(`  CLEARED  ${f.status}  ${f.section}: ${f.text}`);
-  for (const f of delta.persisting)
-    lines.push(`  STILL    ${f.status}  ${f.section}: ${f.text} (since ${localTime(f.since, zone)})`);
   if (delta.figures.length > 0)
     lines.push(
       `Figures: ${delta.figures.map((f) => figureChange(f, delta.previousAt !== undefined)).join('; ')}`,
     );
+  for (const f of delta.added) lines.push(`  NEW      ${f.status}  ${f.section}: ${f.text}`);
+  for (const f of delta.cleared) lines.push(`  CLEARED  ${f.status}  ${f.section}: ${f.text}`);
+  for (const f of delta.persisting)
+    lines.push(`  STILL    ${f.status}  ${f.section}: ${f.text} (since ${localTime(f.since, zone)})`);
   return lines;
 }

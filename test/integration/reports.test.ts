@@ -9,13 +9,13 @@ import { PrometheusHttp } from '../../core/prometheus.ts';
 import { S3ObjectStore } from '../../core/s3-object-store.ts';
 import { awsReportChannels } from '../../functions/checks/aws-channels.ts';
 import { runChecksEvent, type ChecksRuntime } from '../../functions/checks/checks-job.ts';
-import type { ChecksDeps } from '../../functions/checks/checks-deps.ts';
 import { worstOf, type Report, type Section } from '../../functions/checks/report.ts';
 import { eveningReport, morningReport } from '../../functions/checks/reports.ts';
 import { securitySection } from '../../functions/checks/sections/security.ts';
 import { writeBackupFixture } from '../../stack/backup-fixture.ts';
 import { clusterInScenario } from '../support/cluster.ts';
 import { localClients, subscribeQueue } from '../support/aws.ts';
+import { localChecksDeps, setServiceFault } from '../support/checks.ts';
 import { eventually } from '../support/eventually.ts';
 
 const endpoints = inject('endpoints');
@@ -23,18 +23,7 @@ const { s3, sns } = localClients();
 const store = new S3ObjectStore(s3);
 const NAMESPACE = 'mcp-system';
 
-function deps(over: Partial<ChecksDeps> & { kubeconfig?: string } = {}): ChecksDeps {
-  const kc = new KubeConfig();
-  kc.loadFromFile(over.kubeconfig ?? endpoints.kubernetes!.kubeconfigReadonly);
-  return {
-    config: parseConfig({ buckets: { backup: endpoints.buckets.backup } }),
-    kube: new KubernetesClient(kc),
-    prometheus: new PrometheusHttp(endpoints.prometheus),
-    store,
-    now: () => new Date(),
-    ...over,
-  };
-}
+const deps = localChecksDeps;
 
 const sectionOf = (report: Report, id: string): Section => {
   const found = report.sections.find((s) => s.id === id);
@@ -42,13 +31,7 @@ const sectionOf = (report: Report, id: string): Section => {
   return found;
 };
 
-async function setFault(fault: Record<string, unknown>): Promise<void> {
-  await fetch(`${endpoints.service.control}/fault`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(fault),
-  });
-}
+const setFault = setServiceFault;
 
 /** A TCP server that accepts connections and never answers: an API server that hangs. */
 async function blackHole(): Promise<{ server: Server; port: number; close: () => void }> {
@@ -205,7 +188,8 @@ describe('the morning report against the local stack', () => {
       expect(message.Subject).toMatch(/^\[(WARNING|CRITICAL)\] MCP Level 3 morning health check/);
       expect(message.Message).toMatch(/== 1\. Pods \[FAILED\] could not be checked: timed out after 3 s/);
       expect(message.Message).toMatch(/== 6\. Firing alerts \[(OK|WARN|CRIT)\]/);
-      expect(message.Message).toMatch(/Full report \(HTML, link valid 7 days\): http/);
+      expect(message.Message).toMatch(/^Full report: http.*\n {2}\(this link works until \d{4}-\d\d-\d\d /m);
+      expect(message.Message).toMatch(/^Archived as s3:\/\/\S+\.html \(AWS console: https:/m);
     } finally {
       hang.close();
     }

@@ -94,6 +94,86 @@ describe('the checks job in the stack', () => {
   });
 });
 
+describe('the reports by SES', () => {
+  it('declares the sender identity and a configuration set, and may send only as them; cdk-nag clean', () => {
+    const mailApp = new App();
+    const mailStack = new McpOpsStack(mailApp, 'Mail', {
+      config: parseConfig({
+        reports: {
+          recipients: ['sre@example.com', 'lead@example.com'],
+          email: { from: 'mcp-ops@reports.example.com', identity: 'reports.example.com' },
+        },
+      }),
+      env: { account: '111122223333', region: 'eu-west-1' },
+    });
+    Aspects.of(mailStack).add(new AwsSolutionsChecks());
+    const mail = Template.fromStack(mailStack);
+    mail.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'reports.example.com',
+      ConfigurationSetAttributes: { ConfigurationSetName: Match.anyValue() },
+    });
+    mail.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      Name: 'mcp-ops-reports',
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+    });
+    mail.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: Match.objectLike({
+        MatchingEventTypes: Match.arrayWith(['bounce', 'complaint', 'reject']),
+        CloudWatchDestination: Match.anyValue(),
+      }),
+    });
+    mail.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'mcp-ops-checks',
+      Environment: { Variables: Match.objectLike({ REPORTS_MAIL_CONFIGURATION_SET: Match.anyValue() }) },
+    });
+    for (const alarm of ['mcp-ops-report-mail-bounced', 'mcp-ops-report-mail-fallback'])
+      mail.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: alarm,
+        AlarmDescription: Match.stringLikeRegexp('^severity=warning; runbook=report-delivery;'),
+      });
+    const statements = Object.entries(mail.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('ChecksJobRole'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+    const send = statements.filter((s) => [s.Action].flat().some((a) => String(a).startsWith('ses:')));
+    expect(send).toHaveLength(1);
+    expect(send[0]!.Action).toBe('ses:SendEmail');
+    expect(JSON.stringify(send[0]!.Resource)).toBe(
+      JSON.stringify([
+        {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':ses:eu-west-1:111122223333:identity/reports.example.com'],
+          ],
+        },
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':ses:eu-west-1:111122223333:configuration-set/mcp-ops-reports',
+            ],
+          ],
+        },
+      ]),
+    );
+    expect(
+      Annotations.fromStack(mailStack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ).toEqual([]);
+    // Without reports.email: no SES at all, the reports topic carries them.
+    expect(Object.keys(template.findResources('AWS::SES::EmailIdentity'))).toEqual([]);
+    expect(
+      checksStatements().filter((s) => [s.Action].flat().some((a) => String(a).startsWith('ses:'))),
+    ).toEqual([]);
+  });
+
+  it('refuses an identity that does not cover the sender', () => {
+    expect(() =>
+      parseConfig({ reports: { email: { from: 'ops@example.com', identity: 'other.example.org' } } }),
+    ).toThrow(/identity must be the from address or its domain/);
+  });
+});
+
 describe('the read-only cluster access', () => {
   it('grants no write verb and is the committed manifest, kept in step', () => {
     for (const rule of CHECKS_CLUSTER_RULES)
