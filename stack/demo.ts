@@ -1,9 +1,11 @@
 // npm run demo: the local stack is up (run before this); run the morning report against it, the
-// way the checks function does at 09:00: print the email text, write the HTML and JSON to out/,
-// and deliver it through the local reports topic and bucket.
-import { mkdirSync } from 'node:fs';
+// way the checks function does at 09:00: deliver it through SES (moto) and the local reports
+// bucket, print the e-mail's text, and write its HTML, a Chromium screenshot of it and the archived
+// report to out/.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { reportCommand } from '../bin/report-command.ts';
 import { loadConfigFile } from '../core/config.ts';
+import { renderEmail } from './chromium.ts';
 import { readEndpoints } from './endpoints.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -17,10 +19,15 @@ const { report, output, delivery } = await reportCommand('morning', {
   send: true,
   outDir: 'out',
 });
-console.log(`Subject: ${delivery?.subject}\n`);
+const view = await renderEmail(readFileSync('out/morning-email.html', 'utf8'), 'out/morning-email.png');
+console.log(`Subject: ${delivery?.subject}\nVia: ${delivery?.via} (from ${endpoints.mail.from})\n`);
 console.log(output);
 console.log(
-  `(HTML and JSON written to out/morning-report.html and out/morning-report.json; archived as ` +
-    `s3://${endpoints.buckets.reports}/${delivery?.htmlKey}; status ${report.status}. ` +
-    '`npm run stack:down` stops the local stack.)',
+  [
+    `Status ${report.status}. The e-mail as sent:`,
+    `  HTML part  out/morning-email.html`,
+    `  as seen    out/morning-email.png (Chromium, ${view.viewportWidth} px wide, page ${view.scrollWidth} px)`,
+    `  archived   s3://${endpoints.buckets.reports}/${delivery?.htmlKey} (full report: out/morning-report.html, JSON beside it)`,
+    '`npm run stack:down` stops the local stack.',
+  ].join('\n'),
 );

@@ -308,8 +308,27 @@ _TRANSACT_ACTIONS = {
 }
 
 
+def _ses_send(request):
+    """SES authorizes SendEmail on the identity that covers the sender and on the configuration set."""
+    try:
+        body = json.loads(request._body or b"{}")
+    except (ValueError, TypeError):
+        body = {}
+    sender = body.get("FromEmailAddress", "")
+    address = sender.split("<")[-1].rstrip(">").strip()
+    known = ses_backends[request.account_id][request._region].email_identities
+    identity = address if address in known else address.split("@", 1)[-1]
+    arn = f"arn:aws:ses:{request._region}:{request.account_id}"
+    subs = [(request._action, f"{arn}:identity/{identity}", _context(request))]
+    if body.get("ConfigurationSetName"):
+        subs.append((request._action, f"{arn}:configuration-set/{body['ConfigurationSetName']}", _context(request)))
+    return subs
+
+
 def _sub_requests(request, resource):
     """DynamoDB authorizes a transaction or batch as its items' own actions, each on its table."""
+    if request._action == "ses:SendEmail":
+        return _ses_send(request)
     if request._action not in (
         "dynamodb:TransactWriteItems",
         "dynamodb:TransactGetItems",

@@ -7,12 +7,17 @@ import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/cli
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateConfigurationSetCommand,
+  CreateEmailIdentityCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,9 +67,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** `cdk synth` as `cdk deploy` would run it for a concrete account and region, into `outDir`. */
-export function synthesize(outDir: string): TemplateResolver {
-  execFileSync('npx', ['cdk', 'synth', '--quiet', '--output', outDir], {
+/**
+ * `cdk synth` as `cdk deploy` would run it for a concrete account and region, into `outDir`, with
+ * `config` (over the manual's defaults) as the app's configuration file when given.
+ */
+export function synthesize(outDir: string, config?: object): TemplateResolver {
+  const context: string[] = [];
+  if (config) {
+    mkdirSync(outDir, { recursive: true });
+    const file = join(outDir, '..', 'mcp-ops.config.json');
+    writeFileSync(file, JSON.stringify(config));
+    context.push('--context', `config=${file}`);
+  }
+  execFileSync('npx', ['cdk', 'synth', '--quiet', ...context, '--output', outDir], {
     cwd: join(import.meta.dirname, '..', '..'),
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, CDK_DEFAULT_ACCOUNT: ACCOUNT, CDK_DEFAULT_REGION: REGION },
@@ -208,6 +223,7 @@ export async function provision(
   const secrets = new SecretsManagerClient(config);
   const kms = new KMSClient(config);
   const iam = new IAMClient(config);
+  const ses = new SESv2Client(config);
   const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
   const roles = new Map<string, string>();
   const short = (id: string) =>
@@ -284,6 +300,19 @@ export async function provision(
         resolver.refs.set(id, name);
         resolver.attrs.set(id, { Arn: role.Role!.Arn! });
         roles.set(id, name);
+        break;
+      }
+      case 'AWS::SES::ConfigurationSet': {
+        const name = p.Name as string;
+        await ses.send(new CreateConfigurationSetCommand({ ConfigurationSetName: name }));
+        resolver.refs.set(id, name);
+        break;
+      }
+      case 'AWS::SES::EmailIdentity': {
+        // moto marks an identity verified as soon as it exists.
+        const identity = p.EmailIdentity as string;
+        await ses.send(new CreateEmailIdentityCommand({ EmailIdentity: identity }));
+        resolver.refs.set(id, identity);
         break;
       }
       case 'AWS::Lambda::Url':
