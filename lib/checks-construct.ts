@@ -295,58 +295,60 @@ export class Checks extends Construct {
       configurationSet,
     });
     const alerts = new actions.SnsAction(foundation.alertsTopic);
-    const bounced = new cloudwatch.Alarm(this, 'ReportMailBounced', {
-      alarmName: `${prefix}-report-mail-bounced`,
-      alarmDescription: `severity=warning; runbook=report-delivery; a report e-mail bounced or drew a complaint (SES configuration set ${setName}). Check reports.recipients; SES suppresses the address until it is removed from the account's suppression list.`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'bounces + complaints',
-        usingMetrics: Object.fromEntries(
-          (['Bounce', 'Complaint'] as const).map((metricName) => [
-            metricName === 'Bounce' ? 'bounces' : 'complaints',
-            new cloudwatch.Metric({
-              namespace: 'AWS/SES',
-              metricName,
-              dimensionsMap: { [dimension]: setName },
-              statistic: 'Sum',
-              period: Duration.hours(1),
-            }),
-          ]),
-        ),
-        period: Duration.hours(1),
-      }),
-      threshold: 0,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const fallback = new cloudwatch.Alarm(this, 'ReportMailFallback', {
-      alarmName: `${prefix}-report-mail-fallback`,
-      alarmDescription: `severity=warning; runbook=report-delivery; SES refused a report and the reports SNS topic carried it as plain text. The checks function's log says why (unverified identity, sandbox, throttling).`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'MAX([morning, evening, security])',
-        usingMetrics: Object.fromEntries(
-          (['morning', 'evening', 'security'] as const).map((report) => [
-            report,
-            new cloudwatch.Metric({
-              namespace: CHECKS_METRICS_NAMESPACE,
-              metricName: 'ReportMailFallback',
-              dimensionsMap: { service: 'checks', report },
-              statistic: 'Maximum',
-              period: Duration.hours(1),
-            }),
-          ]),
-        ),
-        period: Duration.hours(1),
-      }),
-      threshold: 0,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    for (const alarm of [bounced, fallback]) {
+    /** An alarm (hourly, any value above 0) over `expression` of `metrics`, through the alerts topic. */
+    const whenAbove0 = (
+      id: string,
+      alarmName: string,
+      alarmDescription: string,
+      expression: string,
+      metrics: Record<string, cloudwatch.Metric>,
+    ) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        alarmName,
+        alarmDescription,
+        metric: new cloudwatch.MathExpression({
+          expression,
+          usingMetrics: metrics,
+          period: Duration.hours(1),
+        }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
       alarm.addAlarmAction(alerts);
       alarm.addOkAction(alerts);
-    }
+      return alarm;
+    };
+    const hourly = (
+      namespace: string,
+      metricName: string,
+      statistic: string,
+      dimensionsMap: Record<string, string>,
+    ) =>
+      new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic, period: Duration.hours(1) });
+    whenAbove0(
+      'ReportMailBounced',
+      `${prefix}-report-mail-bounced`,
+      `severity=warning; runbook=report-delivery; a report e-mail bounced or drew a complaint (SES configuration set ${setName}). Check reports.recipients; SES suppresses the address until it is removed from the account's suppression list.`,
+      'bounces + complaints',
+      {
+        bounces: hourly('AWS/SES', 'Bounce', 'Sum', { [dimension]: setName }),
+        complaints: hourly('AWS/SES', 'Complaint', 'Sum', { [dimension]: setName }),
+      },
+    );
+    whenAbove0(
+      'ReportMailFallback',
+      `${prefix}-report-mail-fallback`,
+      `severity=warning; runbook=report-delivery; SES refused a report and the reports SNS topic carried it as plain text. The checks function's log says why (unverified identity, sandbox, throttling).`,
+      'MAX([morning, evening, security])',
+      Object.fromEntries(
+        (['morning', 'evening', 'security'] as const).map((report) => [
+          report,
+          hourly(CHECKS_METRICS_NAMESPACE, 'ReportMailFallback', 'Maximum', { service: 'checks', report }),
+        ]),
+      ),
+    );
     return { identity, configurationSet, identityName: name, configurationSetName: setName };
   }
 }
