@@ -237,6 +237,16 @@ export const OpsConfigSchema = z
         sampleSize: z.number().int().nonnegative().default(20),
       })
       .prefault({}),
+    /** Where the manual's Grafana dashboards are (`/d/mcp-overview` and the others): report links. */
+    grafana: z
+      .object({
+        baseUrl: z
+          .string()
+          .url()
+          .transform((u) => u.replace(/\/+$/, ''))
+          .default('http://grafana-mcp.mcp-system.svc.cluster.local:3000'),
+      })
+      .prefault({}),
     reports: z
       .object({
         recipients: z.array(email).default(['ops-oncall@ninjatech.ai']),

@@ -49,6 +49,7 @@ h2{font-size:15px;line-height:20px;margin:16px 0 6px 0;padding:0}
 .muted{color:#57606a;font-size:12px}
 pre{font-family:Menlo,Consolas,monospace;font-size:11px;line-height:15px;background-color:#f6f8fa;padding:6px;margin:4px 0;white-space:pre-wrap;word-break:break-all}
 a{color:#0969da}
+.dashboard{font-size:12px;font-weight:normal}
 .figures{margin:8px 0}
 .figures th{text-align:left;font-size:12px;color:#57606a;padding:2px 12px 2px 0}
 .figures td{padding:2px 12px 2px 0}
@@ -108,7 +109,10 @@ function findingsBlock(report: Report): string {
 
 function sectionBlock(section: Section, keep: number): string {
   const cut = section.lines.length - keep;
-  return `<h2>${badge(section.status)} ${escapeHtml(section.title)}</h2>
+  const dashboard = section.dashboardUrl
+    ? ` <a class="dashboard" href="${escapeHtml(section.dashboardUrl)}">dashboard</a>`
+    : '';
+  return `<h2>${badge(section.status)} ${escapeHtml(section.title)}${dashboard}</h2>
 <p>${escapeHtml(section.summary)}</p>
 ${keep > 0 ? `<pre>${escapeHtml(section.lines.slice(0, keep).join('\n'))}</pre>` : ''}${
     cut > 0 ? `<p class="muted">… ${cut} more line(s) in the full report</p>` : ''

@@ -70,6 +70,7 @@ export function reportSubject(report: Report, zone: string): string {
 function sectionText(section: Section, lines: readonly string[], cut: number): string {
   const head = `== ${section.title} [${ICON[section.status]}] ${section.summary}`;
   const findings = section.findings.map((f) => `  ! ${f.status}: ${f.text}`);
+  if (section.dashboardUrl) findings.push(`  Dashboard: ${section.dashboardUrl}`);
   const body = lines.map((l) => `  ${l}`);
   if (cut > 0) body.push(`  … ${cut} more line(s) cut to fit the email; the archived report has them all`);
   return [head, ...findings, ...body].join('\n');
@@ -142,7 +143,7 @@ export function reportHtml(report: Report, context: Pick<MessageContext, 'delta'
   const sections = report.sections
     .map(
       (s) => `<section id="${escapeHtml(s.id)}">
-<h2><span class="badge" style="background:${COLOUR[s.status]}">${ICON[s.status]}</span> ${escapeHtml(s.title)}</h2>
+<h2><span class="badge" style="background:${COLOUR[s.status]}">${ICON[s.status]}</span> ${escapeHtml(s.title)}${s.dashboardUrl ? ` <a class="dashboard" href="${escapeHtml(s.dashboardUrl)}">dashboard</a>` : ''}</h2>
 <p>${escapeHtml(s.summary)}</p>
 ${s.findings.length ? `<ul>${s.findings.map((f) => `<li class="${f.status.toLowerCase()}">${escapeHtml(f.text)}</li>`).join('')}</ul>` : ''}
 ${s.lines.length ? `<pre>${escapeHtml(s.lines.join('\n'))}</pre>` : ''}

@@ -39,6 +39,8 @@ export interface SectionOutcome {
 export interface Section extends SectionOutcome {
   readonly id: string;
   readonly title: string;
+  /** The Grafana panel (or dashboard) showing this section's figures over the report's time range. */
+  readonly dashboardUrl?: string;
   readonly status: SectionStatus;
   readonly durationMs: number;
   /** Why the section could not be gathered (FAILED only). */
@@ -58,9 +60,23 @@ export interface Report {
   readonly durationMs: number;
 }
 
+/** A dashboard of the manual (core/thresholds.ts) and optionally one of its panels. */
+export interface DashboardRef {
+  readonly uid: string;
+  readonly panelId?: number;
+}
+
+/** The Grafana URL of `ref` from `from` to `to` (a panel opens on its own with `viewPanel`). */
+export function dashboardUrl(baseUrl: string, ref: DashboardRef, from: Date, to: Date): string {
+  const query = new URLSearchParams({ orgId: '1', from: String(from.getTime()), to: String(to.getTime()) });
+  if (ref.panelId !== undefined) query.set('viewPanel', String(ref.panelId));
+  return `${baseUrl}/d/${ref.uid}?${query.toString()}`;
+}
+
 export interface SectionCheck {
   readonly id: string;
   readonly title: string;
+  readonly dashboard?: DashboardRef;
   /** Default: the report's section timeout. */
   readonly timeoutMs?: number;
   readonly run: (signal: AbortSignal) => Promise<SectionOutcome>;
@@ -111,11 +127,14 @@ class SectionTimeout extends Error {}
 export async function gatherSections(
   checks: readonly SectionCheck[],
   defaultTimeoutMs: number,
+  link: (ref: DashboardRef) => string | undefined = () => undefined,
 ): Promise<Section[]> {
   return Promise.all(
     checks.map(async (check): Promise<Section> => {
       const started = Date.now();
       const timeoutMs = check.timeoutMs ?? defaultTimeoutMs;
+      const url = check.dashboard ? link(check.dashboard) : undefined;
+      const dashboard = url ? { dashboardUrl: url } : {};
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
@@ -129,6 +148,7 @@ export async function gatherSections(
         return {
           id: check.id,
           title: check.title,
+          ...dashboard,
           status: worstOf(outcome.findings),
           ...outcome,
           durationMs: Date.now() - started,
@@ -138,6 +158,7 @@ export async function gatherSections(
         return {
           id: check.id,
           title: check.title,
+          ...dashboard,
           status: 'FAILED',
           summary: `could not be checked: ${message}`,
           findings: [],
@@ -157,11 +178,22 @@ export async function buildReport(
   kind: ReportKind,
   title: string,
   checks: readonly SectionCheck[],
-  options: { now: () => Date; sectionTimeoutMs: number },
+  options: {
+    now: () => Date;
+    sectionTimeoutMs: number;
+    /** Grafana's base URL and the report's time range (its links show that span up to now). */
+    dashboards?: { baseUrl: string; rangeHours: number };
+  },
 ): Promise<Report> {
   const started = Date.now();
-  const generatedAt = options.now().toISOString();
-  const sections = await gatherSections(checks, options.sectionTimeoutMs);
+  const at = options.now();
+  const generatedAt = at.toISOString();
+  const { dashboards } = options;
+  const link = dashboards
+    ? (ref: DashboardRef) =>
+        dashboardUrl(dashboards.baseUrl, ref, new Date(at.getTime() - dashboards.rangeHours * 3_600_000), at)
+    : undefined;
+  const sections = await gatherSections(checks, options.sectionTimeoutMs, link);
   const { status, reason } = overallStatus(sections);
   return { kind, title, generatedAt, status, reason, sections, durationMs: Date.now() - started };
 }

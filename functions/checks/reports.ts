@@ -1,7 +1,9 @@
 import type { ChecksDeps } from './checks-deps.ts';
 import { withSharedPodListings } from './shared-listings.ts';
+import { OVERVIEW_PANELS, thresholdOf } from '../../core/thresholds.ts';
 import {
   buildReport,
+  type DashboardRef,
   type Report,
   type ReportKind,
   type SectionCheck,
@@ -36,10 +38,28 @@ const section = (
   title: string,
   run: (deps: ChecksDeps) => Promise<SectionOutcome>,
   deps: ChecksDeps,
+  dashboard?: DashboardRef,
 ): SectionCheck => ({
   id,
   title,
+  ...(dashboard ? { dashboard } : {}),
   run: () => run(deps),
+});
+
+/** The panel of the table's row `id` (core/thresholds.ts), where a section's figure is drawn. */
+const panelOf = (id: string): DashboardRef => {
+  const row = thresholdOf(id);
+  return { uid: row.dashboard, panelId: row.panelId };
+};
+
+const OVERVIEW = OVERVIEW_PANELS;
+const overview = (panelId: number): DashboardRef => ({ uid: 'mcp-overview', panelId });
+
+/** Options of every report: its section timeout, and its links' time range (hours up to now). */
+const reportOptions = (deps: ChecksDeps, options: ReportOptions, rangeHours: number) => ({
+  now: deps.now,
+  sectionTimeoutMs: options.sectionTimeoutMs ?? DEFAULT_SECTION_TIMEOUT_MS,
+  dashboards: { baseUrl: deps.config.grafana.baseUrl, rangeHours },
 });
 
 /** The manual's Morning Checklist (09:00), items 1-6, plus the daily security check. */
@@ -49,15 +69,15 @@ export function morningReport(reportDeps: ChecksDeps, options: ReportOptions = {
     'morning',
     'MCP Level 3 morning health check',
     [
-      section('pods', '1. Pods', podsSection, deps),
-      section('errors', '2. Errors (last hour)', errorsSection, deps),
-      section('metrics', '3. Key metrics', keyMetricsSection, deps),
+      section('pods', '1. Pods', podsSection, deps, overview(OVERVIEW.memory)),
+      section('errors', '2. Errors (last hour)', errorsSection, deps, panelOf('request_error_rate')),
+      section('metrics', '3. Key metrics', keyMetricsSection, deps, { uid: 'mcp-validation' }),
       section('backup-job', '4. Last backup Job', backupJobSection, deps),
-      section('resources', '5. Resource usage', resourcesSection, deps),
-      section('alerts', '6. Firing alerts', firingAlertsSection, deps),
+      section('resources', '5. Resource usage', resourcesSection, deps, overview(OVERVIEW.cpu)),
+      section('alerts', '6. Firing alerts', firingAlertsSection, deps, overview(OVERVIEW.alerts)),
       section('security', '7. Security', securitySection, deps),
     ],
-    { now: deps.now, sectionTimeoutMs: options.sectionTimeoutMs ?? DEFAULT_SECTION_TIMEOUT_MS },
+    reportOptions(deps, options, 1),
   );
 }
 
@@ -68,14 +88,14 @@ export function eveningReport(reportDeps: ChecksDeps, options: ReportOptions = {
     'evening',
     'MCP Level 3 evening review',
     [
-      section('daily-metrics', '1. Daily metrics', dailyMetricsSection, deps),
+      section('daily-metrics', '1. Daily metrics', dailyMetricsSection, deps, { uid: 'mcp-validation' }),
       section('events', '2. Warning events today', warningEventsSection, deps),
       section('backup', '3. Backup verification', backupVerificationSection, deps),
       section('capacity', '4. Capacity', capacitySection, deps),
       section('images', '5. Image versions', imageVersionsSection, deps),
-      section('slos', '6. SLOs this month', slosSection, deps),
+      section('slos', '6. SLOs this month', slosSection, deps, panelOf('error_budget_burn')),
     ],
-    { now: deps.now, sectionTimeoutMs: options.sectionTimeoutMs ?? DEFAULT_SECTION_TIMEOUT_MS },
+    reportOptions(deps, options, 24),
   );
 }
 
@@ -85,10 +105,7 @@ export function securityReport(deps: ChecksDeps, options: ReportOptions = {}): P
     'security',
     'MCP Level 3 security check',
     [section('security', 'Security', securitySection, deps)],
-    {
-      now: deps.now,
-      sectionTimeoutMs: options.sectionTimeoutMs ?? DEFAULT_SECTION_TIMEOUT_MS,
-    },
+    reportOptions(deps, options, 24),
   );
 }
 

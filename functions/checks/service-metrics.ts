@@ -1,6 +1,7 @@
 import { parseExposition, PrometheusUnreachable, type Sample } from '../../core/prometheus.ts';
 import type { Figure, Finding } from './report.ts';
 import { mapBounded } from '../../core/bounded.ts';
+import { edge, thresholdOf, thresholdText, THRESHOLDS, type Threshold } from '../../core/thresholds.ts';
 import { percent, type ChecksDeps } from './checks-deps.ts';
 
 export type Scrape = Map<string, Sample[]>;
@@ -78,44 +79,44 @@ export const LAST_24_HOURS: RateWindow = {
   promql: (counter) => `(sum(increase(${counter}[24h])) or vector(0))`,
 };
 
-/** The dashboards' failure rates and their thresholds (manual, Monitoring & Alerting). */
+/** The dashboards' failure rates (thresholds: core/thresholds.ts). */
 const FAILURE_RATES = [
-  {
-    id: 'validation_error_rate',
-    what: 'Validation error rate',
-    failures: 'validation_errors_total',
-    total: 'validation_total',
-    warnAbove: 0.05,
-    criticalAbove: 0.1,
-    threshold: '> 5% warning, > 10% critical',
-  },
-  {
-    id: 'promotion_failure_rate',
-    what: 'Promotion failure rate',
-    failures: 'promotion_failures_total',
-    total: 'promotion_total',
-    warnAbove: 0.05,
-    criticalAbove: 0.1,
-    threshold: '> 5% warning, > 10% critical',
-  },
-  {
-    id: 'upload_failure_rate',
-    what: 'Artifact upload failure rate',
-    failures: 'artifact_upload_failures_total',
-    total: 'artifact_uploads_total',
-    warnAbove: 0.01,
-    threshold: '> 1% warning',
-  },
+  { id: 'validation_error_rate', failures: 'validation_errors_total', total: 'validation_total' },
+  { id: 'promotion_failure_rate', failures: 'promotion_failures_total', total: 'promotion_total' },
+  { id: 'upload_failure_rate', failures: 'artifact_upload_failures_total', total: 'artifact_uploads_total' },
 ] as const;
 
+/**
+ * The judgement of a figure by the table: above the lowest warning edge WARNING, above the lowest
+ * critical edge CRITICAL, below an info edge INFO; `threshold` in the manual's words.
+ */
+export function limitsOf(
+  id: string,
+  table: readonly Threshold[] = THRESHOLDS,
+): Pick<MetricDefinition, 'warnAbove' | 'criticalAbove' | 'infoBelow' | 'threshold'> {
+  const row = thresholdOf(id, table);
+  const warnAbove = row.direction === 'above' ? edge(row, 'warning') : undefined;
+  const criticalAbove = row.direction === 'above' ? edge(row, 'critical') : undefined;
+  const infoBelow = row.direction === 'below' ? edge(row, 'info') : undefined;
+  return {
+    ...(warnAbove === undefined ? {} : { warnAbove }),
+    ...(criticalAbove === undefined ? {} : { criticalAbove }),
+    ...(infoBelow === undefined ? {} : { infoBelow }),
+    threshold: thresholdText(row),
+  };
+}
+
 /** validation, promotion and upload failure rates over `window`, in that order. */
-export function failureRates(window: RateWindow): MetricDefinition[] {
-  return FAILURE_RATES.map(({ id, what, failures, total, ...limits }) => ({
+export function failureRates(
+  window: RateWindow,
+  table: readonly Threshold[] = THRESHOLDS,
+): MetricDefinition[] {
+  return FAILURE_RATES.map(({ id, failures, total }) => ({
     id,
-    label: `${what} (${window.label})`,
+    label: `${thresholdOf(id, table).title} (${window.label})`,
     promql: `${window.promql(failures)} / ${window.promql(total)}`,
     unit: 'ratio' as const,
-    ...limits,
+    ...limitsOf(id, table),
     fromScrape: (s: Scrape) => ratioOf(sumOf(s, failures), sumOf(s, total)),
   }));
 }
@@ -125,65 +126,66 @@ export function counterMetric(id: string, label: string, counter: string, promql
   return { id, label, promql, unit: 'count', fromScrape: (s) => sumOf(s, counter) };
 }
 
-const [validationErrorRate, promotionFailureRate, uploadFailureRate] = failureRates(LAST_5_MINUTES);
-
 const maxOf = (scrape: Scrape, name: string) => {
   const samples = scrape.get(name);
   return samples?.length ? Math.max(...samples.map((s) => s.value)) : undefined;
 };
 
-/** Artifact storage used against capacity (Artifact Registry dashboard: > 90 % critical, Runbook 4). */
-export const STORAGE_USED: MetricDefinition = {
-  id: 'storage_used',
-  label: 'Artifact storage used',
-  promql: 'max(artifact_storage_used_bytes) / max(artifact_storage_capacity_bytes)',
-  unit: 'ratio',
-  criticalAbove: 0.9,
-  threshold: '> 90% critical (Runbook 4)',
-  fromScrape: (s) =>
-    ratioOf(maxOf(s, 'artifact_storage_used_bytes'), maxOf(s, 'artifact_storage_capacity_bytes')),
-};
-
-/** The morning's key metrics with the dashboards' alert thresholds (manual, Monitoring & Alerting). */
-export const KEY_METRICS: readonly MetricDefinition[] = [
-  ...['validation_total', 'promotion_total', 'artifact_uploads_total'].map((counter) =>
-    counterMetric(counter, counter, counter, `sum(${counter})`),
-  ),
-  validationErrorRate!,
-  promotionFailureRate!,
-  {
-    id: 'validation_p95',
-    label: 'Validation latency p95 (5m)',
-    promql: p95('validation_duration_seconds', '5m'),
-    unit: 'seconds',
-    warnAbove: 0.1,
-    threshold: '> 100 ms warning',
-    fromScrape: (s) => quantileFromBuckets(s, 'validation_duration_seconds', 0.95),
-  },
-  {
-    id: 'cache_hit_rate',
-    label: 'Validation cache hit rate',
-    promql: 'avg(validation_cache_hit_rate)',
+/** Artifact storage used against capacity (Artifact Registry dashboard, Runbook 4). */
+export function storageUsed(table: readonly Threshold[] = THRESHOLDS): MetricDefinition {
+  return {
+    id: 'storage_used',
+    label: thresholdOf('storage_used', table).title,
+    promql: thresholdOf('storage_used', table).expr,
     unit: 'ratio',
-    infoBelow: 0.7,
-    threshold: '< 70% info',
-    fromScrape: (s) => {
-      const samples = s.get('validation_cache_hit_rate');
-      return samples?.length ? samples.reduce((a, x) => a + x.value, 0) / samples.length : undefined;
+    ...limitsOf('storage_used', table),
+    fromScrape: (s) =>
+      ratioOf(maxOf(s, 'artifact_storage_used_bytes'), maxOf(s, 'artifact_storage_capacity_bytes')),
+  };
+}
+export const STORAGE_USED = storageUsed();
+
+/** The morning's key metrics, judged by the table (core/thresholds.ts). */
+export function keyMetrics(table: readonly Threshold[] = THRESHOLDS): MetricDefinition[] {
+  const [validationErrorRate, promotionFailureRate, uploadFailureRate] = failureRates(LAST_5_MINUTES, table);
+  return [
+    ...['validation_total', 'promotion_total', 'artifact_uploads_total'].map((counter) =>
+      counterMetric(counter, counter, counter, `sum(${counter})`),
+    ),
+    validationErrorRate!,
+    promotionFailureRate!,
+    {
+      id: 'validation_p95',
+      label: `${thresholdOf('validation_p95', table).title} (5m)`,
+      promql: p95('validation_duration_seconds', '5m'),
+      unit: 'seconds',
+      ...limitsOf('validation_p95', table),
+      fromScrape: (s) => quantileFromBuckets(s, 'validation_duration_seconds', 0.95),
     },
-  },
-  uploadFailureRate!,
-  {
-    id: 'request_p95',
-    label: 'Request latency p95 (5m)',
-    promql: p95('http_request_duration_seconds', '5m'),
-    unit: 'seconds',
-    warnAbove: 0.2,
-    threshold: '> 200 ms warning (Runbook 2)',
-    fromScrape: (s) => quantileFromBuckets(s, 'http_request_duration_seconds', 0.95),
-  },
-  STORAGE_USED,
-];
+    {
+      id: 'cache_hit_rate',
+      label: thresholdOf('cache_hit_rate', table).title,
+      promql: 'avg(validation_cache_hit_rate)',
+      unit: 'ratio',
+      ...limitsOf('cache_hit_rate', table),
+      fromScrape: (s) => {
+        const samples = s.get('validation_cache_hit_rate');
+        return samples?.length ? samples.reduce((a, x) => a + x.value, 0) / samples.length : undefined;
+      },
+    },
+    uploadFailureRate!,
+    {
+      id: 'request_p95',
+      label: `${thresholdOf('request_p95', table).title} (5m)`,
+      promql: p95('http_request_duration_seconds', '5m'),
+      unit: 'seconds',
+      ...limitsOf('request_p95', table),
+      fromScrape: (s) => quantileFromBuckets(s, 'http_request_duration_seconds', 0.95),
+    },
+    storageUsed(table),
+  ];
+}
+export const KEY_METRICS: readonly MetricDefinition[] = keyMetrics();
 
 export interface MetricValue {
   readonly definition: MetricDefinition;

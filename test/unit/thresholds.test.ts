@@ -1,0 +1,193 @@
+import { loadYaml } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import { THRESHOLDS, thresholdText } from '../../core/thresholds.ts';
+import type { ChecksDeps } from '../../functions/checks/checks-deps.ts';
+import { eveningReport, morningReport } from '../../functions/checks/reports.ts';
+import { judge, keyMetrics } from '../../functions/checks/service-metrics.ts';
+import {
+  buildDashboards,
+  dashboardFiles,
+  DASHBOARD_TITLES,
+  DASHBOARDS_DIR,
+  thresholdSteps,
+} from '../../lib/dashboards.ts';
+import { MANIFEST_FILE, prometheusRuleManifest } from '../../stack/prometheus-rule.ts';
+import { applyThresholds, RULES_FILE } from '../../stack/threshold-rules.ts';
+
+interface Rule {
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+}
+
+const committedRules = readFileSync(RULES_FILE, 'utf8');
+const rulesByName = new Map(
+  loadYaml<{ groups: Array<{ rules: Rule[] }> }>(committedRules)
+    .groups.flatMap((g) => g.rules)
+    .map((r) => [r.alert, r]),
+);
+
+/** The table with one level moved: what a person editing core/thresholds.ts does. */
+const moved = (id: string, alert: string, value: number) =>
+  THRESHOLDS.map((row) =>
+    row.id !== id
+      ? row
+      : { ...row, levels: row.levels.map((l) => (l.alert === alert ? { ...l, value } : l)) },
+  );
+
+describe('the reports link each section to its dashboard panel over the report’s time range', () => {
+  it('names panels that exist, with the base URL from the configuration', async () => {
+    const now = new Date('2026-11-27T17:00:00Z');
+    // Ports that refuse everything: every section fails, and still carries its link.
+    const refuse = new Proxy(
+      {},
+      {
+        get: () => () => {
+          throw new Error('refused');
+        },
+      },
+    );
+    const deps = {
+      config: parseConfig({ grafana: { baseUrl: 'https://grafana.example.com/' } }),
+      kube: refuse,
+      prometheus: refuse,
+      store: refuse,
+      now: () => now,
+    } as unknown as ChecksDeps;
+    const dashboards = buildDashboards();
+    const links: string[] = [];
+    for (const [report, hours] of [
+      [morningReport, 1],
+      [eveningReport, 24],
+    ] as const) {
+      for (const section of (await report(deps, { sectionTimeoutMs: 1_000 })).sections) {
+        if (!section.dashboardUrl) continue;
+        const url = new URL(section.dashboardUrl);
+        expect(url.origin).toBe('https://grafana.example.com');
+        const uid = url.pathname.replace('/d/', '') as keyof typeof dashboards;
+        expect(dashboards[uid], section.dashboardUrl).toBeDefined();
+        const panel = url.searchParams.get('viewPanel');
+        if (panel)
+          expect(dashboards[uid].panels!.map((p) => String((p as { id?: number }).id))).toContain(panel);
+        expect(Number(url.searchParams.get('to'))).toBe(now.getTime());
+        expect(Number(url.searchParams.get('from'))).toBe(now.getTime() - hours * 3_600_000);
+        links.push(`${section.id} ${uid}${panel ? `#${panel}` : ''}`);
+      }
+    }
+    expect(links).toEqual([
+      'pods mcp-overview#6',
+      'errors mcp-overview#2',
+      'metrics mcp-validation',
+      'resources mcp-overview#5',
+      'alerts mcp-overview#7',
+      'daily-metrics mcp-validation',
+      'slos mcp-overview#4',
+    ]);
+  });
+});
+
+describe('one table of thresholds behind rules, reports and dashboards', () => {
+  it('is what the committed rules say: expression, duration, severity and priority of every level', () => {
+    expect(applyThresholds(committedRules)).toBe(committedRules);
+    expect(readFileSync(MANIFEST_FILE, 'utf8')).toBe(prometheusRuleManifest(committedRules));
+    for (const row of THRESHOLDS)
+      for (const level of row.levels) {
+        const rule = rulesByName.get(level.alert);
+        expect(rule, level.alert).toBeDefined();
+        expect(rule!.expr.endsWith(` ${level.value}`), `${level.alert}: ${rule!.expr}`).toBe(true);
+        expect(rule!.for).toBe(level.for);
+        expect(rule!.labels?.severity).toBe(level.severity);
+        expect(rule!.labels?.priority).toBe(level.priority);
+      }
+  });
+
+  it('is what the committed dashboards draw, with the manual’s URLs and titles', () => {
+    for (const [name, content] of Object.entries(dashboardFiles()))
+      expect(readFileSync(join(DASHBOARDS_DIR, name), 'utf8'), `${name}: run npm run dashboards`).toBe(
+        content,
+      );
+    const dashboards = buildDashboards();
+    expect(Object.keys(dashboards).sort()).toEqual([
+      'mcp-artifacts',
+      'mcp-overview',
+      'mcp-promotion',
+      'mcp-validation',
+    ]);
+    for (const [uid, d] of Object.entries(dashboards)) {
+      expect(d.uid).toBe(uid);
+      expect(d.title).toBe(DASHBOARD_TITLES[uid as keyof typeof DASHBOARD_TITLES]);
+      expect(d.templating?.list?.[0]).toMatchObject({
+        type: 'datasource',
+        name: 'datasource',
+        query: 'prometheus',
+      });
+    }
+    // The manual's key metrics, each on its dashboard.
+    const queries = (uid: keyof typeof dashboards) =>
+      JSON.stringify(dashboards[uid].panels?.map((p) => (p as { targets?: unknown }).targets));
+    for (const metric of [
+      'validation_total',
+      'validation_errors_total',
+      'validation_duration_seconds',
+      'validation_cache_hit_rate',
+    ])
+      expect(queries('mcp-validation')).toContain(metric);
+    for (const metric of [
+      'promotion_total',
+      'promotion_success_total',
+      'promotion_failures_total',
+      'promotion_rollbacks_total',
+      'promotion_duration_seconds',
+    ])
+      expect(queries('mcp-promotion')).toContain(metric);
+    for (const metric of [
+      'artifact_uploads_total',
+      'artifact_downloads_total',
+      'artifact_storage_used_bytes',
+      'artifact_lookup_duration_seconds',
+    ])
+      expect(queries('mcp-artifacts')).toContain(metric);
+    for (const metric of [
+      'http_requests_total',
+      'http_request_duration_seconds',
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'ALERTS',
+    ])
+      expect(queries('mcp-overview')).toContain(metric);
+  });
+
+  it('moves the report’s judgement and the panel’s threshold line with the table', () => {
+    const table = moved('validation_error_rate', 'ValidationErrorRateHigh', 0.03);
+    const definition = (t: typeof THRESHOLDS) => keyMetrics(t).find((m) => m.id === 'validation_error_rate')!;
+    expect(judge(definition(THRESHOLDS), 0.04).level).toBe('OK');
+    expect(judge(definition(table), 0.04).level).toBe('WARNING');
+    expect(definition(table).threshold).toBe('> 3% warning, > 10% critical');
+    const panel = (t: typeof THRESHOLDS) =>
+      buildDashboards(t)['mcp-validation'].panels!.find((p) => (p as { id?: number }).id === 2) as {
+        fieldConfig: { defaults: { thresholds: { steps: Array<{ value: number | null; color: string }> } } };
+      };
+    expect(panel(table).fieldConfig.defaults.thresholds.steps).toEqual([
+      { value: null, color: 'green' },
+      { value: 0.03, color: 'orange' },
+      { value: 0.1, color: 'red' },
+    ]);
+    expect(panel(THRESHOLDS).fieldConfig.defaults.thresholds.steps[1]).toEqual({
+      value: 0.05,
+      color: 'orange',
+    });
+  });
+
+  it('draws a below-threshold (cache hit rate) as bad under the edge', () => {
+    const row = THRESHOLDS.find((r) => r.id === 'cache_hit_rate')!;
+    expect(thresholdText(row)).toBe('< 70% info');
+    expect(thresholdSteps(row)).toEqual([
+      { value: null, color: 'blue' },
+      { value: 0.7, color: 'green' },
+    ]);
+  });
+});
