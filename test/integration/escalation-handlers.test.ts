@@ -1,3 +1,5 @@
+import { buildCli } from '../../bin/build-cli.ts';
+import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -109,8 +111,10 @@ describe('the escalation Lambda handlers on the local stack', () => {
       lambdaContext('mcp-ops-escalation-intake'),
     )) as Array<{ incidentId: string }>;
     const id = opened!.incidentId;
+    // The command as shipped: the built bundle on plain node.
+    const bundle = await buildCli(join(process.cwd(), 'out', 'cli-escalation'));
     const cli = (...args: string[]) =>
-      promisify(execFile)('node', ['bin/mcp-ops-cli.js', ...args, '--local'], { cwd: process.cwd() });
+      promisify(execFile)(process.execPath, [bundle, ...args, '--local'], { cwd: process.cwd() });
     expect((await cli('incidents')).stdout).toContain(id);
     expect((await cli('ack', id, '--by', 'alice')).stdout).toBe(
       `${id} acknowledged by alice via mcp-ops. Nobody else will be paged.\n`,

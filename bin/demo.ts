@@ -3,10 +3,10 @@
 // bucket, print the e-mail's text, and write its HTML, a Chromium screenshot of it and the archived
 // report to out/.
 import { mkdirSync, readFileSync } from 'node:fs';
-import { reportCommand } from '../bin/report-command.ts';
+import { reportCommand } from './report-command.ts';
 import { loadConfigFile } from '../core/config.ts';
-import { renderEmail } from './chromium.ts';
-import { readEndpoints } from './endpoints.ts';
+import { renderEmail } from '../stack/chromium.ts';
+import { readEndpoints } from '../stack/endpoints.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const endpoints = readEndpoints();

@@ -1,0 +1,92 @@
+// The built `mcp-ops` command run as a person runs it: plain node, no TypeScript loader.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildCli } from '../../bin/build-cli.ts';
+
+const DIST = join(import.meta.dirname, '..', '..', 'out', 'cli-test');
+
+let bundle: string;
+const run = (...args: string[]) => {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, [bundle, ...args], {
+    encoding: 'utf8',
+    // An AWS endpoint that refuses every connection: a command that reached AWS would fail with 1.
+    env: { ...process.env, MCP_OPS_AWS_ENDPOINT: 'http://127.0.0.1:9', AWS_REGION: 'eu-west-1' },
+  });
+  return { ...result, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+};
+
+describe('the mcp-ops command', () => {
+  beforeAll(async () => {
+    bundle = await buildCli(DIST);
+  });
+
+  it('is plain JavaScript that needs only the package’s dependencies', () => {
+    const files = [bundle, ...readdirSync(join(DIST, 'chunks')).map((f) => join(DIST, 'chunks', f))];
+    const imported = new Set(
+      files.flatMap((f) =>
+        [...readFileSync(f, 'utf8').matchAll(/from\s+"([^".][^"]*)"/g)].map((m) =>
+          m[1]!
+            .split('/')
+            .slice(0, m[1]!.startsWith('@') ? 2 : 1)
+            .join('/'),
+        ),
+      ),
+    );
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const outside = [...imported].filter((name) => !name.startsWith('node:') && !(name in pkg.dependencies));
+    expect(outside).toEqual([]);
+    expect(imported.has('tsx')).toBe(false);
+  });
+
+  it('answers --version and --help quickly, and each command’s --help is its own', () => {
+    expect(run('--version')).toMatchObject({ status: 0, stdout: 'mcp-ops 0.1.0\n' });
+    const help = run('--help');
+    console.log(`mcp-ops --help answered in ${help.ms.toFixed(0)} ms`);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: mcp-ops <command> \[options\]/);
+    const cleanup = run('cleanup', '--help');
+    expect(cleanup.stdout).toMatch(/^usage: mcp-ops cleanup \[options\]/);
+    expect(cleanup.stdout).toContain('--retention-days N');
+    expect(cleanup.stdout).not.toContain('backup verify');
+    const backup = run('backup', 'verify', '-h');
+    expect(backup.stdout).toMatch(/^usage: mcp-ops backup verify \[options\]/);
+    expect(backup.stdout).toContain('--sample N');
+    expect(run('report', '--help').stdout).toContain('-o, --output text|json|html');
+  });
+
+  it('refuses a bad command line in one line with exit 2, before any AWS call', () => {
+    for (const [args, message] of [
+      [['cleanup', '--bogus'], /^mcp-ops: cleanup: unknown option '--bogus' \(see mcp-ops cleanup --help\)$/],
+      [['incident'], /^mcp-ops: incident: expected an incident id like INC-20261125-001, got nothing/],
+      [['ack', 'INC-1'], /^mcp-ops: ack: expected an incident id like INC-20261125-001, got "INC-1"/],
+      [['report', 'weekly'], /^mcp-ops: report: expected morning, evening or security, got "weekly"/],
+      [
+        ['report', 'morning', '-o', 'yaml'],
+        /^mcp-ops: report: -o\/--output: expected text, json, html for report, got "yaml"/,
+      ],
+      [['frobnicate'], /^mcp-ops: unknown command "frobnicate"; see mcp-ops --help$/],
+      [['backup'], /^mcp-ops: unknown command "backup" \(see mcp-ops backup --help\); see mcp-ops --help$/],
+    ] as const) {
+      const result = run(...args);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(result.stderr.trimEnd()).toMatch(message);
+    }
+  });
+
+  it('prints the configuration as JSON or YAML, wherever -o stands', () => {
+    const json = run('-o', 'json', 'config', '--region', 'eu-central-1');
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ resourcePrefix: 'mcp-ops' });
+    expect(JSON.parse(run('config', '--format', 'json').stdout)).toMatchObject({ resourcePrefix: 'mcp-ops' });
+    const yaml = run('config', '--output', 'yaml');
+    expect(yaml.status).toBe(0);
+    expect(yaml.stdout).toMatch(/^resourcePrefix: mcp-ops\n/);
+  });
+});
