@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { parseArgs } from 'node:util';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
+import { describeIssues } from '../core/zod-issues.ts';
 
 export const FaultSchema = z
   .object({
@@ -212,7 +213,7 @@ export function startSimulatedService(port: number, requestsPerTick = 20, tickMs
         const parsed = FaultSchema.partial().safeParse(JSON.parse((await readBody(request)) || '{}'));
         if (!parsed.success) {
           sendJson(response, 400, {
-            error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+            error: describeIssues(parsed.error.issues, { separator: '\n' }).split('\n'),
           });
           return;
         }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { OpsConfig } from '../../core/config.ts';
 import type { ObjectStore } from '../../core/object-store.ts';
 import { verifyBackup, type BackupVerdict } from './verify-backup.ts';
+import { describeIssues } from '../../core/zod-issues.ts';
 
 /** What the schedule (or a person) may pass; everything defaults to configuration. */
 export const BackupVerifyRequestSchema = z
@@ -20,9 +21,7 @@ export function parseBackupRequest(event: unknown): z.infer<typeof BackupVerifyR
   const parsed = BackupVerifyRequestSchema.safeParse(event ?? {});
   if (parsed.success) return parsed.data;
   throw new BackupRequestError(
-    `Invalid backup verification request: ${parsed.error.issues
-      .map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`)
-      .join('; ')}`,
+    `Invalid backup verification request: ${describeIssues(parsed.error.issues, { root: '(request)' })}`,
   );
 }
 

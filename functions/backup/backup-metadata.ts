@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeIssues } from '../../core/zod-issues.ts';
 
 /**
  * `metadata.json` as the backup job writes it next to the objects of one backup folder. Keys of
@@ -46,11 +47,11 @@ export function readBackupMetadata(text: string): MetadataReading {
   }
   const parsed = BackupMetadataSchema.safeParse(raw);
   if (parsed.success) return { ok: true, metadata: parsed.data };
-  const issues = parsed.error.issues.slice(0, 5).map((issue) => {
-    const field = issue.path.join('.') || '(root)';
-    return `${field}: ${issue.message}`;
-  });
-  return { ok: false, failure: 'metadata-incomplete', detail: issues.join('; ') };
+  return {
+    ok: false,
+    failure: 'metadata-incomplete',
+    detail: describeIssues(parsed.error.issues, { root: '(root)', limit: 5 }),
+  };
 }
 
 /** `latest.txt` holds the name of the newest backup folder ("2026-11-25T0300Z", maybe with slashes). */

@@ -7,6 +7,7 @@ import { deliverReport, wasDelivered, type Delivery, type ReportChannels } from 
 import type { ImageScanPort } from './image-scans.ts';
 import type { Report, ReportKind } from './report.ts';
 import { REPORTS } from './reports.ts';
+import { describeIssues } from '../../core/zod-issues.ts';
 
 export const ChecksEventSchema = z.union([
   z.object({ report: z.enum(['morning', 'evening', 'security']) }).strict(),
@@ -36,10 +37,7 @@ const EnvSchema = z.object({
 
 export function checksEnvironment(env: NodeJS.ProcessEnv) {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success)
-    throw new Error(
-      `checks environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+  if (!parsed.success) throw new Error(`checks environment: ${describeIssues(parsed.error.issues)}`);
   return {
     config: parseConfig(JSON.parse(parsed.data.MCP_OPS_CONFIG)),
     reportsTopicArn: parsed.data.REPORTS_TOPIC_ARN,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { OpsConfig } from '../../core/config.ts';
+import { describeIssues } from '../../core/zod-issues.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -57,11 +58,9 @@ export class CleanupRequestError extends Error {
 export function parseCleanupRequest(input: unknown): z.output<typeof CleanupRequestSchema> {
   const parsed = CleanupRequestSchema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const where = issue.path.length ? issue.path.join('.') : 'request';
-    return `${where}: ${issue.message}`;
-  });
-  throw new CleanupRequestError(`Invalid cleanup request: ${problems.join('; ')}`);
+  throw new CleanupRequestError(
+    `Invalid cleanup request: ${describeIssues(parsed.error.issues, { root: 'request' })}`,
+  );
 }
 
 export function newRunId(now: Date, random: () => number = Math.random): string {

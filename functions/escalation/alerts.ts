@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { describeIssues } from '../../core/zod-issues.ts';
 
 /**
  * What arrives on the alerts topic, made one shape: CloudWatch alarm notifications, Alertmanager's
@@ -193,10 +194,10 @@ export function parseAlertMessage(message: string): NormalizedAlert[] {
     if (alarm.success) return fromCloudWatch(alarm.data);
     const am = AlertmanagerMessageSchema.safeParse(json);
     if (am.success) return am.data.alerts.map(fromAlertmanagerAlert);
-    const issues = [...alarm.error.issues, ...am.error.issues]
-      .slice(0, 3)
-      .map((i) => `${i.path.join('.') || 'message'}: ${i.message}`)
-      .join('; ');
+    const issues = describeIssues([...alarm.error.issues, ...am.error.issues], {
+      root: 'message',
+      limit: 3,
+    });
     return [
       unparsed(message, `JSON that is neither a CloudWatch alarm nor an Alertmanager message (${issues})`),
     ];

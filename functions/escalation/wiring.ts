@@ -15,6 +15,7 @@ import { BothChats, SlackWebhookChat } from './adapters/slack-webhook-chat.ts';
 import { SlackIncidentChannels } from './adapters/slack-incident-channels.ts';
 import { WebhookTickets } from './adapters/webhook-tickets.ts';
 import type { Chat } from './notify.ts';
+import { describeIssues } from '../../core/zod-issues.ts';
 
 /** What the escalation functions need to know, from their environment (set by the CDK app). */
 export const EscalationEnvSchema = z.object({
@@ -52,9 +53,7 @@ export interface EscalationSettings {
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EscalationSettings {
   const parsed = EscalationEnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(
-      `Escalation environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new Error(`Escalation environment: ${describeIssues(parsed.error.issues)}`);
   }
   const e = parsed.data;
   return {
