@@ -9,6 +9,7 @@ import { DailySchedule } from './daily-schedule.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
 import { NagSuppressions } from './nag.ts';
+import { ENV } from '../core/function-env.ts';
 
 export interface BackupProps {
   readonly config: OpsConfig;
@@ -41,7 +42,7 @@ export class Backup extends Construct {
       alertsTopic: foundation.alertsTopic,
       serviceName: 'backup',
       metricsNamespace: BACKUP_METRICS_NAMESPACE,
-      environment: { MCP_OPS_CONFIG: JSON.stringify(config) },
+      environment: { [ENV.config]: JSON.stringify(config) },
     });
     const backup = foundation.backupBucket;
     this.job.role.addToPolicy(

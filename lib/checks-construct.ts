@@ -12,6 +12,7 @@ import { DailySchedule } from './daily-schedule.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
 import { NagSuppressions } from './nag.ts';
+import { ENV } from '../core/function-env.ts';
 
 export interface ChecksProps {
   readonly config: OpsConfig;
@@ -62,16 +63,16 @@ export class Checks extends Construct {
       metricsNamespace: CHECKS_METRICS_NAMESPACE,
       ...(config.clusterNetwork ? { network: config.clusterNetwork } : {}),
       environment: {
-        MCP_OPS_CONFIG: JSON.stringify(config),
-        REPORTS_TOPIC_ARN: foundation.reportsTopic.topicArn,
-        REPORTS_BUCKET: foundation.reportsBucket.bucketName,
+        [ENV.config]: JSON.stringify(config),
+        [ENV.reportsTopic]: foundation.reportsTopic.topicArn,
+        [ENV.reportsBucket]: foundation.reportsBucket.bucketName,
       },
     });
     const role = this.job.role;
     const mail = config.reports.email ? this.reportsMail(config, foundation) : undefined;
     if (mail) {
       this.mail = mail;
-      this.job.function.addEnvironment('REPORTS_MAIL_CONFIGURATION_SET', mail.configurationSetName);
+      this.job.function.addEnvironment(ENV.mailConfigurationSet, mail.configurationSetName);
     }
     const clusterArn = stack.formatArn({
       service: 'eks',

@@ -10,6 +10,7 @@ import type { OpsConfig } from '../core/config.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
 import { NagSuppressions } from './nag.ts';
+import { ENV } from '../core/function-env.ts';
 
 export interface CleanupProps {
   readonly config: OpsConfig;
@@ -38,8 +39,8 @@ export class Cleanup extends Construct {
       metricsNamespace: CLEANUP_METRICS_NAMESPACE,
       ...(config.clusterNetwork ? { network: config.clusterNetwork } : {}),
       environment: {
-        MCP_OPS_CONFIG: JSON.stringify(config),
-        MCP_OPS_STATE_BUCKET: foundation.reportsBucket.bucketName,
+        [ENV.config]: JSON.stringify(config),
+        [ENV.stateBucket]: foundation.reportsBucket.bucketName,
       },
     });
     const role = this.job.role;

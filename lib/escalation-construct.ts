@@ -21,6 +21,7 @@ import {
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
 import { NagSuppressions } from './nag.ts';
+import { ENV } from '../core/function-env.ts';
 
 export interface EscalationProps {
   readonly config: OpsConfig;
@@ -117,7 +118,7 @@ export class Escalation extends Construct {
       : undefined;
     this.notifySecrets = [slackSecret, ticketsSecret, channelsSecret].filter((x) => x !== undefined);
     const environment = (linkBaseUrl?: string): Record<string, string> => ({
-      MCP_OPS_CONFIG: JSON.stringify(config),
+      [ENV.config]: JSON.stringify(config),
       INCIDENTS_TABLE: this.table.tableName,
       DELIVERIES_TABLE: this.deliveries.tableName,
       TIER_TOPICS: Stack.of(this).toJsonString(tierTopicArns),

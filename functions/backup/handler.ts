@@ -6,29 +6,21 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
-import { parseConfig } from '../../core/config.ts';
+import { configFromEnv } from '../../core/function-env.ts';
+import { answerRefusals } from '../../core/refusals.ts';
 import { S3ObjectStore } from '../../core/s3-object-store.ts';
 import { BackupRequestError, backupVerifyJob } from './backup-job.ts';
 import type { BackupVerdict } from './verify-backup.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
-const config = parseConfig(JSON.parse(process.env.MCP_OPS_CONFIG ?? '{}'));
+const config = configFromEnv();
 const store = new S3ObjectStore(new S3Client(s3ClientConfig(awsTargetFromEnv())));
 
 export type BackupResponse = BackupVerdict | { error: string };
 
 async function verify(event: unknown): Promise<BackupResponse> {
-  let verdict: BackupVerdict;
-  try {
-    verdict = await backupVerifyJob(event, { config, store, now: () => new Date() });
-  } catch (error) {
-    if (error instanceof BackupRequestError) {
-      logger.warn('backup verification request refused', { reason: error.message });
-      return { error: error.message };
-    }
-    throw error;
-  }
+  const verdict = await backupVerifyJob(event, { config, store, now: () => new Date() });
   // BackupVerified 0 pages through the alarm; its absence for a day pages too (it did not run).
   metrics.addMetric('BackupVerified', MetricUnit.Count, verdict.verified ? 1 : 0);
   if (verdict.ageHours !== undefined)
@@ -39,4 +31,13 @@ async function verify(event: unknown): Promise<BackupResponse> {
   return verdict;
 }
 
-export const handler = middy(verify).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(verify)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(
+    answerRefusals(
+      (e): e is BackupRequestError => e instanceof BackupRequestError,
+      (m, x) => logger.warn(m, { ...x }),
+      'backup verification request',
+    ),
+  );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { parseConfig, type OpsConfig } from '../../core/config.ts';
+import type { OpsConfig } from '../../core/config.ts';
+import { configFromEnv, ENV, optionalEnv, requiredEnv } from '../../core/function-env.ts';
 import type { KubernetesPort } from '../../core/kubernetes.ts';
 import type { ObjectStore } from '../../core/object-store.ts';
 import type { PrometheusPort } from '../../core/prometheus.ts';
@@ -7,7 +8,6 @@ import { deliverReport, wasDelivered, type Delivery, type ReportChannels } from 
 import type { ImageScanPort } from './image-scans.ts';
 import type { Report, ReportKind } from './report.ts';
 import { REPORTS } from './reports.ts';
-import { describeIssues } from '../../core/zod-issues.ts';
 
 export const ChecksEventSchema = z.union([
   z.object({ report: z.enum(['morning', 'evening', 'security']) }).strict(),
@@ -27,22 +27,13 @@ export function parseChecksEvent(event: unknown): ChecksEvent {
   );
 }
 
-const EnvSchema = z.object({
-  MCP_OPS_CONFIG: z.string().default('{}'),
-  REPORTS_TOPIC_ARN: z.string().min(1),
-  REPORTS_BUCKET: z.string().min(3),
-  /** The SES configuration set the stack made for the reports (with `reports.email`). */
-  REPORTS_MAIL_CONFIGURATION_SET: z.string().min(1).optional(),
-});
-
+/** The checks function's environment, as the stack sets it (core/function-env.ts). */
 export function checksEnvironment(env: NodeJS.ProcessEnv) {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`checks environment: ${describeIssues(parsed.error.issues)}`);
   return {
-    config: parseConfig(JSON.parse(parsed.data.MCP_OPS_CONFIG)),
-    reportsTopicArn: parsed.data.REPORTS_TOPIC_ARN,
-    reportsBucket: parsed.data.REPORTS_BUCKET,
-    mailConfigurationSet: parsed.data.REPORTS_MAIL_CONFIGURATION_SET,
+    config: configFromEnv(env),
+    reportsTopicArn: requiredEnv(ENV.reportsTopic, env),
+    reportsBucket: requiredEnv(ENV.reportsBucket, env),
+    mailConfigurationSet: optionalEnv(ENV.mailConfigurationSet, env),
   };
 }
 

@@ -10,7 +10,8 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
-import { parseConfig } from '../../core/config.ts';
+import { configFromEnv, ENV, requiredEnv } from '../../core/function-env.ts';
+import { answerRefusals } from '../../core/refusals.ts';
 import { eksKubernetes } from '../../core/eks.ts';
 import { RETENTION_KEY, serviceSettings } from '../../core/service-config.ts';
 import { S3ObjectStore } from '../../core/s3-object-store.ts';
@@ -23,8 +24,8 @@ const metrics = new Metrics();
 const target = awsTargetFromEnv();
 const s3 = new S3Client(s3ClientConfig(target));
 const lambda = new LambdaClient(awsClientConfig(target));
-const config = parseConfig(JSON.parse(process.env.MCP_OPS_CONFIG ?? '{}'));
-const stateBucket = process.env.MCP_OPS_STATE_BUCKET ?? '';
+const config = configFromEnv();
+const stateBucket = requiredEnv(ENV.stateBucket);
 /** Stop taking new batches this long before the function's time limit, and continue in a fresh invocation. */
 const PAUSE_MARGIN_MS = 60_000;
 
@@ -57,41 +58,42 @@ async function configMapRetentionDays(): Promise<number | undefined> {
 export type CleanupResponse = CleanupSummary | { error: string };
 
 async function cleanup(event: unknown, context: Context): Promise<CleanupResponse> {
-  try {
-    const summary = await cleanupJob(
-      event,
-      {
-        config,
-        store: new S3ObjectStore(s3),
-        now: () => new Date(),
-        stateBucket,
-        configMapRetentionDays,
-      },
-      { shouldPause: () => context.getRemainingTimeInMillis() < PAUSE_MARGIN_MS },
+  const summary = await cleanupJob(
+    event,
+    {
+      config,
+      store: new S3ObjectStore(s3),
+      now: () => new Date(),
+      stateBucket,
+      configMapRetentionDays,
+    },
+    { shouldPause: () => context.getRemainingTimeInMillis() < PAUSE_MARGIN_MS },
+  );
+  metrics.addMetric('ObjectsDeleted', MetricUnit.Count, summary.deleted);
+  metrics.addMetric('BytesFreed', MetricUnit.Bytes, summary.bytesFreed);
+  metrics.addMetric('DeleteFailures', MetricUnit.Count, summary.failed);
+  const { report, ...headline } = summary;
+  logger.info('cleanup run', { ...headline, largest: report.largest.slice(0, 5) });
+  if (summary.status === 'paused') {
+    await lambda.send(
+      new InvokeCommand({
+        FunctionName: context.functionName,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ resumeRunId: summary.runId })),
+      }),
     );
-    metrics.addMetric('ObjectsDeleted', MetricUnit.Count, summary.deleted);
-    metrics.addMetric('BytesFreed', MetricUnit.Bytes, summary.bytesFreed);
-    metrics.addMetric('DeleteFailures', MetricUnit.Count, summary.failed);
-    const { report, ...headline } = summary;
-    logger.info('cleanup run', { ...headline, largest: report.largest.slice(0, 5) });
-    if (summary.status === 'paused') {
-      await lambda.send(
-        new InvokeCommand({
-          FunctionName: context.functionName,
-          InvocationType: 'Event',
-          Payload: Buffer.from(JSON.stringify({ resumeRunId: summary.runId })),
-        }),
-      );
-      logger.info('continuing in a fresh invocation', { runId: summary.runId });
-    }
-    return summary;
-  } catch (error) {
-    if (error instanceof CleanupRequestError) {
-      logger.warn('cleanup request refused', { reason: error.message });
-      return { error: error.message };
-    }
-    throw error;
+    logger.info('continuing in a fresh invocation', { runId: summary.runId });
   }
+  return summary;
 }
 
-export const handler = middy(cleanup).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(cleanup)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(
+    answerRefusals(
+      (e): e is CleanupRequestError => e instanceof CleanupRequestError,
+      (m, x) => logger.warn(m, { ...x }),
+      'cleanup request',
+    ),
+  );

@@ -1,0 +1,50 @@
+/**
+ * The one way a Lambda handler reads its environment (in the manner of Powertools' envUtils): the
+ * variable names the CDK app sets, shared by lib/ and the handlers, and one error naming what is
+ * missing or malformed.
+ */
+import { parseConfig, type OpsConfig } from './config.ts';
+
+/** Environment variables the stack sets on the functions (lib/*-construct.ts). */
+export const ENV = {
+  /** The whole configuration as JSON (core/config.ts). */
+  config: 'MCP_OPS_CONFIG',
+  /** Where cleanup keeps its journal and manifest. */
+  stateBucket: 'MCP_OPS_STATE_BUCKET',
+  reportsTopic: 'REPORTS_TOPIC_ARN',
+  reportsBucket: 'REPORTS_BUCKET',
+  /** The SES configuration set of the reports (with `reports.email`). */
+  mailConfigurationSet: 'REPORTS_MAIL_CONFIGURATION_SET',
+} as const;
+
+export class EnvironmentError extends Error {
+  override name = 'EnvironmentError';
+}
+
+/** A variable the function cannot work without. */
+export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '')
+    throw new EnvironmentError(
+      `environment variable ${name} is not set (the CDK app sets it on the function)`,
+    );
+  return value;
+}
+
+/** A variable that may be absent. */
+export function optionalEnv(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/** The configuration from MCP_OPS_CONFIG (absent: the manual's defaults). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): OpsConfig {
+  const raw = optionalEnv(ENV.config, env) ?? '{}';
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    throw new EnvironmentError(`environment variable ${ENV.config} is not JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(json, ENV.config);
+}

@@ -1,0 +1,48 @@
+import middy from '@middy/core';
+import { describe, expect, it } from 'vitest';
+import { configFromEnv, ENV, optionalEnv, requiredEnv } from '../../core/function-env.ts';
+import { answerRefusals } from '../../core/refusals.ts';
+
+class Refused extends Error {}
+
+describe('a function’s environment, read one way', () => {
+  it('names the variable that is missing or malformed', () => {
+    expect(() => requiredEnv(ENV.stateBucket, {})).toThrow(
+      'environment variable MCP_OPS_STATE_BUCKET is not set (the CDK app sets it on the function)',
+    );
+    expect(() => requiredEnv(ENV.reportsBucket, { REPORTS_BUCKET: '  ' })).toThrow(
+      /REPORTS_BUCKET is not set/,
+    );
+    expect(optionalEnv(ENV.mailConfigurationSet, {})).toBeUndefined();
+    expect(() => configFromEnv({ MCP_OPS_CONFIG: '{nope' })).toThrow(
+      /^environment variable MCP_OPS_CONFIG is not JSON/,
+    );
+    expect(() => configFromEnv({ MCP_OPS_CONFIG: '{"resourcePrefix": 5}' })).toThrow(/MCP_OPS_CONFIG/);
+    expect(configFromEnv({}).resourcePrefix).toBe('mcp-ops');
+  });
+});
+
+describe('refusals at the handler edge', () => {
+  const warnings: string[] = [];
+  const handler = (fail: Error) =>
+    middy(async () => {
+      throw fail;
+    }).use(
+      answerRefusals(
+        (e): e is Refused => e instanceof Refused,
+        (m, x) => warnings.push(`${m} ${JSON.stringify(x)}`),
+        'thing request',
+      ),
+    );
+
+  it('answers a refused request with its reason and logs it as a warning', async () => {
+    await expect(handler(new Refused('retentionDays: too small'))({}, {} as never)).resolves.toEqual({
+      error: 'retentionDays: too small',
+    });
+    expect(warnings).toEqual(['thing request refused {"reason":"retentionDays: too small"}']);
+  });
+
+  it('lets every other error fail the invocation', async () => {
+    await expect(handler(new Error('S3 is down'))({}, {} as never)).rejects.toThrow('S3 is down');
+  });
+});
