@@ -9,7 +9,7 @@ import { S3ObjectStore } from '../core/s3-object-store.ts';
 import { verifyBackup } from '../functions/backup/verify-backup.ts';
 import { fixtureObjectKey, writeBackupFixture } from '../stack/backup-fixture.ts';
 import { stackUp } from '../stack/stack.ts';
-import type { BenchResult } from './run.ts';
+import type { BenchResult } from './bench-result.ts';
 
 const OBJECTS = Number(process.env.BENCH_BACKUP_OBJECTS ?? 100_000);
 const SAMPLE = 20;

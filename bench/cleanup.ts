@@ -8,7 +8,7 @@ import { Agent } from 'node:http';
 import { s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import { stackUp } from '../stack/stack.ts';
 import { bundleChild } from './bundle.ts';
-import type { BenchResult } from './run.ts';
+import type { BenchResult } from './bench-result.ts';
 
 const OBJECTS = Number(process.env.BENCH_CLEANUP_OBJECTS ?? 200_000);
 const RAW_PER_LEVEL = Number(process.env.BENCH_CLEANUP_RAW_PER_LEVEL ?? 20_000);

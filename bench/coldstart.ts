@@ -14,7 +14,7 @@ import {
   synthesize,
   type FunctionSpec,
 } from '../test/support/deployed-stack.ts';
-import type { BenchResult } from './run.ts';
+import type { BenchResult } from './bench-result.ts';
 
 const RUNS = Number(process.env.BENCH_COLDSTART_RUNS ?? 5);
 const INTAKE_TARGET_MS = 300;

@@ -16,7 +16,7 @@ import type { Page } from '../functions/escalation/page-message.ts';
 import { SnsPager } from '../functions/escalation/adapters/sns-pager.ts';
 import { seedDeliveriesTable, seedIncidentsTable } from '../stack/moto.ts';
 import { stackUp } from '../stack/stack.ts';
-import type { BenchResult } from './run.ts';
+import type { BenchResult } from './bench-result.ts';
 
 const ALERTS = Number(process.env.BENCH_ESCALATION_ALERTS ?? 10_000);
 const FINGERPRINTS = Number(process.env.BENCH_ESCALATION_FINGERPRINTS ?? 200);

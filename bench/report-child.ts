@@ -7,7 +7,7 @@ import { parseConfig } from '../core/config.ts';
 import { KubernetesClient } from '../core/kubernetes-client.ts';
 import { PrometheusHttp } from '../core/prometheus.ts';
 import { S3ObjectStore } from '../core/s3-object-store.ts';
-import { morningReport } from '../functions/checks/reports.ts';
+import { morningReport } from '../functions/checks/checklists.ts';
 import { reportText } from '../functions/checks/render.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
 

@@ -10,7 +10,7 @@ import { currentScenario, seedScenario } from '../stack/kube/scenarios.ts';
 import { STACK_DIR } from '../stack/endpoints.ts';
 import { stackUp } from '../stack/stack.ts';
 import { bundleChild } from './bundle.ts';
-import type { BenchResult } from './run.ts';
+import type { BenchResult } from './bench-result.ts';
 
 interface ChildFigures {
   ms: number;

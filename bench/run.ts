@@ -2,18 +2,7 @@
 // bench/out/<name>.json with the raw figures and a `ratios` object.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-export interface BenchRow {
-  readonly name: string;
-  readonly figures: Record<string, number | string>;
-}
-
-export interface BenchResult {
-  readonly title: string;
-  readonly rows: BenchRow[];
-  readonly ratios: Record<string, number>;
-  readonly extra?: Record<string, unknown>;
-}
+import type { BenchResult, BenchRow } from './bench-result.ts';
 
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>> = {
   cleanup: () => import('./cleanup.ts'),

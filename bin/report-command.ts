@@ -11,14 +11,14 @@ import type { OpsConfig } from '../core/config.ts';
 import { KubernetesClient } from '../core/kubernetes-client.ts';
 import { PrometheusHttp } from '../core/prometheus.ts';
 import { S3ObjectStore } from '../core/s3-object-store.ts';
-import { awsReportChannels, type SesSettings } from '../functions/checks/aws-channels.ts';
+import { awsReportChannels, type SesSettings } from '../functions/checks/aws/report-channels.ts';
 import { compareReports } from '../functions/checks/delta.ts';
 import { deliverReport, type Delivery } from '../functions/checks/deliver.ts';
 import { reportEmailHtml } from '../functions/checks/email.ts';
-import { EcrImageScans } from '../functions/checks/image-scans.ts';
+import { EcrImageScans } from '../functions/checks/aws/ecr-image-scans.ts';
 import { reportHtml, reportText } from '../functions/checks/render.ts';
-import type { Report, ReportKind } from '../functions/checks/report.ts';
-import { REPORTS } from '../functions/checks/reports.ts';
+import type { Report, ReportKind } from '../functions/checks/report-model.ts';
+import { REPORTS } from '../functions/checks/checklists.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
 
 export class ReportCommandError extends Error {

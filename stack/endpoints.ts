@@ -1,9 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 
+/** The repository: the nearest folder above this module with a package.json (sources or the built CLI). */
+function projectRoot(from = import.meta.dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(import.meta.dirname, '..');
+  }
+}
+
 /** Where the local stack keeps its state, logs and endpoints (git-ignored). */
-export const STACK_DIR = resolve(process.env.MCP_STACK_DIR ?? join(import.meta.dirname, '..', '.stack'));
+export const STACK_DIR = resolve(process.env.MCP_STACK_DIR ?? join(projectRoot(), '.stack'));
 
 /** Loopback ports of the local stack; each can be moved with its environment variable. */
 export const PORTS = {

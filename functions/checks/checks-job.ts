@@ -6,8 +6,8 @@ import type { ObjectStore } from '../../core/object-store.ts';
 import type { PrometheusPort } from '../../core/prometheus.ts';
 import { deliverReport, wasDelivered, type Delivery, type ReportChannels } from './deliver.ts';
 import type { ImageScanPort } from './image-scans.ts';
-import type { Report, ReportKind } from './report.ts';
-import { REPORTS } from './reports.ts';
+import type { Report, ReportKind } from './report-model.ts';
+import { REPORTS } from './checklists.ts';
 
 export const ChecksEventSchema = z.union([
   z.object({ report: z.enum(['morning', 'evening', 'security']) }).strict(),

@@ -2,7 +2,7 @@ import type { ObjectStore } from '../../core/object-store.ts';
 import { compareReports, type ArchivedReport, type ReportDelta } from './delta.ts';
 import { EMAIL_TEXT_BUDGET, reportEmailHtml } from './email.ts';
 import { reportHtml, reportSubject, reportText, type ArchiveLink } from './render.ts';
-import type { Report, ReportKind } from './report.ts';
+import type { Report, ReportKind } from './report-model.ts';
 
 /** A multipart e-mail (HTML and its plain-text alternative). */
 export interface MailMessage {

@@ -3,7 +3,7 @@
  * there (with since when), and the key figures before and after. Pure: the archive is read by
  * deliver.ts.
  */
-import type { Figure, Finding, Report, ReportKind, Section } from './report.ts';
+import type { Figure, Finding, Report, ReportKind, Section } from './report-model.ts';
 
 export interface DeltaFinding {
   readonly key: string;

@@ -6,7 +6,7 @@
 import juice from 'juice/client';
 import { deltaHeadline, formatFigure, localTime, type ReportDelta } from './delta.ts';
 import { cappedDelta, type ArchiveLink } from './render.ts';
-import type { Report, Section, SectionStatus } from './report.ts';
+import type { Report, Section, SectionStatus } from './report-model.ts';
 
 /** Gmail clips messages over 102 KB of HTML; stay clear of it. */
 export const EMAIL_HTML_BUDGET = 95 * 1024;

@@ -15,9 +15,9 @@ import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aw
 import { eksKubernetes } from '../../core/eks.ts';
 import type { KubernetesClient } from '../../core/kubernetes-client.ts';
 import { prometheusFromConfig } from '../../core/prometheus-access.ts';
-import { awsReportChannels } from './aws-channels.ts';
+import { awsReportChannels } from './aws/report-channels.ts';
 import { checksEnvironment, runChecksEvent } from './checks-job.ts';
-import { EcrImageScans } from './image-scans.ts';
+import { EcrImageScans } from './aws/ecr-image-scans.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();

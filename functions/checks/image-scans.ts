@@ -1,5 +1,4 @@
-import { DescribeImageScanFindingsCommand, type ECRClient } from '@aws-sdk/client-ecr';
-
+/** The image-scan port of the security check; its ECR adapter is in aws/ecr-image-scans.ts. */
 export interface ImageScan {
   readonly image: string;
   /** Findings by severity (CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNDEFINED). */
@@ -11,54 +10,4 @@ export interface ImageScan {
 export interface ImageScanPort {
   /** Undefined when the image is not in a registry this port knows, or was never scanned. */
   scanOf(image: string): Promise<ImageScan | undefined>;
-}
-
-const ECR_IMAGE =
-  /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([^@]+))?(?:@(sha256:[0-9a-f]{64}))?$/;
-
-export function parseEcrImage(image: string) {
-  const m = image.match(ECR_IMAGE);
-  if (!m) return undefined;
-  return {
-    registryId: m[1]!,
-    region: m[2]!,
-    repository: m[3]!,
-    ...(m[4] ? { tag: m[4] } : {}),
-    ...(m[5] ? { digest: m[5] } : {}),
-  };
-}
-
-/** ImageScanPort over ECR's DescribeImageScanFindings (basic or enhanced scanning). */
-export class EcrImageScans implements ImageScanPort {
-  constructor(private readonly ecr: ECRClient) {}
-
-  async scanOf(image: string): Promise<ImageScan | undefined> {
-    const ref = parseEcrImage(image);
-    if (!ref) return undefined;
-    try {
-      const answer = await this.ecr.send(
-        new DescribeImageScanFindingsCommand({
-          registryId: ref.registryId,
-          repositoryName: ref.repository,
-          imageId: {
-            ...(ref.tag ? { imageTag: ref.tag } : {}),
-            ...(ref.digest ? { imageDigest: ref.digest } : {}),
-          },
-          maxResults: 1,
-        }),
-      );
-      const counts = { ...(answer.imageScanFindings?.findingSeverityCounts ?? {}) } as Record<string, number>;
-      const completed = answer.imageScanFindings?.imageScanCompletedAt;
-      return { image, counts, ...(completed ? { completedAt: completed.toISOString() } : {}) };
-    } catch (error) {
-      const name = (error as Error).name;
-      if (
-        name === 'ScanNotFoundException' ||
-        name === 'ImageNotFoundException' ||
-        name === 'RepositoryNotFoundException'
-      )
-        return undefined;
-      throw error;
-    }
-  }
 }

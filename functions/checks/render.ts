@@ -1,5 +1,5 @@
 import { deltaLines, localTime, type ReportDelta } from './delta.ts';
-import type { Report, Section } from './report.ts';
+import type { Report, Section } from './report-model.ts';
 
 /** Where the archived full report is: a link whose lifetime is the true one, and what never expires. */
 export interface ArchiveLink {

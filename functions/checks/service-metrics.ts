@@ -1,5 +1,5 @@
 import { parseExposition, PrometheusUnreachable, type Sample } from '../../core/prometheus.ts';
-import type { Figure, Finding } from './report.ts';
+import type { Figure, Finding } from './report-model.ts';
 import { mapBounded } from '../../core/bounded.ts';
 import { edge, thresholdOf, thresholdText, THRESHOLDS, type Threshold } from '../../core/thresholds.ts';
 import { percent, type ChecksDeps } from './checks-deps.ts';

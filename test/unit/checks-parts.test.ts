@@ -4,7 +4,7 @@ import { eksToken } from '../../core/eks.ts';
 import type { KubernetesPort } from '../../core/kubernetes.ts';
 import { equalityMatcher, withSharedPodListings } from '../../functions/checks/shared-listings.ts';
 import { parseExposition } from '../../core/prometheus.ts';
-import { gatherSections, overallStatus, type Section } from '../../functions/checks/report.ts';
+import { gatherSections, overallStatus, type Section } from '../../functions/checks/report-model.ts';
 import { reportSubject, reportText } from '../../functions/checks/render.ts';
 import { errorSignature } from '../../functions/checks/sections/errors.ts';
 import { podState } from '../../functions/checks/sections/pods.ts';

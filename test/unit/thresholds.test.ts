@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import { THRESHOLDS, thresholdText } from '../../core/thresholds.ts';
 import type { ChecksDeps } from '../../functions/checks/checks-deps.ts';
-import { eveningReport, morningReport } from '../../functions/checks/reports.ts';
+import { eveningReport, morningReport } from '../../functions/checks/checklists.ts';
 import { judge, keyMetrics } from '../../functions/checks/service-metrics.ts';
 import {
   buildDashboards,

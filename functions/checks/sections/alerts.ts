@@ -1,4 +1,4 @@
-import type { Finding, SectionOutcome } from '../report.ts';
+import type { Finding, SectionOutcome } from '../report-model.ts';
 import { table } from '../render.ts';
 import { age, type ChecksDeps } from '../checks-deps.ts';
 

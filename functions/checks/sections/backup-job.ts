@@ -1,5 +1,5 @@
 import type { V1Job } from '@kubernetes/client-node';
-import type { Finding, SectionOutcome } from '../report.ts';
+import type { Finding, SectionOutcome } from '../report-model.ts';
 import { age, type ChecksDeps } from '../checks-deps.ts';
 
 function outcome(job: V1Job): 'succeeded' | 'failed' | 'running' {

@@ -1,5 +1,5 @@
 import { verifyBackup } from '../../backup/verify-backup.ts';
-import type { SectionOutcome } from '../report.ts';
+import type { SectionOutcome } from '../report-model.ts';
 import type { ChecksDeps } from '../checks-deps.ts';
 
 /** Evening item 3: latest.txt, the folder it names and its metadata.json, by the backup verifier. */

@@ -1,4 +1,4 @@
-import type { SectionOutcome } from '../report.ts';
+import type { SectionOutcome } from '../report-model.ts';
 import { table } from '../render.ts';
 import { mapBounded } from '../../../core/bounded.ts';
 import { type ChecksDeps } from '../checks-deps.ts';

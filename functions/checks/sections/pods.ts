@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Finding, SectionOutcome } from '../report.ts';
+import type { Finding, SectionOutcome } from '../report-model.ts';
 import { table } from '../render.ts';
 import { age, type ChecksDeps } from '../checks-deps.ts';
 

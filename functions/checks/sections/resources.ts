@@ -1,5 +1,5 @@
 import { parseCpu, parseMemory } from '../../../core/kubernetes.ts';
-import type { Finding, SectionOutcome } from '../report.ts';
+import type { Finding, SectionOutcome } from '../report-model.ts';
 import { table } from '../render.ts';
 import { percent, type ChecksDeps } from '../checks-deps.ts';
 

@@ -5,7 +5,7 @@ import type {
   V1PolicyRule,
   RbacV1Subject as V1Subject,
 } from '@kubernetes/client-node';
-import type { Finding, SectionOutcome } from '../report.ts';
+import type { Finding, SectionOutcome } from '../report-model.ts';
 import type { ChecksDeps } from '../checks-deps.ts';
 
 /** One security finding: what, where, how bad, and the one-line fix. */

@@ -8,7 +8,7 @@ import {
   type ReportKind,
   type SectionCheck,
   type SectionOutcome,
-} from './report.ts';
+} from './report-model.ts';
 import { firingAlertsSection } from './sections/alerts.ts';
 import { backupJobSection } from './sections/backup-job.ts';
 import { backupVerificationSection } from './sections/backup-verification.ts';

@@ -3,8 +3,8 @@ import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import { S3ObjectStore } from '../../core/s3-object-store.ts';
-import type { MailMessage, ReportChannels } from './deliver.ts';
+import { S3ObjectStore } from '../../../core/s3-object-store.ts';
+import type { MailMessage, ReportChannels } from '../deliver.ts';
 
 /** A link that would die within this many seconds is not worth sending. */
 const SHORTEST_LINK_SECONDS = 300;
