@@ -24,19 +24,3 @@ export function backoffDelay(
 export async function pause(attempt: number, options: RetryOptions): Promise<void> {
   await (options.sleep ?? sleep)(backoffDelay(attempt, options, options.random));
 }
-
-/** Retries `call` while `isRetryable` says so, with jittered backoff; the last error is thrown. */
-export async function withRetry<T>(
-  call: (attempt: number) => Promise<T>,
-  isRetryable: (error: unknown) => boolean,
-  options: RetryOptions = DEFAULT_RETRY,
-): Promise<T> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await call(attempt);
-    } catch (error) {
-      if (attempt + 1 >= options.attempts || !isRetryable(error)) throw error;
-      await pause(attempt, options);
-    }
-  }
-}

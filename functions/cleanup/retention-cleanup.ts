@@ -1,3 +1,4 @@
+import { mapBounded } from '../../core/bounded.ts';
 import { DEFAULT_RETRY, type RetryOptions } from '../../core/retry.ts';
 import type { KeyError, ObjectStore, StoredObject } from '../../core/object-store.ts';
 import { deleteWithRetry } from './batch-delete.ts';
@@ -89,18 +90,6 @@ class Slots {
     if (next) next();
     else this.free += 1;
   }
-}
-
-async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next];
-      next += 1;
-      await work(item as T);
-    }
-  });
-  await Promise.all(runners);
 }
 
 /** The top-level prefixes under the run's prefix, each listed on its own, plus the keys directly under it. */
@@ -325,7 +314,7 @@ export async function runRetentionCleanup(
     }
   };
 
-  await forEachBounded(
+  await mapBounded(
     checkpoint.partitions.map((_, index) => index),
     options.listConcurrency,
     processPartition,
