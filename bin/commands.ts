@@ -12,7 +12,8 @@ import { ConfigError, loadConfigFile, type OpsConfig } from '../core/config.ts';
 import { S3ObjectStore } from '../core/s3-object-store.ts';
 import { cleanupJob } from '../functions/cleanup/cleanup-job.ts';
 import { positiveInteger, RETENTION_KEY } from '../core/service-config.ts';
-import { mergeLifecycleRules, retentionLifecycleRules } from '../functions/cleanup/lifecycle-rule.ts';
+import { lifecyclePlan } from '../functions/cleanup/lifecycle-job.ts';
+import { mergeLifecycleRules } from '../functions/cleanup/lifecycle-rule.ts';
 import { CleanupRequestError } from '../functions/cleanup/retention-policy.ts';
 import { BackupRequestError, backupVerifyJob } from '../functions/backup/backup-job.ts';
 import { formatBackupVerdict } from '../functions/backup/verify-backup.ts';
@@ -125,36 +126,18 @@ async function cleanup(env: Environment): Promise<void> {
 
 async function lifecycle(env: Environment): Promise<void> {
   const s3 = new S3Client(s3ClientConfig(env.target));
-  const store = new S3ObjectStore(s3);
-  const bucket = values.bucket ?? env.config.buckets.artifacts;
-  if (bucket === env.config.buckets.backup)
-    throw new CleanupRequestError(`--bucket: ${bucket} is the backup bucket`);
-  const retentionDays =
-    integer('retention-days') ??
-    (await configMapRetentionDays(env.config)) ??
-    env.config.retention.defaultDays;
-  if (retentionDays < env.config.retention.floorDays) {
-    throw new CleanupRequestError(
-      `--retention-days: ${retentionDays} is below the floor of ${env.config.retention.floorDays}`,
-    );
-  }
-  const prefixes: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await store.listPage({
-      bucket,
-      prefix: values.prefix ?? '',
-      delimiter: '/',
-      continuationToken: token,
-    });
-    prefixes.push(...page.prefixes);
-    token = page.nextToken;
-  } while (token);
-  const rules = retentionLifecycleRules({
-    retentionDays,
-    topLevelPrefixes: prefixes,
-    protectedPrefixes: [...env.config.retention.protectedPrefixes, ...(values.protect ?? [])],
-    noncurrentDays: retentionDays,
+  const request: Record<string, unknown> = {
+    prefix: values.prefix ?? '',
+    protectedPrefixes: values.protect ?? [],
+  };
+  const retentionDays = integer('retention-days');
+  if (retentionDays !== undefined) request.retentionDays = retentionDays;
+  if (values.bucket) request.bucket = values.bucket;
+  const { bucket, rules } = await lifecyclePlan(request, {
+    config: env.config,
+    store: new S3ObjectStore(s3),
+    now: () => new Date(),
+    configMapRetentionDays: () => configMapRetentionDays(env.config),
   });
   if (!values.apply) {
     console.log(JSON.stringify({ Rules: rules }, null, 2));
