@@ -129,36 +129,36 @@ describe('one table of thresholds behind rules, reports and dashboards', () => {
     // The manual's key metrics, each on its dashboard.
     const queries = (uid: keyof typeof dashboards) =>
       JSON.stringify(dashboards[uid].panels?.map((p) => (p as { targets?: unknown }).targets));
-    for (const metric of [
-      'validation_total',
-      'validation_errors_total',
-      'validation_duration_seconds',
-      'validation_cache_hit_rate',
-    ])
-      expect(queries('mcp-validation')).toContain(metric);
-    for (const metric of [
-      'promotion_total',
-      'promotion_success_total',
-      'promotion_failures_total',
-      'promotion_rollbacks_total',
-      'promotion_duration_seconds',
-    ])
-      expect(queries('mcp-promotion')).toContain(metric);
-    for (const metric of [
-      'artifact_uploads_total',
-      'artifact_downloads_total',
-      'artifact_storage_used_bytes',
-      'artifact_lookup_duration_seconds',
-    ])
-      expect(queries('mcp-artifacts')).toContain(metric);
-    for (const metric of [
-      'http_requests_total',
-      'http_request_duration_seconds',
-      'process_cpu_seconds_total',
-      'process_resident_memory_bytes',
-      'ALERTS',
-    ])
-      expect(queries('mcp-overview')).toContain(metric);
+    const manual: Record<keyof typeof dashboards, string[]> = {
+      'mcp-validation': [
+        'validation_total',
+        'validation_errors_total',
+        'validation_duration_seconds',
+        'validation_cache_hit_rate',
+      ],
+      'mcp-promotion': [
+        'promotion_total',
+        'promotion_success_total',
+        'promotion_failures_total',
+        'promotion_rollbacks_total',
+        'promotion_duration_seconds',
+      ],
+      'mcp-artifacts': [
+        'artifact_uploads_total',
+        'artifact_downloads_total',
+        'artifact_storage_used_bytes',
+        'artifact_lookup_duration_seconds',
+      ],
+      'mcp-overview': [
+        'http_requests_total',
+        'http_request_duration_seconds',
+        'process_cpu_seconds_total',
+        'process_resident_memory_bytes',
+        'ALERTS',
+      ],
+    };
+    for (const [uid, metrics] of Object.entries(manual))
+      for (const metric of metrics) expect(queries(uid as keyof typeof dashboards), uid).toContain(metric);
   });
 
   it('moves the report’s judgement and the panel’s threshold line with the table', () => {
