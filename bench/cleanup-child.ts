@@ -7,7 +7,7 @@ import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/c
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
-import { s3ClientConfig } from '../core/aws.ts';
+import { s3ClientConfig, singleAttempt } from '../core/aws.ts';
 import { parseConfig } from '../core/config.ts';
 import { S3ObjectStore } from '../core/s3-object-store.ts';
 import { cleanupJob } from '../functions/cleanup/cleanup-job.ts';
@@ -25,17 +25,20 @@ const { values } = parseArgs({
   },
 });
 const objects = Number(values.objects);
-const s3 = new S3Client({
+const s3Config = {
   ...s3ClientConfig({ region: values.region!, endpoint: values.endpoint! }),
   requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }) }),
-});
+};
+const s3 = new S3Client(s3Config);
+/** As the cleanup function has it: DeleteObjects retried by the batch loop alone. */
+const deletes = new S3Client(singleAttempt(s3Config));
 
 async function ours(): Promise<number> {
   const summary = await cleanupJob(
     { bucket: values.bucket, retentionDays: 90, dryRun: false, maxDeletes: objects },
     {
       config: parseConfig({}),
-      store: new S3ObjectStore(s3),
+      store: new S3ObjectStore(s3, deletes),
       // Every object is older than the cutoff: 91 days from now, the 90-day retention has passed.
       now: () => new Date(Date.now() + 91 * DAY_MS),
       stateBucket: values['state-bucket']!,

@@ -7,7 +7,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { awsTargetFromEnv, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
+import { awsTargetFromEnv, s3ClientConfig, singleAttempt, type AwsTarget } from '../core/aws.ts';
 import { ConfigError, loadConfigFile, type OpsConfig } from '../core/config.ts';
 import { S3ObjectStore } from '../core/s3-object-store.ts';
 import { cleanupJob } from '../functions/cleanup/cleanup-job.ts';
@@ -115,7 +115,8 @@ async function cleanup(env: Environment): Promise<void> {
   if (values.resume) request.resumeRunId = values.resume;
   const summary = await cleanupJob(request, {
     config: env.config,
-    store: new S3ObjectStore(s3),
+    // Deletions are retried by cleanup's batch loop alone: their client tries once.
+    store: new S3ObjectStore(s3, new S3Client(singleAttempt(s3ClientConfig(env.target)))),
     now: () => new Date(),
     stateBucket: env.stateBucket ?? '',
     configMapRetentionDays: () => configMapRetentionDays(env.config),

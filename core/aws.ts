@@ -39,6 +39,11 @@ export function awsClientConfig(target: AwsTarget) {
 }
 
 /** S3 needs path-style addressing against an emulator on loopback. */
+/** An S3 client configuration that makes one attempt per call: for calls retried by our own loop. */
+export function singleAttempt(config: S3ClientConfig): S3ClientConfig {
+  return { ...config, maxAttempts: 1 };
+}
+
 export function s3ClientConfig(target: AwsTarget): S3ClientConfig {
   return { ...awsClientConfig(target), ...(target.endpoint ? { forcePathStyle: true } : {}) };
 }

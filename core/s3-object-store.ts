@@ -17,9 +17,17 @@ import type {
   Versioning,
 } from './object-store.ts';
 
-/** ObjectStore over the AWS SDK v3 S3 client (in Lambda, or the moto server of the local stack). */
+/**
+ * ObjectStore over the AWS SDK v3 S3 client (in Lambda, or the moto server of the local stack).
+ * `deletes` sends DeleteObjects: cleanup gives it a client that makes one attempt per call
+ * (`singleAttempt`), because its batch loop (functions/cleanup/batch-delete.ts) is the one layer
+ * that retries deletions; every other call keeps the SDK's own retries.
+ */
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly s3: S3Client) {}
+  constructor(
+    private readonly s3: S3Client,
+    private readonly deletes: S3Client = s3,
+  ) {}
 
   async listPage(request: ListRequest): Promise<ObjectPage> {
     const page = await this.s3.send(
@@ -46,7 +54,7 @@ export class S3ObjectStore implements ObjectStore {
   async deleteBatch(bucket: string, keys: readonly string[]): Promise<DeleteResult> {
     if (keys.length === 0) return { deleted: [], errors: [] };
     if (keys.length > 1000) throw new Error(`DeleteObjects takes at most 1,000 keys, got ${keys.length}`);
-    const answer = await this.s3.send(
+    const answer = await this.deletes.send(
       new DeleteObjectsCommand({
         Bucket: bucket,
         Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: false },

@@ -15,6 +15,10 @@ export interface BatchOutcome {
  * One DeleteObjects batch to completion: throttling (503 SlowDown) and other retryable request
  * failures are retried with jittered backoff, and so are the keys a 200 answer reports as not
  * deleted with a retryable code. Throws only when the request itself keeps failing.
+ *
+ * This loop is the one layer that retries deletions (`retry.attempts` requests per batch at most):
+ * the store's DeleteObjects client makes a single attempt per call (core/aws.ts `singleAttempt`),
+ * so the SDK's own retries do not multiply these.
  */
 export async function deleteWithRetry(
   store: ObjectStore,

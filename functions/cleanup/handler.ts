@@ -9,7 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
+import { awsClientConfig, awsTargetFromEnv, s3ClientConfig, singleAttempt } from '../../core/aws.ts';
 import { configFromEnv, ENV, requiredEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
 import { eksKubernetes } from '../../core/eks.ts';
@@ -23,6 +23,8 @@ const logger = new Logger();
 const metrics = new Metrics();
 const target = awsTargetFromEnv();
 const s3 = new S3Client(s3ClientConfig(target));
+/** DeleteObjects is retried by the batch loop alone (batch-delete.ts), so its client tries once. */
+const deletes = new S3Client(singleAttempt(s3ClientConfig(target)));
 const lambda = new LambdaClient(awsClientConfig(target));
 const config = configFromEnv();
 const stateBucket = requiredEnv(ENV.stateBucket);
@@ -62,7 +64,7 @@ async function cleanup(event: unknown, context: Context): Promise<CleanupRespons
     event,
     {
       config,
-      store: new S3ObjectStore(s3),
+      store: new S3ObjectStore(s3, deletes),
       now: () => new Date(),
       stateBucket,
       configMapRetentionDays,

@@ -180,6 +180,23 @@ describe('retention cleanup under S3 faults', () => {
     expect((await listAll(s3, bucket)).size).toBe(0);
   });
 
+  it('sends one batch at most retry.attempts DeleteObjects under sustained SlowDown, then stops resumable', async () => {
+    // The loop is the only layer that retries deletions (the client tries once, as in the function).
+    const { bucket, now } = await expiredBucket(10);
+    const faulty = faultyS3Client(localTarget(), () => 'slow-down');
+    await expect(
+      cleanupJob({ bucket, retentionDays: 90, dryRun: false }, deps(faulty.client, now), {
+        retry: FAST_RETRY,
+        batchSize: 100,
+        deleteConcurrency: 1,
+        listConcurrency: 1,
+      }),
+    ).rejects.toThrow(/Resume it with resumeRunId/);
+    // Three partitions (part-0..2), each one batch: attempts per batch, never the SDK's multiple.
+    expect(faulty.log.length).toBeLessThanOrEqual(3 * FAST_RETRY.attempts);
+    expect(faulty.log.length % FAST_RETRY.attempts).toBe(0);
+  });
+
   it('resumes a run paused half-way, with each object deleted once', async () => {
     const { bucket, keys, now } = await expiredBucket(90);
     let checks = 0;
