@@ -5,7 +5,7 @@
  */
 import juice from 'juice/client';
 import { deltaHeadline, formatFigure, localTime, type ReportDelta } from './delta.ts';
-import { cappedDelta, type ArchiveLink } from './render.ts';
+import { cappedDelta, COLOUR, escapeHtml, type ArchiveLink } from './render.ts';
 import type { Report, Section, SectionStatus } from './report-model.ts';
 
 /** Gmail clips messages over 102 KB of HTML; stay clear of it. */
@@ -13,22 +13,12 @@ export const EMAIL_HTML_BUDGET = 95 * 1024;
 /** The plain-text alternative. */
 export const EMAIL_TEXT_BUDGET = 48 * 1024;
 
-const COLOUR: Record<SectionStatus, string> = {
-  OK: '#1a7f37',
-  WARNING: '#9a6700',
-  CRITICAL: '#cf222e',
-  FAILED: '#8250df',
-};
-
 const LABEL: Record<SectionStatus, string> = {
   OK: 'OK',
   WARNING: 'WARNING',
   CRITICAL: 'CRITICAL',
   FAILED: 'NOT CHECKED',
 };
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const badge = (status: SectionStatus) =>
   `<span class="badge" style="background-color:${COLOUR[status]}">${LABEL[status]}</span>`;
@@ -57,16 +47,13 @@ a{color:#0969da}
 `;
 
 function deltaBlock(delta: ReportDelta, report: Report, zone: string): string {
-  const shown = cappedDelta(delta);
+  const { shown, left } = cappedDelta(delta);
   const rows = [
     ...shown.added.map((f) => ({ tag: 'NEW', f, extra: '' })),
     ...shown.cleared.map((f) => ({ tag: 'CLEARED', f, extra: '' })),
     ...shown.persisting.map((f) => ({ tag: 'STILL', f, extra: ` (since ${localTime(f.since, zone)})` })),
   ];
-  const hidden =
-    delta.added.length + delta.cleared.length + delta.persisting.length - rows.length > 0
-      ? `<p class="muted">… and ${delta.added.length + delta.cleared.length + delta.persisting.length - rows.length} more in the full report</p>`
-      : '';
+  const hidden = left > 0 ? `<p class="muted">… and ${left} more in the full report</p>` : '';
   const compared = delta.previousAt !== undefined;
   const figures = delta.figures.length
     ? `<table class="figures" role="presentation"><tr><th>Figure</th>${compared ? '<th>Last report</th>' : ''}<th>Now</th></tr>${delta.figures

@@ -24,14 +24,16 @@ export interface MessageContext {
 /** Delta lines shown per category before "… and N more" (the archive has them all). */
 const DELTA_ROWS = 15;
 
-/** The delta, capped for the e-mail. */
-export function cappedDelta(delta: ReportDelta): ReportDelta {
-  return {
+/** The delta, capped for the e-mail, and how many changes the cap left out. */
+export function cappedDelta(delta: ReportDelta): { shown: ReportDelta; left: number } {
+  const shown = {
     ...delta,
     added: delta.added.slice(0, DELTA_ROWS),
     cleared: delta.cleared.slice(0, DELTA_ROWS),
     persisting: delta.persisting.slice(0, DELTA_ROWS),
   };
+  const count = (d: ReportDelta) => d.added.length + d.cleared.length + d.persisting.length;
+  return { shown, left: count(delta) - count(shown) };
 }
 
 /** The archive's whereabouts as text lines. */
@@ -84,18 +86,12 @@ function sectionText(section: Section, lines: readonly string[], cut: number): s
 export function reportText(report: Report, context: MessageContext = {}): string {
   const budget = context.budget ?? SNS_MESSAGE_BUDGET;
   const zone = context.zone ?? 'UTC';
-  const delta = context.delta ? cappedDelta(context.delta) : undefined;
-  const more = context.delta
-    ? context.delta.added.length +
-      context.delta.cleared.length +
-      context.delta.persisting.length -
-      (delta!.added.length + delta!.cleared.length + delta!.persisting.length)
-    : 0;
+  const capped = context.delta ? cappedDelta(context.delta) : undefined;
   const header = [
     `${report.title}: ${report.status}`,
     report.reason,
-    ...(delta ? deltaLines(delta, report.kind, zone) : []),
-    ...(more > 0 ? [`  … and ${more} more change(s) in the full report`] : []),
+    ...(capped ? deltaLines(capped.shown, report.kind, zone) : []),
+    ...(capped && capped.left > 0 ? [`  … and ${capped.left} more change(s) in the full report`] : []),
     '',
     `Generated ${report.generatedAt} in ${(report.durationMs / 1000).toFixed(1)} s.`,
     ...(context.archive ? archiveLines(context.archive, zone) : []),
@@ -119,10 +115,11 @@ export function reportText(report: Report, context: MessageContext = {}): string
   return text;
 }
 
-const escapeHtml = (s: string) =>
+export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const COLOUR: Record<Section['status'], string> = {
+/** Each status's badge colour, in the archived page and the e-mail alike. */
+export const COLOUR: Record<Section['status'], string> = {
   OK: '#1a7f37',
   WARNING: '#9a6700',
   CRITICAL: '#cf222e',

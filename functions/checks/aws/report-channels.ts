@@ -90,18 +90,18 @@ export function awsReportChannels(
     async link(key, atMost, now) {
       const region = await clients.s3.config.region();
       const uri = `s3://${bucket}/${key}`;
-      const console = `https://${region}.console.aws.amazon.com/s3/object/${bucket}?region=${region}&bucketType=general&prefix=${encodeURIComponent(key)}`;
+      const consoleUrl = `https://${region}.console.aws.amazon.com/s3/object/${bucket}?region=${region}&bucketType=general&prefix=${encodeURIComponent(key)}`;
       // Signatures carry whole seconds: X-Amz-Date is `now` rounded down.
       const signedAt = new Date(Math.floor(now.getTime() / 1000) * 1000);
       const lifetime = presignLifetime(await clients.s3.config.credentials(), atMost, signedAt);
-      if (lifetime === undefined) return { uri, console };
+      if (lifetime === undefined) return { uri, console: consoleUrl };
       const url = await getSignedUrl(clients.s3, new GetObjectCommand({ Bucket: bucket, Key: key }), {
         expiresIn: lifetime,
         signingDate: signedAt,
       });
       return {
         uri,
-        console,
+        console: consoleUrl,
         presigned: { url, expiresAt: new Date(signedAt.getTime() + lifetime * 1000).toISOString() },
       };
     },
