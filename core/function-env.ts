@@ -15,6 +15,22 @@ export const ENV = {
   reportsBucket: 'REPORTS_BUCKET',
   /** The SES configuration set of the reports (with `reports.email`). */
   mailConfigurationSet: 'REPORTS_MAIL_CONFIGURATION_SET',
+  /** Escalation: the incidents and deliveries tables. */
+  incidentsTable: 'INCIDENTS_TABLE',
+  deliveriesTable: 'DELIVERIES_TABLE',
+  /** Escalation: tier name to SNS topic ARN, as JSON. */
+  tierTopics: 'TIER_TOPICS',
+  /** Escalation: the Secrets Manager ARN of the links' HMAC key. */
+  linkSecretArn: 'LINK_SECRET_ARN',
+  /** Escalation: the acknowledge/resolve page's URL (absent on that page's own function). */
+  linkBaseUrl: 'LINK_BASE_URL',
+  linkTtlHours: 'LINK_TTL_HOURS',
+  /** Escalation: the chat SNS topic (AWS Chatbot's custom notifications). */
+  chatTopicArn: 'CHAT_TOPIC_ARN',
+  /** Escalation: Secrets Manager ARNs of the Slack webhook, Slack bot token and ticket Authorization. */
+  slackWebhookSecretArn: 'SLACK_WEBHOOK_SECRET_ARN',
+  slackBotTokenSecretArn: 'SLACK_BOT_TOKEN_SECRET_ARN',
+  ticketsSecretArn: 'TICKETS_SECRET_ARN',
 } as const;
 
 export class EnvironmentError extends Error {

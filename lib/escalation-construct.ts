@@ -119,15 +119,15 @@ export class Escalation extends Construct {
     this.notifySecrets = [slackSecret, ticketsSecret, channelsSecret].filter((x) => x !== undefined);
     const environment = (linkBaseUrl?: string): Record<string, string> => ({
       [ENV.config]: JSON.stringify(config),
-      INCIDENTS_TABLE: this.table.tableName,
-      DELIVERIES_TABLE: this.deliveries.tableName,
-      TIER_TOPICS: Stack.of(this).toJsonString(tierTopicArns),
-      LINK_SECRET_ARN: this.linkSecret.secretArn,
-      ...(linkBaseUrl ? { LINK_BASE_URL: linkBaseUrl } : {}),
-      CHAT_TOPIC_ARN: foundation.chatTopic.topicArn,
-      ...(slackSecret ? { SLACK_WEBHOOK_SECRET_ARN: slackSecret.secretArn } : {}),
-      ...(ticketsSecret ? { TICKETS_SECRET_ARN: ticketsSecret.secretArn } : {}),
-      ...(channelsSecret ? { SLACK_BOT_TOKEN_SECRET_ARN: channelsSecret.secretArn } : {}),
+      [ENV.incidentsTable]: this.table.tableName,
+      [ENV.deliveriesTable]: this.deliveries.tableName,
+      [ENV.tierTopics]: Stack.of(this).toJsonString(tierTopicArns),
+      [ENV.linkSecretArn]: this.linkSecret.secretArn,
+      ...(linkBaseUrl ? { [ENV.linkBaseUrl]: linkBaseUrl } : {}),
+      [ENV.chatTopicArn]: foundation.chatTopic.topicArn,
+      ...(slackSecret ? { [ENV.slackWebhookSecretArn]: slackSecret.secretArn } : {}),
+      ...(ticketsSecret ? { [ENV.ticketsSecretArn]: ticketsSecret.secretArn } : {}),
+      ...(channelsSecret ? { [ENV.slackBotTokenSecretArn]: channelsSecret.secretArn } : {}),
     });
     const job = (
       name: string,

@@ -6,7 +6,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { awsClientConfig, type AwsTarget } from '../../core/aws.ts';
-import { parseConfig, type OpsConfig } from '../../core/config.ts';
+import type { OpsConfig } from '../../core/config.ts';
+import { configFromEnv, ENV, EnvironmentError, optionalEnv, requiredEnv } from '../../core/function-env.ts';
 import { DynamoDbIncidentStore } from './adapters/dynamodb-incident-store.ts';
 import { configuredResponse, type EscalationDeps, type EscalationMetrics } from './escalation.ts';
 import { ChatbotChat } from './adapters/chatbot-chat.ts';
@@ -15,26 +16,6 @@ import { BothChats, SlackWebhookChat } from './adapters/slack-webhook-chat.ts';
 import { SlackIncidentChannels } from './adapters/slack-incident-channels.ts';
 import { WebhookTickets } from './adapters/webhook-tickets.ts';
 import type { Chat } from './notify.ts';
-import { describeIssues } from '../../core/zod-issues.ts';
-
-/** What the escalation functions need to know, from their environment (set by the CDK app). */
-export const EscalationEnvSchema = z.object({
-  MCP_OPS_CONFIG: z.string().default('{}'),
-  INCIDENTS_TABLE: z.string().min(1),
-  DELIVERIES_TABLE: z.string().min(1),
-  TIER_TOPICS: z.string().min(2),
-  LINK_SECRET_ARN: z.string().min(1),
-  LINK_BASE_URL: z.string().url().optional(),
-  LINK_TTL_HOURS: z.coerce.number().positive().default(24),
-  /** The chat SNS topic (AWS Chatbot's custom notifications); no chat without it. */
-  CHAT_TOPIC_ARN: z.string().min(1).optional(),
-  /** Secrets Manager ARN of the Slack incoming webhook URL, when configured. */
-  SLACK_WEBHOOK_SECRET_ARN: z.string().min(1).optional(),
-  /** Secrets Manager ARN of the Slack bot token that makes P0 incident channels, when configured. */
-  SLACK_BOT_TOKEN_SECRET_ARN: z.string().min(1).optional(),
-  /** Secrets Manager ARN of the ticket system's Authorization header, when tickets are configured. */
-  TICKETS_SECRET_ARN: z.string().min(1).optional(),
-});
 
 export interface EscalationSettings {
   readonly config: OpsConfig;
@@ -50,25 +31,50 @@ export interface EscalationSettings {
   readonly slackBotTokenSecretArn?: string;
 }
 
+/** What the escalation functions need to know, from the environment the CDK app sets. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EscalationSettings {
-  const parsed = EscalationEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(`Escalation environment: ${describeIssues(parsed.error.issues)}`);
-  }
-  const e = parsed.data;
+  const optional = (name: string) => optionalEnv(name, env);
+  const ttl = optional(ENV.linkTtlHours);
+  const linkTtlHours = ttl === undefined ? 24 : Number(ttl);
+  if (!(linkTtlHours > 0))
+    throw new EnvironmentError(
+      `environment variable ${ENV.linkTtlHours} must be a positive number (got ${ttl})`,
+    );
+  const linkBaseUrl = optional(ENV.linkBaseUrl);
+  if (linkBaseUrl !== undefined && !URL.canParse(linkBaseUrl))
+    throw new EnvironmentError(`environment variable ${ENV.linkBaseUrl} is not a URL (got ${linkBaseUrl})`);
+  const chatTopicArn = optional(ENV.chatTopicArn);
+  const slackWebhookSecretArn = optional(ENV.slackWebhookSecretArn);
+  const ticketsSecretArn = optional(ENV.ticketsSecretArn);
+  const slackBotTokenSecretArn = optional(ENV.slackBotTokenSecretArn);
   return {
-    config: parseConfig(JSON.parse(e.MCP_OPS_CONFIG)),
-    table: e.INCIDENTS_TABLE,
-    deliveriesTable: e.DELIVERIES_TABLE,
-    tierTopics: z.record(z.string(), z.string()).parse(JSON.parse(e.TIER_TOPICS)),
-    secretArn: e.LINK_SECRET_ARN,
-    linkBaseUrl: e.LINK_BASE_URL ?? 'https://invalid.example/respond',
-    linkTtlHours: e.LINK_TTL_HOURS,
-    ...(e.CHAT_TOPIC_ARN ? { chatTopicArn: e.CHAT_TOPIC_ARN } : {}),
-    ...(e.SLACK_WEBHOOK_SECRET_ARN ? { slackWebhookSecretArn: e.SLACK_WEBHOOK_SECRET_ARN } : {}),
-    ...(e.TICKETS_SECRET_ARN ? { ticketsSecretArn: e.TICKETS_SECRET_ARN } : {}),
-    ...(e.SLACK_BOT_TOKEN_SECRET_ARN ? { slackBotTokenSecretArn: e.SLACK_BOT_TOKEN_SECRET_ARN } : {}),
+    config: configFromEnv(env),
+    table: requiredEnv(ENV.incidentsTable, env),
+    deliveriesTable: requiredEnv(ENV.deliveriesTable, env),
+    tierTopics: tierTopicsFrom(requiredEnv(ENV.tierTopics, env)),
+    secretArn: requiredEnv(ENV.linkSecretArn, env),
+    linkBaseUrl: linkBaseUrl ?? 'https://invalid.example/respond',
+    linkTtlHours,
+    ...(chatTopicArn ? { chatTopicArn } : {}),
+    ...(slackWebhookSecretArn ? { slackWebhookSecretArn } : {}),
+    ...(ticketsSecretArn ? { ticketsSecretArn } : {}),
+    ...(slackBotTokenSecretArn ? { slackBotTokenSecretArn } : {}),
   };
+}
+
+function tierTopicsFrom(raw: string): Record<string, string> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    json = undefined;
+  }
+  const parsed = z.record(z.string(), z.string().min(1)).safeParse(json);
+  if (!parsed.success || Object.keys(parsed.data).length === 0)
+    throw new EnvironmentError(
+      `environment variable ${ENV.tierTopics} must be a JSON object of tier name to topic ARN (got ${raw})`,
+    );
+  return parsed.data;
 }
 
 const SECRET_TTL_MS = 5 * 60_000;

@@ -115,6 +115,15 @@ describe('escalation through the local stack end to end', () => {
     });
     expect(settings.linkTtlHours).toBe(24);
     expect(() => settingsFromEnv({ TIER_TOPICS: '{}' })).toThrow(/INCIDENTS_TABLE/);
+    const complete = {
+      INCIDENTS_TABLE: 'i',
+      DELIVERIES_TABLE: 'd',
+      LINK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
+    };
+    expect(() => settingsFromEnv({ ...complete, TIER_TOPICS: 'primary' })).toThrow(/TIER_TOPICS must be/);
+    expect(() =>
+      settingsFromEnv({ ...complete, TIER_TOPICS: '{"primary":"arn"}', LINK_TTL_HOURS: 'soon' }),
+    ).toThrow(/LINK_TTL_HOURS/);
   });
 
   it('takes an oversized message published to SNS and still pages the primary', async () => {
