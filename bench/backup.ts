@@ -5,7 +5,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client }
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { s3ClientConfig } from '../core/aws.ts';
-import { S3ObjectStore } from '../core/s3-object-store.ts';
+import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { verifyBackup } from '../functions/backup/verify-backup.ts';
 import { fixtureObjectKey, writeBackupFixture } from '../stack/backup-fixture.ts';
 import { stackUp } from '../stack/stack.ts';

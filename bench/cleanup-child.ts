@@ -9,7 +9,7 @@ import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
 import { s3ClientConfig, singleAttempt } from '../core/aws.ts';
 import { parseConfig } from '../core/config.ts';
-import { S3ObjectStore } from '../core/s3-object-store.ts';
+import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { cleanupJob } from '../functions/cleanup/cleanup-job.ts';
 
 const DAY_MS = 86_400_000;

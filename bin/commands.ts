@@ -9,7 +9,7 @@ import {
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { awsTargetFromEnv, s3ClientConfig, singleAttempt, type AwsTarget } from '../core/aws.ts';
 import { ConfigError, loadConfigFile, type OpsConfig } from '../core/config.ts';
-import { S3ObjectStore } from '../core/s3-object-store.ts';
+import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { cleanupJob } from '../functions/cleanup/cleanup-job.ts';
 import { positiveInteger, RETENTION_KEY } from '../core/service-config.ts';
 import { lifecyclePlan } from '../functions/cleanup/lifecycle-job.ts';

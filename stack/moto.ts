@@ -1,4 +1,4 @@
-import { S3ObjectStore } from '../core/s3-object-store.ts';
+import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { writeBackupFixture } from './backup-fixture.ts';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -8,7 +8,7 @@ import middy from '@middy/core';
 import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { configFromEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
-import { S3ObjectStore } from '../../core/s3-object-store.ts';
+import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { BackupRequestError, backupVerifyJob } from './backup-job.ts';
 import type { BackupVerdict } from './verify-backup.ts';
 

@@ -12,12 +12,12 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
-import { eksKubernetes } from '../../core/eks.ts';
-import type { KubernetesClient } from '../../core/kubernetes-client.ts';
-import { prometheusFromConfig } from '../../core/prometheus-access.ts';
-import { awsReportChannels } from './aws/report-channels.ts';
+import { eksKubernetes } from '../../core/adapters/eks.ts';
+import type { KubernetesClient } from '../../core/adapters/kubernetes-client.ts';
+import { prometheusFromConfig } from '../../core/adapters/prometheus-access.ts';
+import { awsReportChannels } from './adapters/report-channels.ts';
 import { checksEnvironment, runChecksEvent } from './checks-job.ts';
-import { EcrImageScans } from './aws/ecr-image-scans.ts';
+import { EcrImageScans } from './adapters/ecr-image-scans.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();

@@ -12,7 +12,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createServer, type IncomingMessage } from 'node:http';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { Sha256 } from '../../core/eks.ts';
+import { Sha256 } from '../../core/adapters/eks.ts';
 
 const TOKEN_PREFIX = 'k8s-aws-v1.';
 /** EKS accepts a token for 15 minutes after it was signed, whatever its URL says. */

@@ -7,7 +7,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it, vi } from 'vitest';
-import { S3ObjectStore } from '../../core/s3-object-store.ts';
+import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { verifyBackup, type BackupFailure } from '../../functions/backup/verify-backup.ts';
 import { fixtureObjectBody, fixtureObjectKey, writeBackupFixture } from '../../stack/backup-fixture.ts';
 import { localClients } from '../support/aws.ts';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig, s3ClientConfig } from '../../core/aws.ts';
-import { describeEksCluster } from '../../core/eks.ts';
+import { describeEksCluster } from '../../core/adapters/eks.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
-import { S3ObjectStore } from '../../core/s3-object-store.ts';
+import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { cleanupJob } from '../../functions/cleanup/cleanup-job.ts';
 import { RunJournal } from '../../functions/cleanup/run-journal.ts';
 import { localClients, localTarget } from '../support/aws.ts';

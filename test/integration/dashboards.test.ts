@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { PrometheusHttp } from '../../core/prometheus.ts';
+import { PrometheusHttp } from '../../core/adapters/prometheus-http.ts';
 import { THRESHOLDS, thresholdOf } from '../../core/thresholds.ts';
 import { DASHBOARDS_CONFIGMAP, dashboardPanels, type PanelSpec } from '../../lib/dashboards.ts';
 import { applyThresholds, RULES_FILE } from '../../stack/threshold-rules.ts';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { awsClientConfig } from '../../core/aws.ts';
 import { parseConfig } from '../../core/config.ts';
-import { EcrImageScans, parseEcrImage } from '../../functions/checks/aws/ecr-image-scans.ts';
+import { EcrImageScans, parseEcrImage } from '../../functions/checks/adapters/ecr-image-scans.ts';
 import { securityFindings } from '../../functions/checks/sections/security.ts';
 import type { KubernetesPort } from '../../core/kubernetes.ts';
 import { localTarget } from '../support/aws.ts';

@@ -2,10 +2,15 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
-import { Sha256 } from '../../core/eks.ts';
-import { KubernetesClient } from '../../core/kubernetes-client.ts';
-import { ampTransport, prometheusFromConfig, serviceProxyTransport } from '../../core/prometheus-access.ts';
-import { PrometheusHttp, PrometheusUnreachable } from '../../core/prometheus.ts';
+import { Sha256 } from '../../core/adapters/eks.ts';
+import { KubernetesClient } from '../../core/adapters/kubernetes-client.ts';
+import {
+  ampTransport,
+  prometheusFromConfig,
+  serviceProxyTransport,
+} from '../../core/adapters/prometheus-access.ts';
+import { PrometheusHttp } from '../../core/adapters/prometheus-http.ts';
+import { PrometheusUnreachable } from '../../core/prometheus.ts';
 import { clusterInScenario } from '../support/cluster.ts';
 import { httpReceiver } from '../support/http-receiver.ts';
 

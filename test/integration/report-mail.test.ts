@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awsClientConfig, s3ClientConfig } from '../../core/aws.ts';
-import { awsReportChannels } from '../../functions/checks/aws/report-channels.ts';
+import { awsReportChannels } from '../../functions/checks/adapters/report-channels.ts';
 import { deliverReport, type Delivery } from '../../functions/checks/deliver.ts';
 import { EMAIL_HTML_BUDGET, EMAIL_TEXT_BUDGET } from '../../functions/checks/email.ts';
 import { morningReport } from '../../functions/checks/checklists.ts';

@@ -1,9 +1,9 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
-import { KubernetesClient } from '../../core/kubernetes-client.ts';
-import { PrometheusHttp } from '../../core/prometheus.ts';
-import { S3ObjectStore } from '../../core/s3-object-store.ts';
+import { KubernetesClient } from '../../core/adapters/kubernetes-client.ts';
+import { PrometheusHttp } from '../../core/adapters/prometheus-http.ts';
+import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import type { ChecksDeps } from '../../functions/checks/checks-deps.ts';
 import { localClients } from './aws.ts';
 

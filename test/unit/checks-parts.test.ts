@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { eksToken } from '../../core/eks.ts';
+import { eksToken } from '../../core/adapters/eks.ts';
 import type { KubernetesPort } from '../../core/kubernetes.ts';
 import { equalityMatcher, withSharedPodListings } from '../../functions/checks/shared-listings.ts';
 import { parseExposition } from '../../core/prometheus.ts';

@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import type { KubernetesPort } from '../../core/kubernetes.ts';
-import { presignLifetime } from '../../functions/checks/aws/report-channels.ts';
+import { presignLifetime } from '../../functions/checks/adapters/report-channels.ts';
 import type { ChecksDeps } from '../../functions/checks/checks-deps.ts';
 import { deliverReport, lastDeliveredKey, type ReportChannels } from '../../functions/checks/deliver.ts';
 import { compareReports, deltaLines, findingKey, type ArchivedReport } from '../../functions/checks/delta.ts';

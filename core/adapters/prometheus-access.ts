@@ -2,16 +2,11 @@
 // API server's service proxy (default), Amazon Managed Service for Prometheus, or a direct URL.
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { OpsConfig } from './config.ts';
+import type { OpsConfig } from '../config.ts';
 import { Sha256 } from './eks.ts';
-import type { KubernetesPort } from './kubernetes.ts';
-import {
-  directTransport,
-  fetchPrometheus,
-  PrometheusHttp,
-  PrometheusUnreachable,
-  type PrometheusTransport,
-} from './prometheus.ts';
+import type { KubernetesPort } from '../kubernetes.ts';
+import { PrometheusUnreachable, type PrometheusTransport } from '../prometheus.ts';
+import { directTransport, fetchPrometheus, PrometheusHttp } from './prometheus-http.ts';
 
 /**
  * `/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/...` with the checks' own cluster access.

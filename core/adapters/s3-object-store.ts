@@ -15,7 +15,7 @@ import type {
   ObjectPage,
   ObjectStore,
   Versioning,
-} from './object-store.ts';
+} from '../object-store.ts';
 
 /**
  * ObjectStore over the AWS SDK v3 S3 client (in Lambda, or the moto server of the local stack).

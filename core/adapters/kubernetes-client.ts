@@ -7,8 +7,8 @@ import {
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
 import { Agent, request } from 'node:https';
-import type { KubernetesPort, NodeUsage, PodUsage, SecretMetadata } from './kubernetes.ts';
-import { parseCpu, parseMemory } from './kubernetes.ts';
+import type { KubernetesPort, NodeUsage, PodUsage, SecretMetadata } from '../kubernetes.ts';
+import { parseCpu, parseMemory } from '../kubernetes.ts';
 
 const PAGE = 500;
 
