@@ -67,7 +67,8 @@ export const CHECKS_CLUSTER_RULES: readonly AccessRule[] = [
   { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: read },
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: read },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: read },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: read },
+  // Ingresses: the maintenance job reads whether maintenance mode (the 503 annotation) is on.
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies', 'ingresses'], verbs: read },
   {
     apiGroups: ['rbac.authorization.k8s.io'],
     resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'],

@@ -383,6 +383,29 @@ export const OpsConfigSchema = z
         endUtc: clockTime.default('06:00'),
       })
       .prefault({}),
+    /** The maintenance job (functions/maintenance): the checklist run around each window. */
+    maintenance: z
+      .object({
+        /** Who the users' notices go to ("Notify users 7 days in advance"); absent: `reports.recipients`. */
+        users: z.array(email).min(1).optional(),
+        /** The Ingress whose `nginx.ingress.kubernetes.io/custom-http-errors: "503"` is maintenance mode. */
+        ingress: z.string().min(1).default('mcp-semantic-ingress'),
+        /** "Backup all data": the latest verified backup must be younger than the window's start minus this. */
+        backupMarginHours: z.number().positive().default(48),
+        /** The smoke test's path, fetched from each pod through the API server's pod proxy (metrics port). */
+        smokePath: z
+          .string()
+          .regex(/^\/[^\s]*$/, { message: 'expected a path starting with "/"' })
+          .default('/healthz'),
+        /** How far the post-check lets error rate (percentage points) and p95 (ratio) move from the baseline. */
+        tolerance: z
+          .object({
+            errorRatePoints: z.number().nonnegative().default(0.5),
+            p95Ratio: z.number().min(1).default(1.25),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
   })
   .strict();
 

@@ -2,6 +2,8 @@ import type {
   CoreV1Event,
   V1ClusterRole,
   V1ClusterRoleBinding,
+  V1Deployment,
+  V1Ingress,
   V1Job,
   V1NetworkPolicy,
   V1Node,
@@ -56,6 +58,10 @@ export interface KubernetesPort {
     port: number | string,
     pathAndQuery: string,
   ): Promise<{ status: number; body: string }>;
+  /** A Deployment (spec, status, annotations), or undefined when there is none of that name. */
+  deployment(namespace: string, name: string): Promise<V1Deployment | undefined>;
+  /** An Ingress (networking.k8s.io/v1), or undefined when there is none of that name. */
+  ingress(namespace: string, name: string): Promise<V1Ingress | undefined>;
   /** A ConfigMap's data, or undefined when there is no such ConfigMap. */
   configMapData(namespace: string, name: string): Promise<Record<string, string> | undefined>;
   networkPolicies(namespace: string): Promise<V1NetworkPolicy[]>;

@@ -1,4 +1,5 @@
 import {
+  AppsV1Api,
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -23,6 +24,7 @@ interface MetricsList {
 /** KubernetesPort over @kubernetes/client-node, from a kubeconfig (file, or built from an EKS token). */
 export class KubernetesClient implements KubernetesPort {
   private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
   private readonly batch: BatchV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly networking: NetworkingV1Api;
@@ -34,6 +36,7 @@ export class KubernetesClient implements KubernetesPort {
     private readonly requestTimeoutMs = 20_000,
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.networking = kc.makeApiClient(NetworkingV1Api);
@@ -131,12 +134,18 @@ export class KubernetesClient implements KubernetesPort {
   }
 
   async configMapData(namespace: string, name: string) {
-    try {
-      return (await this.core.readNamespacedConfigMap({ namespace, name })).data ?? {};
-    } catch (error) {
-      if ((error as { code?: number }).code === 404) return undefined;
-      throw error;
-    }
+    const found = await unlessNotFound(this.core.readNamespacedConfigMap({ namespace, name }));
+    return found ? (found.data ?? {}) : undefined;
+  }
+
+  async deployment(namespace: string, name: string) {
+    const found = await unlessNotFound(this.apps.readNamespacedDeployment({ namespace, name }));
+    if (found?.metadata) delete found.metadata.managedFields;
+    return found;
+  }
+
+  async ingress(namespace: string, name: string) {
+    return unlessNotFound(this.networking.readNamespacedIngress({ namespace, name }));
   }
 
   async networkPolicies(namespace: string) {
@@ -247,5 +256,15 @@ export class KubernetesHttpError extends Error {
     readonly status: number,
   ) {
     super(message);
+  }
+}
+
+/** The object, or undefined when the API server answers 404. */
+async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
   }
 }

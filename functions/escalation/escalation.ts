@@ -11,7 +11,7 @@ import {
 } from './incident.ts';
 import type { IncidentStore } from './incident-store.ts';
 import { signedLink } from './links.ts';
-import { inMaintenanceWindow } from './maintenance.ts';
+import { inMaintenanceWindow } from '../../core/maintenance-window.ts';
 import {
   chatMessage,
   ticketRequest,

@@ -5,7 +5,7 @@ import { deliveriesFromEvent } from '../../functions/escalation/deliveries.ts';
 import { incidentId, utcDay, type Incident } from '../../functions/escalation/incident.ts';
 import { nextStep, responsePolicy, tierDueAt } from '../../functions/escalation/policy.ts';
 import { signedLink, signToken, verifyToken } from '../../functions/escalation/links.ts';
-import { inMaintenanceWindow, maintenanceWindowOf } from '../../functions/escalation/maintenance.ts';
+import { inMaintenanceWindow, maintenanceWindowOf } from '../../core/maintenance-window.ts';
 import { renderPage, renderResolved, runbookLink } from '../../functions/escalation/page-message.ts';
 import { incidentSeverity } from '../../functions/escalation/severity.ts';
 
