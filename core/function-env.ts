@@ -15,7 +15,9 @@ export const ENV = {
   reportsBucket: 'REPORTS_BUCKET',
   /** The SES configuration set of the reports (with `reports.email`). */
   mailConfigurationSet: 'REPORTS_MAIL_CONFIGURATION_SET',
-  /** Escalation: the incidents and deliveries tables. */
+  /** Maintenance: where pages go (the alerts topic, which escalation reads). */
+  alertsTopic: 'ALERTS_TOPIC_ARN',
+  /** Escalation: the incidents and deliveries tables (maintenance reads the incidents table). */
   incidentsTable: 'INCIDENTS_TABLE',
   deliveriesTable: 'DELIVERIES_TABLE',
   /** Escalation: tier name to SNS topic ARN, as JSON. */

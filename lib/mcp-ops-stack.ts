@@ -6,6 +6,7 @@ import { Checks } from './checks-construct.ts';
 import { Cleanup } from './cleanup-construct.ts';
 import { Escalation } from './escalation-construct.ts';
 import { Foundation } from './foundation.ts';
+import { Maintenance } from './maintenance-construct.ts';
 
 export interface McpOpsStackProps extends StackProps {
   readonly config: OpsConfig;
@@ -21,6 +22,7 @@ export class McpOpsStack extends Stack {
   readonly escalation: Escalation;
   readonly backup: Backup;
   readonly checks: Checks;
+  readonly maintenance: Maintenance;
 
   constructor(scope: Construct, id: string, props: McpOpsStackProps) {
     super(scope, id, props);
@@ -32,5 +34,11 @@ export class McpOpsStack extends Stack {
     });
     this.backup = new Backup(this, 'Backup', { config: props.config, foundation: this.foundation });
     this.checks = new Checks(this, 'Checks', { config: props.config, foundation: this.foundation });
+    this.maintenance = new Maintenance(this, 'Maintenance', {
+      config: props.config,
+      foundation: this.foundation,
+      incidents: this.escalation.table,
+      ...(this.checks.mail ? { mail: this.checks.mail } : {}),
+    });
   }
 }
