@@ -4,6 +4,7 @@ import {
   BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  NetworkingV1Api,
   type KubeConfig,
   type KubernetesObject,
   type V1Deployment,
@@ -18,6 +19,7 @@ import { PROMETHEUS_POD_IP, PROMETHEUS_POD_PORT, SERVICE_POD_IP } from '../pod-n
 import { apply } from './cluster.ts';
 import { KUBE_PORTS } from './control-plane.ts';
 import {
+  appLogs,
   DEPLOYMENT,
   hash,
   IMAGE,
@@ -25,6 +27,7 @@ import {
   podName,
   REPLICA_SET,
   world,
+  type PodPlan,
   type Scenario,
   type World,
 } from './world.ts';
@@ -32,6 +35,11 @@ import {
 export { DEPLOYMENT, IMAGE, NAMESPACE, SCENARIOS, type Scenario } from './world.ts';
 
 const SCENARIO_CONFIGMAP = 'mcp-ops-local-scenario';
+/** Raised when what a scenario seeds changes, so a cluster seeded by older code is seeded again. */
+const WORLD_VERSION = '2';
+export const INGRESS = 'mcp-semantic-ingress';
+const REVISION = 'deployment.kubernetes.io/revision';
+const MAINTENANCE_MODE = 'nginx.ingress.kubernetes.io/custom-http-errors';
 
 const HARDENED = {
   runAsNonRoot: true,
@@ -80,6 +88,8 @@ async function clear(kc: KubeConfig): Promise<void> {
   await batch.deleteCollectionNamespacedJob({ namespace, propagationPolicy: 'Background' });
   await core.deleteCollectionNamespacedEvent({ namespace });
   await core.deleteCollectionNamespacedEvent({ namespace: 'default' });
+  // The Ingress too: maintenance mode (an annotation a test set) must not outlive its scenario.
+  await kc.makeApiClient(NetworkingV1Api).deleteCollectionNamespacedIngress({ namespace });
   await core.deleteCollectionNode({ labelSelector: 'mcp-ops.local/node=true' });
   await ignoreNotFound(
     kc.makeApiClient(CustomObjectsApi).deleteClusterCustomObject({
@@ -176,6 +186,36 @@ async function seedNodes(kc: KubeConfig, nodes: World['nodes'], now: Date): Prom
   }
 }
 
+/** A pod of the Deployment as the ReplicaSet controller would make it, for kwok to play. */
+function podObject(plan: PodPlan, replicaSet: string, replicaSetUid: string): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: plan.name,
+      labels,
+      annotations: {
+        'mcp-ops.local/usage-cpu': plan.usage.cpu,
+        'mcp-ops.local/usage-memory': plan.usage.memory,
+        ...(plan.behaviour ? { 'mcp-ops.local/behaviour': plan.behaviour } : {}),
+        // In the pod network's namespace (stack/pod-network.ts), where the service answers.
+        'mcp-ops.local/pod-ip': SERVICE_POD_IP,
+        ...(plan.restarts !== undefined ? { 'mcp-ops.local/restarts': String(plan.restarts) } : {}),
+      },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: replicaSet,
+          uid: replicaSetUid,
+          controller: true,
+        },
+      ],
+    },
+    spec: { nodeName: plan.node, containers: [container(plan.image)], serviceAccountName: 'mcp-semantic' },
+  };
+}
+
 async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise<void> {
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
@@ -189,7 +229,7 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
     body: {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: DEPLOYMENT, labels },
+      metadata: { name: DEPLOYMENT, labels, annotations: { [REVISION]: '1' } },
       spec: { replicas, selector: { matchLabels: { app: 'mcp-semantic' } }, template },
     } as V1Deployment,
   });
@@ -202,6 +242,7 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
       metadata: {
         name: REPLICA_SET,
         labels,
+        annotations: { [REVISION]: '1' },
         ownerReferences: [
           {
             apiVersion: 'apps/v1',
@@ -230,32 +271,7 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
     } as KubernetesObject);
   }
   await mapBounded(w.pods, 16, async (plan) => {
-    const pod: V1Pod = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: {
-        name: plan.name,
-        labels,
-        annotations: {
-          'mcp-ops.local/usage-cpu': plan.usage.cpu,
-          'mcp-ops.local/usage-memory': plan.usage.memory,
-          ...(plan.behaviour ? { 'mcp-ops.local/behaviour': plan.behaviour } : {}),
-          // In the pod network's namespace (stack/pod-network.ts), where the service answers.
-          'mcp-ops.local/pod-ip': SERVICE_POD_IP,
-          ...(plan.restarts !== undefined ? { 'mcp-ops.local/restarts': String(plan.restarts) } : {}),
-        },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'ReplicaSet',
-            name: REPLICA_SET,
-            uid: rs.metadata!.uid!,
-            controller: true,
-          },
-        ],
-      },
-      spec: { nodeName: plan.node, containers: [container(plan.image)], serviceAccountName: 'mcp-semantic' },
-    };
+    const pod = podObject(plan, REPLICA_SET, rs.metadata!.uid!);
     await core.createNamespacedPod({ namespace: NAMESPACE, body: pod });
     if (plan.logs.length > 0) {
       const file = join(logDir, `${plan.name}.log`);
@@ -487,6 +503,29 @@ function fixtures(): KubernetesObject[] {
         ],
       },
     } as KubernetesObject,
+    // The manual's ingress; maintenance mode is its custom-http-errors "503" annotation.
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: INGRESS, namespace: NAMESPACE },
+      spec: {
+        ingressClassName: 'nginx',
+        rules: [
+          {
+            host: 'mcp.example.internal',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'mcp-semantic', port: { number: 8080 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    } as KubernetesObject,
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -515,6 +554,7 @@ export async function currentScenario(kc: KubeConfig): Promise<Scenario | undefi
   const core = kc.makeApiClient(CoreV1Api);
   try {
     const map = await core.readNamespacedConfigMap({ name: SCENARIO_CONFIGMAP, namespace: 'kube-system' });
+    if (map.data?.worldVersion !== WORLD_VERSION) return undefined;
     return map.data?.scenario as Scenario | undefined;
   } catch (error) {
     if ((error as { code?: number }).code === 404) return undefined;
@@ -606,6 +646,151 @@ export async function seedScenario(
   await seedEvents(kc, w, now);
   await core.createNamespacedConfigMap({
     namespace: 'kube-system',
-    body: { metadata: { name: SCENARIO_CONFIGMAP }, data: { scenario, seededAt: now.toISOString() } },
+    body: {
+      metadata: { name: SCENARIO_CONFIGMAP },
+      data: { scenario, seededAt: now.toISOString(), worldVersion: WORLD_VERSION },
+    },
+  });
+}
+
+/**
+ * Plays a rollout of the Deployment to `version`, as `kubectl set image` and the controllers would:
+ * the template's image changes (a new generation), a ReplicaSet of revision 2 takes over with new
+ * pods, the old one is scaled to 0, and the status says `ready` of the replicas are ready (the rest
+ * crash-loop: a rollout stuck at ready/replicas). The cluster then counts as in no named scenario,
+ * so the next `clusterInScenario` seeds afresh.
+ */
+export async function rollOut(
+  kc: KubeConfig,
+  options: { version: string; ready: number; logDir: string; now?: Date },
+): Promise<{ image: string; replicaSet: string; revision: string }> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const now = options.now ?? new Date();
+  const image = IMAGE.replace(/:[^:]+$/, `:${options.version}`);
+  const revision = '2';
+  const current = await apps.readNamespacedDeployment({ name: DEPLOYMENT, namespace: NAMESPACE });
+  const replicas = current.spec?.replicas ?? 5;
+  const template = {
+    metadata: { labels },
+    spec: { containers: [container(image)], serviceAccountName: 'mcp-semantic' },
+  };
+  const updated = await apps.replaceNamespacedDeployment({
+    name: DEPLOYMENT,
+    namespace: NAMESPACE,
+    body: {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        annotations: { ...current.metadata?.annotations, [REVISION]: revision },
+      },
+      spec: { ...current.spec!, template },
+    },
+  });
+  const replicaSet = `${DEPLOYMENT}-${hash(options.version).slice(0, 10)}`;
+  const rs = await apps.createNamespacedReplicaSet({
+    namespace: NAMESPACE,
+    body: {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: replicaSet,
+        labels,
+        annotations: { [REVISION]: revision },
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: DEPLOYMENT,
+            uid: updated.metadata!.uid!,
+            controller: true,
+          },
+        ],
+      },
+      spec: { replicas, selector: { matchLabels: { app: 'mcp-semantic' } }, template },
+    },
+  });
+  // The old pods go and their ReplicaSet is scaled to nothing.
+  const old = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app=mcp-semantic' });
+  await mapBounded(old.items, 16, (pod) =>
+    ignoreNotFound(
+      core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: NAMESPACE, gracePeriodSeconds: 0 }),
+    ),
+  );
+  const previous = await apps.readNamespacedReplicaSet({ name: REPLICA_SET, namespace: NAMESPACE });
+  await apps.replaceNamespacedReplicaSet({
+    name: REPLICA_SET,
+    namespace: NAMESPACE,
+    body: { ...previous, spec: { ...previous.spec!, replicas: 0 } },
+  });
+  mkdirSync(options.logDir, { recursive: true });
+  await mapBounded(
+    Array.from({ length: replicas }, (_, i) => i),
+    16,
+    async (i) => {
+      const name = `${replicaSet}-${hash(`${options.version}-pod-${i}`).slice(0, 5)}`;
+      const plan: PodPlan = {
+        name,
+        node: `mcp-node-${(i % 3) + 1}`,
+        image,
+        usage: { cpu: `${300 + ((i * 37) % 200)}m`, memory: `${1024 + ((i * 131) % 512)}Mi` },
+        ...(i >= options.ready ? { behaviour: 'crash-loop' as const, restarts: 4 } : {}),
+        logs: [],
+      };
+      await core.createNamespacedPod({
+        namespace: NAMESPACE,
+        body: podObject(plan, replicaSet, rs.metadata!.uid!),
+      });
+      const file = join(options.logDir, `${name}.log`);
+      writeFileSync(file, `${appLogs(name, 0, now).map(criLine).join('\n')}\n`);
+      await apply(kc, {
+        apiVersion: 'kwok.x-k8s.io/v1alpha1',
+        kind: 'Logs',
+        metadata: { name, namespace: NAMESPACE },
+        spec: { logs: [{ containers: ['semantic-control-plane'], logsFile: file, follow: false }] },
+      } as KubernetesObject);
+    },
+  );
+  const status = {
+    replicas,
+    updatedReplicas: replicas,
+    readyReplicas: options.ready,
+    availableReplicas: options.ready,
+    ...(options.ready < replicas ? { unavailableReplicas: replicas - options.ready } : {}),
+    observedGeneration: updated.metadata!.generation!,
+  };
+  const latest = await apps.readNamespacedDeployment({ name: DEPLOYMENT, namespace: NAMESPACE });
+  await apps.replaceNamespacedDeploymentStatus({
+    name: DEPLOYMENT,
+    namespace: NAMESPACE,
+    body: { ...latest, status },
+  });
+  await markScenario(kc, `rolled-out-${options.version}-${options.ready}`);
+  return { image, replicaSet, revision };
+}
+
+/** Switches the manual's maintenance mode on or off (what its step 1 and step 5 patch). */
+export async function setMaintenanceMode(kc: KubeConfig, on: boolean): Promise<void> {
+  const networking = kc.makeApiClient(NetworkingV1Api);
+  const ingress = await networking.readNamespacedIngress({ name: INGRESS, namespace: NAMESPACE });
+  const annotations = { ...ingress.metadata?.annotations };
+  if (on) annotations[MAINTENANCE_MODE] = '503';
+  else delete annotations[MAINTENANCE_MODE];
+  await networking.replaceNamespacedIngress({
+    name: INGRESS,
+    namespace: NAMESPACE,
+    body: { ...ingress, metadata: { ...ingress.metadata, annotations } },
+  });
+  await markScenario(kc, `maintenance-mode-${on ? 'on' : 'off'}`);
+}
+
+/** Records that the cluster left its named scenario (the next clusterInScenario seeds again). */
+async function markScenario(kc: KubeConfig, name: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const map = await core.readNamespacedConfigMap({ name: SCENARIO_CONFIGMAP, namespace: 'kube-system' });
+  await core.replaceNamespacedConfigMap({
+    name: SCENARIO_CONFIGMAP,
+    namespace: 'kube-system',
+    body: { ...map, data: { ...map.data, scenario: name } },
   });
 }
