@@ -118,6 +118,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     outputs: ['text', 'json', 'html'],
   },
   {
+    name: 'maintenance',
+    summary: 'the maintenance window: next (when, each step), pre or post (run the checks now)',
+    args: 'next|pre|post',
+    argPattern: /^(next|pre|post)$/,
+    argHint: 'next, pre or post',
+    options: { send: { type: 'boolean', default: false }, 'state-bucket': { type: 'string' } },
+    help: [
+      'next                             the next window in UTC and the team’s zone, and when each step runs',
+      'pre                              the pre-maintenance check for the next window (exit 1 if it fails)',
+      'post                             the post-maintenance check of the window in progress or just ended',
+      '--send                           also e-mail the result and page, as the scheduled step does',
+      '--state-bucket B                 where the window’s baseline is kept ($REPORTS_BUCKET)',
+    ],
+    outputs: ['text', 'json'],
+  },
+  {
     name: 'backup verify',
     summary: 'verify the latest backup (pointer, metadata, age, counts, sizes, checksums)',
     options: { bucket: { type: 'string' }, sample: { type: 'string' }, 'max-age-hours': { type: 'string' } },

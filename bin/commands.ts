@@ -20,6 +20,7 @@ import { formatBackupVerdict } from '../functions/backup/verify-backup.ts';
 import { formatCleanupSummary } from '../functions/cleanup/summary-text.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
 import { EscalationCommandError, escalationCommand } from './escalation-commands.ts';
+import { MaintenanceCommandError, maintenanceCommand } from './maintenance-command.ts';
 import { ReportCommandError, reportCommand } from './report-command.ts';
 
 /** The parsed command line (bin/cli.ts has checked it). */
@@ -210,6 +211,18 @@ export async function runCommand(line: CommandLine): Promise<number> {
       });
       console.log(output);
       if (report.status === 'CRITICAL') process.exitCode = 1;
+    } else if (command === 'maintenance') {
+      const { output, failed } = await maintenanceCommand(line.args[0], {
+        config: env.config,
+        target: env.target,
+        ...(values.local ? { endpoints: readEndpoints() } : {}),
+        ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+        ...(values['state-bucket'] ? { stateBucket: values['state-bucket'] } : {}),
+        json: values.output === 'json',
+        send: values.send ?? false,
+      });
+      console.log(output);
+      if (failed) process.exitCode = 1;
     } else {
       console.log(
         await escalationCommand(command, [...(sub ? [sub] : []), ...line.args], {
@@ -228,6 +241,7 @@ export async function runCommand(line: CommandLine): Promise<number> {
       error instanceof CleanupRequestError ||
       error instanceof BackupRequestError ||
       error instanceof ReportCommandError ||
+      error instanceof MaintenanceCommandError ||
       error instanceof EscalationCommandError;
     console.error(`mcp-ops ${command}: ${error instanceof Error ? error.message : String(error)}`);
     return refused ? 2 : 1;

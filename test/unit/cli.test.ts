@@ -80,6 +80,24 @@ describe('the mcp-ops command', () => {
     }
   });
 
+  it('says when the next maintenance window is and when each step runs, without reaching AWS', () => {
+    const next = run('maintenance', 'next', '-o', 'json');
+    expect(next.status).toBe(0);
+    const window = JSON.parse(next.stdout) as {
+      id: string;
+      start: string;
+      steps: Array<{ stage: string; schedule: string }>;
+    };
+    expect(window.id).toMatch(/^MAINT-\d{8}$/);
+    expect(new Date(window.start).getUTCDay()).toBe(6);
+    expect(new Date(window.start).getUTCDate()).toBeLessThanOrEqual(7);
+    expect(window.steps.find((s) => s.stage === 'post')?.schedule).toBe('cron(0 6 ? * SAT#1 *)');
+    const bad = run('maintenance', 'later');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run('maintenance', '--help').stdout).toMatch(/^usage: mcp-ops maintenance next\|pre\|post/);
+  });
+
   it('prints the configuration as JSON or YAML, wherever -o stands', () => {
     const json = run('-o', 'json', 'config', '--region', 'eu-central-1');
     expect(json.status).toBe(0);
