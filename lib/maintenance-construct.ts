@@ -82,12 +82,12 @@ export class Maintenance extends Construct {
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [foundation.reportsBucket.arnForObjects('reports/maintenance/*')],
       }),
-      // GetObject of a key that is not there answers 404 (not 403) only with ListBucket.
+      // S3 answers a GetObject of a key that is not there (a window's first record, a marker not
+      // yet written) with 404 only to a caller that may list the bucket; else 403.
       new iam.PolicyStatement({
         sid: 'WindowStateList',
         actions: ['s3:ListBucket'],
         resources: [foundation.reportsBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['reports/maintenance/*'] } },
       }),
       new iam.PolicyStatement({
         sid: 'ListBackups',

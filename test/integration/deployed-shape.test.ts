@@ -17,6 +17,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import { maintenanceWindowOf, stageTime } from '../../core/maintenance-window.ts';
 import { writeBackupFixture } from '../../stack/backup-fixture.ts';
 import { KUBE_PORTS } from '../../stack/kube/control-plane.ts';
 import { ensureLambdaRuntime, LAMBDA_NODE_MAJOR, type LambdaRuntime } from '../../stack/lambda-runtime.ts';
@@ -59,6 +61,7 @@ const kc = new KubeConfig();
 
 const spec = (name: string) => specs.find((s) => s.name === name)!;
 const REPORTS_SENDER = 'mcp-ops@reports.deployed.example';
+const MANUAL_WINDOW = parseConfig({}).maintenanceWindow;
 
 /** What the test's moto accepted through SES (our launcher's endpoint), MIME parsed. */
 async function sesSent(): Promise<ParsedMail[]> {
@@ -236,6 +239,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
       'mcp-ops-escalation-intake',
       'mcp-ops-escalation-respond',
       'mcp-ops-escalation-tick',
+      'mcp-ops-maintenance',
     ]);
     for (const s of specs) {
       expect(s.runtime).toBe(`nodejs${LAMBDA_NODE_MAJOR}.x`);
@@ -372,6 +376,11 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     'PageEncrypted:kms:GenerateDataKey*': 'SNS server-side encryption is not emulated',
     'SendReportsEncrypted:kms:Decrypt': 'SNS server-side encryption is not emulated',
     'SendReportsEncrypted:kms:GenerateDataKey*': 'SNS server-side encryption is not emulated',
+    'SendEncrypted:kms:Decrypt': 'SNS server-side encryption is not emulated',
+    'SendEncrypted:kms:GenerateDataKey*': 'SNS server-side encryption is not emulated',
+    // S3 answers 403 instead of 404 for a missing key to a caller without s3:ListBucket; moto
+    // answers NoSuchKey either way.
+    'WindowStateList:s3:ListBucket': 'moto does not ask for s3:ListBucket when a key is missing',
     // With reports.email the reports go by SES; the topic carries one only when SES refuses it
     // (deliver.ts's fallback, tested in test/unit/report-mail.test.ts).
     'SendReports:sns:Publish': 'reports go by SES here; the topic is the fallback',
@@ -385,7 +394,58 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     'ListRunState:s3:ListBucket': 'only a resumed run lists its state',
   };
 
+  // Each run of the maintenance scenario takes a window of its own (a month further on), so
+  // nothing it sends once per window was already sent by an earlier run.
+  let maintenanceRuns = 0;
+  const maintenanceRun = async (f: RunningFunction) => {
+    const window = maintenanceWindowOf(new Date(Date.UTC(2030, maintenanceRuns++, 1)), MANUAL_WINDOW);
+    const notice = await f.invoke({ stage: 'notice', at: stageTime('notice', window).toISOString() });
+    const pre = await f.invoke({ stage: 'pre-1h', at: stageTime('pre-1h', window).toISOString() });
+    return { notice, pre };
+  };
+
+  it('runs the maintenance pre-check an hour before a window: it fails (the backup is older than the margin), mails the team and pages', async () => {
+    const maintenance = spec('mcp-ops-maintenance');
+    const inputs = scheduledInputs(maintenance.logicalId) as Array<{ stage: string; at: string }>;
+    expect(inputs.map((i) => i.stage).sort()).toEqual([
+      'notice',
+      'post',
+      'pre-1h',
+      'pre-24h',
+      'reminder',
+      'watch',
+    ]);
+    expect(new Set(inputs.map((i) => i.at))).toEqual(new Set(['<aws.scheduler.scheduled-time>']));
+    const alerts = await queueOn(maintenance.environment.ALERTS_TOPIC_ARN!);
+    const before = (await sesSent()).length;
+    const running = await fn(maintenance.name);
+    const { notice, pre } = await maintenanceRun(running);
+    expect(notice.status, running.output().slice(-2000)).toBe(200);
+    expect(notice.json()).toMatchObject({ stage: 'notice', due: true, sent: true });
+    const outcome = pre.json() as {
+      result: { items: Array<{ name: string; status: string; detail: string }> };
+      paged: boolean;
+    };
+    expect(outcome.paged).toBe(true);
+    const items = Object.fromEntries(outcome.result.items.map((i) => [i.name, i]));
+    expect(items['Backup all data']).toMatchObject({ status: 'FAIL' });
+    expect(items['Prepare rollback plan']).toMatchObject({ status: 'PASS' });
+    expect(items['Health baseline']).toMatchObject({ status: 'PASS' });
+    // Read with the role (an incident an earlier test opened here may be open: FAIL names it).
+    expect(items['No open P0/P1 incident']!.detail).not.toMatch(/could not be read/);
+    const mail = (await sesSent()).slice(before);
+    expect(mail.map((m) => m.subject)).toEqual([
+      expect.stringMatching(/maintenance Saturday/),
+      expect.stringMatching(/^\[FAIL\] Pre-maintenance check MAINT-/),
+    ]);
+    expect((await alerts.receive()).some((m) => m.includes('MCPMaintenancePreCheckFailed'))).toBe(true);
+    expect(running.output()).not.toMatch(/AccessDenied/);
+  });
+
   const scenarios: Record<string, (f: RunningFunction) => Promise<void>> = {
+    'mcp-ops-maintenance': async (f) => {
+      await maintenanceRun(f);
+    },
     'mcp-ops-checks': async (f) => {
       for (const input of scheduledInputs(spec('mcp-ops-checks').logicalId)) await f.invoke(input);
     },
