@@ -62,7 +62,7 @@ export async function maintenanceCommand(
   what: string | undefined,
   options: MaintenanceCommandOptions,
 ): Promise<{ output: string; failed: boolean }> {
-  const { config, endpoints } = options;
+  const { config } = options;
   const now = options.now ?? new Date();
   const zone = config.schedules.timeZone;
   if (what === 'next') {
