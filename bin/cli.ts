@@ -118,6 +118,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     outputs: ['text', 'json', 'html'],
   },
   {
+    name: 'diagnose',
+    summary: 'the incident assessment and the runbook’s steps, read-only (what a page’s follow-up says)',
+    options: { runbook: { type: 'string' }, incident: { type: 'string' } },
+    help: [
+      '--runbook N                      also run Runbook N’s steps (1 error rate, 2 latency, 3 crash loop, 4 storage)',
+      '--incident ID                    diagnose that incident: its runbook and alert time',
+    ],
+    outputs: ['text', 'json'],
+  },
+  {
     name: 'maintenance',
     summary: 'the maintenance window: next (when, each step), pre or post (run the checks now)',
     args: 'next|pre|post',

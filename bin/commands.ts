@@ -20,6 +20,7 @@ import { formatBackupVerdict } from '../functions/backup/verify-backup.ts';
 import { formatCleanupSummary } from '../functions/cleanup/summary-text.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
 import { EscalationCommandError, escalationCommand } from './escalation-commands.ts';
+import { DiagnoseCommandError, diagnoseCommand } from './diagnose-command.ts';
 import { MaintenanceCommandError, maintenanceCommand } from './maintenance-command.ts';
 import { ReportCommandError, reportCommand } from './report-command.ts';
 
@@ -50,6 +51,8 @@ export interface Values {
   send?: boolean;
   out?: string;
   'max-age-hours'?: string;
+  runbook?: string;
+  incident?: string;
 }
 
 let values: Values;
@@ -211,6 +214,18 @@ export async function runCommand(line: CommandLine): Promise<number> {
       });
       console.log(output);
       if (report.status === 'CRITICAL') process.exitCode = 1;
+    } else if (command === 'diagnose') {
+      const { output, failedParts } = await diagnoseCommand({
+        config: env.config,
+        target: env.target,
+        ...(values.local ? { endpoints: readEndpoints() } : {}),
+        ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+        ...(values.runbook ? { runbook: values.runbook } : {}),
+        ...(values.incident ? { incident: values.incident } : {}),
+        json: values.output === 'json',
+      });
+      console.log(output);
+      if (failedParts > 0) process.exitCode = 1;
     } else if (command === 'maintenance') {
       const { output, failed } = await maintenanceCommand(line.args[0], {
         config: env.config,
@@ -242,6 +257,7 @@ export async function runCommand(line: CommandLine): Promise<number> {
       error instanceof BackupRequestError ||
       error instanceof ReportCommandError ||
       error instanceof MaintenanceCommandError ||
+      error instanceof DiagnoseCommandError ||
       error instanceof EscalationCommandError;
     console.error(`mcp-ops ${command}: ${error instanceof Error ? error.message : String(error)}`);
     return refused ? 2 : 1;

@@ -2,12 +2,14 @@ import type {
   CoreV1Event,
   V1ClusterRole,
   V1ClusterRoleBinding,
+  V1ConfigMap,
   V1Deployment,
   V1Ingress,
   V1Job,
   V1NetworkPolicy,
   V1Node,
   V1Pod,
+  V1ReplicaSet,
   V1Role,
   V1RoleBinding,
 } from '@kubernetes/client-node';
@@ -39,7 +41,14 @@ export interface SecretMetadata {
  */
 export interface KubernetesPort {
   pods(namespace: string, labelSelector?: string): AsyncIterable<V1Pod[]>;
-  podLog(namespace: string, pod: string, container: string, sinceSeconds: number): Promise<string>;
+  /** A container's log since `sinceSeconds`; `previous`: the container's previous instance (before its last restart). */
+  podLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    sinceSeconds: number,
+    options?: { previous?: boolean; tailLines?: number },
+  ): Promise<string>;
   jobs(namespace: string, labelSelector: string): Promise<V1Job[]>;
   /** Events of type Warning in the namespace. */
   warningEvents(namespace: string): AsyncIterable<CoreV1Event[]>;
@@ -60,6 +69,10 @@ export interface KubernetesPort {
   ): Promise<{ status: number; body: string }>;
   /** A Deployment (spec, status, annotations), or undefined when there is none of that name. */
   deployment(namespace: string, name: string): Promise<V1Deployment | undefined>;
+  /** The Deployment's ReplicaSets (each a revision: its annotation, image and creation time). */
+  replicaSets(namespace: string, labelSelector: string): Promise<V1ReplicaSet[]>;
+  /** A ConfigMap with its metadata (managedFields say when each field manager last changed it). */
+  configMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
   /** An Ingress (networking.k8s.io/v1), or undefined when there is none of that name. */
   ingress(namespace: string, name: string): Promise<V1Ingress | undefined>;
   /** A ConfigMap's data, or undefined when there is no such ConfigMap. */

@@ -59,10 +59,18 @@ export class KubernetesClient implements KubernetesPort {
     } while (token);
   }
 
-  async podLog(namespace: string, pod: string, container: string, sinceSeconds: number): Promise<string> {
+  async podLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    sinceSeconds: number,
+    options: { previous?: boolean; tailLines?: number } = {},
+  ): Promise<string> {
     // Through the kept-alive connection: a report reads every pod's log, one TLS handshake each
     // (what the generated client does) made 2,000 pods take 25 s.
     const query = new URLSearchParams({ container, sinceSeconds: String(sinceSeconds) });
+    if (options.previous) query.set('previous', 'true');
+    if (options.tailLines !== undefined) query.set('tailLines', String(options.tailLines));
     return this.getRaw(
       `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${query}`,
       // The log endpoint answers text but refuses an Accept of text/plain (406).
@@ -142,6 +150,16 @@ export class KubernetesClient implements KubernetesPort {
     const found = await unlessNotFound(this.apps.readNamespacedDeployment({ namespace, name }));
     if (found?.metadata) delete found.metadata.managedFields;
     return found;
+  }
+
+  async replicaSets(namespace: string, labelSelector: string) {
+    const list = await this.apps.listNamespacedReplicaSet({ namespace, labelSelector });
+    for (const rs of list.items) if (rs.metadata) delete rs.metadata.managedFields;
+    return list.items;
+  }
+
+  async configMap(namespace: string, name: string) {
+    return unlessNotFound(this.core.readNamespacedConfigMap({ namespace, name }));
   }
 
   async ingress(namespace: string, name: string) {

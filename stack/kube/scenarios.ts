@@ -662,7 +662,7 @@ export async function seedScenario(
  */
 export async function rollOut(
   kc: KubeConfig,
-  options: { version: string; ready: number; logDir: string; now?: Date },
+  options: { version: string; ready: number; logDir: string; now?: Date; errorsInLogs?: number },
 ): Promise<{ image: string; replicaSet: string; revision: string }> {
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
@@ -742,7 +742,7 @@ export async function rollOut(
         body: podObject(plan, replicaSet, rs.metadata!.uid!),
       });
       const file = join(options.logDir, `${name}.log`);
-      writeFileSync(file, `${appLogs(name, 0, now).map(criLine).join('\n')}\n`);
+      writeFileSync(file, `${appLogs(name, options.errorsInLogs ?? 0, now).map(criLine).join('\n')}\n`);
       await apply(kc, {
         apiVersion: 'kwok.x-k8s.io/v1alpha1',
         kind: 'Logs',

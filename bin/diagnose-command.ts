@@ -1,0 +1,70 @@
+// `mcp-ops diagnose [--runbook N] [--incident ID]`: the manual's quick assessment and the runbook's
+// steps, read-only, from a terminal (the same code the diagnosis follow-up runs).
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubernetesClient } from '../core/adapters/kubernetes-client.ts';
+import { PrometheusHttp } from '../core/adapters/prometheus-http.ts';
+import type { AwsTarget } from '../core/aws.ts';
+import type { OpsConfig } from '../core/config.ts';
+import { diagnose, diagnosisText, runbookOf, type RunbookNumber } from '../functions/diagnosis/diagnose.ts';
+import { escalationPorts } from '../functions/escalation/wiring.ts';
+import type { StackEndpoints } from '../stack/endpoints.ts';
+import { escalationSettings } from './escalation-commands.ts';
+
+export class DiagnoseCommandError extends Error {
+  override name = 'DiagnoseCommandError';
+}
+
+export async function diagnoseCommand(options: {
+  config: OpsConfig;
+  target: AwsTarget;
+  endpoints?: StackEndpoints;
+  kubeconfig?: string;
+  runbook?: string;
+  incident?: string;
+  json: boolean;
+}): Promise<{ output: string; failedParts: number }> {
+  const { config, endpoints } = options;
+  let runbook: RunbookNumber | undefined;
+  if (options.runbook !== undefined) {
+    if (!/^[1-4]$/.test(options.runbook))
+      throw new DiagnoseCommandError(`--runbook: expected 1, 2, 3 or 4, got "${options.runbook}"`);
+    runbook = Number(options.runbook) as RunbookNumber;
+  }
+  let alertAt: Date | undefined;
+  if (options.incident) {
+    if (!/^INC-\d{8}-\d{3,}$/.test(options.incident))
+      throw new DiagnoseCommandError(
+        `--incident: expected an id like INC-20261125-001, got "${options.incident}"`,
+      );
+    const ports = escalationPorts(
+      options.target,
+      await escalationSettings(config, options.target, endpoints),
+    );
+    const incident = await ports.store.get(options.incident);
+    if (!incident) throw new DiagnoseCommandError(`No incident ${options.incident}.`);
+    runbook ??= runbookOf(incident.alert.runbook);
+    alertAt = new Date(incident.alert.startedAt ?? incident.createdAt);
+  }
+  const path = options.kubeconfig ?? endpoints?.kubernetes?.kubeconfigReadonly ?? process.env.KUBECONFIG;
+  if (!path)
+    throw new DiagnoseCommandError('no cluster access: pass --kubeconfig, set KUBECONFIG or use --local');
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  const diagnosis = await diagnose(
+    {
+      config,
+      kube: new KubernetesClient(kc),
+      prometheus: new PrometheusHttp(endpoints?.prometheus ?? config.prometheus.url),
+      now: () => new Date(),
+    },
+    {
+      ...(runbook ? { runbook } : {}),
+      ...(options.incident ? { incidentId: options.incident } : {}),
+      ...(alertAt ? { alertAt } : {}),
+    },
+  );
+  return {
+    output: options.json ? JSON.stringify(diagnosis, null, 2) : diagnosisText(diagnosis),
+    failedParts: diagnosis.failedParts.length,
+  };
+}

@@ -1,0 +1,152 @@
+// The diagnosis against the local stack: the real API server (kwok pods with their states, logs
+// and events), metrics-server, Prometheus over the simulated service with faults.
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { KubernetesClient } from '../../core/adapters/kubernetes-client.ts';
+import { PrometheusHttp } from '../../core/adapters/prometheus-http.ts';
+import { parseConfig } from '../../core/config.ts';
+import { diagnose, diagnosisSummary, type Diagnosis } from '../../functions/diagnosis/diagnose.ts';
+import type { DiagnosisDeps } from '../../functions/diagnosis/diagnosis-deps.ts';
+import { STACK_DIR } from '../../stack/endpoints.ts';
+import { rollOut } from '../../stack/kube/scenarios.ts';
+import { setServiceFault } from '../support/checks.ts';
+import { clusterInScenario } from '../support/cluster.ts';
+import { eventually } from '../support/eventually.ts';
+
+const endpoints = inject('endpoints');
+
+async function depsFor(scenario: Parameters<typeof clusterInScenario>[0]): Promise<DiagnosisDeps> {
+  const cluster = await clusterInScenario(scenario);
+  return {
+    config: parseConfig({}),
+    kube: new KubernetesClient(cluster.client('readonly')),
+    prometheus: new PrometheusHttp(endpoints.prometheus),
+    now: () => new Date(),
+  };
+}
+
+const partOf = (d: Diagnosis, id: string) => d.parts.find((p) => p.id === id)!;
+
+describe('diagnosis on the local stack', () => {
+  const servers: Server[] = [];
+  afterEach(async () => setServiceFault('reset'));
+  afterAll(() => {
+    for (const s of servers) s.close();
+  });
+
+  it('Runbook 3 on an OOM-killed pod names the exit code, OOMKilled, the pod’s events and its node', async () => {
+    const deps = await depsFor('oom-killed');
+    const d = await diagnose(deps, { runbook: 3, incidentId: 'INC-20261128-001' });
+    expect(d.failedParts).toEqual([]);
+    const crashes = partOf(d, 'crashes');
+    expect(crashes.lines.join('\n')).toMatch(/exit code 137 \(OOMKilled\)/);
+    expect(crashes.lines.join('\n')).toMatch(/event BackOff .*Back-off restarting failed container/);
+    expect(crashes.lines.join('\n')).toMatch(/node mcp-node-\d: Ready/);
+    // The previous container's log: its last error line, or why it could not be read.
+    expect(crashes.lines.join('\n')).toMatch(/previous log('s last error:|:| not read:)/);
+    expect(d.headline).toMatch(/exit code 137 \(OOMKilled\)/);
+    const summary = diagnosisSummary(d, 's3://reports/diagnosis/INC-20261128-001.txt');
+    console.log(summary);
+    expect(summary.split('\n')[0]).toMatch(/^Diagnosis for INC-20261128-001 \(Runbook 3: Pod Crash Loop\): /);
+  }, 120_000);
+
+  it('Runbook 3 on a crash loop names the crash and the last error of the log', async () => {
+    const d = await diagnose(await depsFor('crash-loop'), { runbook: 3 });
+    expect(partOf(d, 'pods').findings).toEqual(['2 of 5 pods not ready']);
+    expect(partOf(d, 'crashes').findings.join('\n')).toMatch(
+      /CrashLoopBackOff, 1[45] restarts, last exit code 1 \(Error\)/,
+    );
+    expect(partOf(d, 'errors').lines.join('\n')).toMatch(
+      /FATAL cannot load config: key validation\.cache\.size/,
+    );
+  }, 120_000);
+
+  it('Runbook 1 names the error types and the rollout that preceded the alert', async () => {
+    const cluster = await clusterInScenario('healthy');
+    await rollOut(cluster.client('admin'), {
+      version: 'v3.1.0',
+      ready: 5,
+      errorsInLogs: 2,
+      logDir: join(STACK_DIR, 'kube', 'logs'),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await setServiceFault({ errorRate: 0.3 });
+    const alertAt = new Date(Date.now() + 12 * 60_000); // the alert fired 12 minutes after the rollout
+    const deps: DiagnosisDeps = {
+      config: parseConfig({}),
+      kube: new KubernetesClient(cluster.client('readonly')),
+      prometheus: new PrometheusHttp(endpoints.prometheus),
+      now: () => new Date(),
+    };
+    const d = await diagnose(deps, { runbook: 1, alertAt });
+    expect(d.failedParts).toEqual([]);
+    expect(d.changes[0]).toMatch(
+      /^revision 2 \(mcp\/semantic-control-plane:v3\.1\.0\) deployed 1[12] min before the alert; previous: revision 1 \(mcp\/semantic-control-plane:v3\.0\.0\): kubectl rollout undo deployment\/mcp-semantic-control-plane -n mcp-system --to-revision=1$/,
+    );
+    const types = partOf(d, 'error-types');
+    expect(types.lines.join('\n')).toMatch(/validation failed for artifact/);
+    expect(types.lines.join('\n')).toMatch(/dependency errors:\n\s+\d+\s+promotion failed: timeout after/);
+    expect(d.findings.slice(0, 3).join('\n')).toMatch(/deployed 1[12] min before the alert/);
+  }, 120_000);
+
+  it('Runbook 2 names the cache hit rate against the ConfigMap’s cache size, and the slowest endpoints', async () => {
+    const deps = await depsFor('healthy');
+    await setServiceFault({ cacheHitRate: 0.35, latencyMs: 400 });
+    const d = await eventually(
+      async () => {
+        const found = await diagnose(deps, { runbook: 2 });
+        expect(partOf(found, 'cache').findings).toEqual([
+          'cache hit rate 35% (below 70%) with validation.cache.size=10000: consider raising the cache size',
+        ]);
+        expect(partOf(found, 'endpoints').findings.join()).toMatch(
+          /slowest endpoint \/v1\/\S+: p95 \d{3,} ms/,
+        );
+        return found;
+      },
+      60_000,
+      'the cache and latency faults in the diagnosis',
+    );
+    expect(partOf(d, 'resources').lines.join('\n')).toMatch(/CPU 0\.\d+ of 4 \(\d+%\), memory \d+Mi of 8Gi/);
+  }, 120_000);
+
+  it('with Prometheus down and a hanging API server, says which parts could not be read, in time', async () => {
+    const hanging = createServer((socket) => {
+      socket.on('error', () => undefined); // accepts and never answers
+    });
+    servers.push(hanging);
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const port = (hanging.address() as { port: number }).port;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'hang', server: `https://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', token: 'x' }],
+      contexts: [{ name: 'c', cluster: 'hang', user: 'u' }],
+      currentContext: 'c',
+    });
+    const started = Date.now();
+    const d = await diagnose(
+      {
+        config: parseConfig({}),
+        kube: new KubernetesClient(kc, 60_000),
+        prometheus: new PrometheusHttp('http://127.0.0.1:9', 2_000),
+        now: () => new Date(),
+        partTimeoutMs: 3_000,
+      },
+      { runbook: 3 },
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(d.failedParts.map((p) => p.split(':')[0])).toEqual([
+      'Pod status',
+      'Recent errors (last 50 lines per pod)',
+      'Key metrics',
+      'Firing alerts',
+      'Crashes',
+      'Recent rollouts and ConfigMap changes',
+    ]);
+    expect(d.failedParts.join('\n')).toMatch(/could not be read within 3 s/);
+    expect(d.failedParts.join('\n')).toMatch(/unreachable/);
+    expect(diagnosisSummary(d)).toMatch(/^Diagnosis \(Runbook 3: Pod Crash Loop\): nothing could be read\n/);
+  }, 60_000);
+});
