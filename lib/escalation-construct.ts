@@ -1,15 +1,18 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
+import { CHECKS_GROUP } from '../core/cluster-access.ts';
 import type { OpsConfig } from '../core/config.ts';
 import {
   DELIVERIES_TABLE,
@@ -44,6 +47,9 @@ export class Escalation extends Construct {
   readonly intake: JobFunction;
   readonly tick: JobFunction;
   readonly respond: JobFunction;
+  /** The diagnosis follow-up of each new incident (playbook step 1 and the alert's runbook). */
+  readonly diagnose: JobFunction;
+  readonly diagnoseAccessEntry: eks.CfnAccessEntry;
   readonly respondUrl: lambda.FunctionUrl;
   readonly tickSchedule: scheduler.Schedule;
   readonly heartbeatAlarm: cloudwatch.Alarm;
@@ -63,6 +69,8 @@ export class Escalation extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
+      // New incidents reach the diagnosis follow-up through the stream (the page never waits for it).
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
     const { openIndex } = INCIDENTS_TABLE;
     this.table.addGlobalSecondaryIndex({
@@ -178,7 +186,40 @@ export class Escalation extends Construct {
       }),
     );
 
-    for (const fn of [this.intake, this.tick, this.respond]) this.grantPaging(fn, foundation);
+    this.diagnose = new JobFunction(this, 'Diagnose', {
+      entry: join(import.meta.dirname, '..', 'functions', 'escalation', 'handler-diagnose.ts'),
+      functionName: `${prefix}-escalation-diagnose`,
+      description: 'Diagnosis follow-up of new incidents: the playbook assessment and the runbook steps',
+      timeout: Duration.seconds(90),
+      memorySize: 512,
+      alertsTopic: foundation.alertsTopic,
+      serviceName: 'escalation-diagnose',
+      metricsNamespace: ESCALATION_METRICS_NAMESPACE,
+      ...(config.clusterNetwork ? { network: config.clusterNetwork } : {}),
+      environment: {
+        ...environment(this.respondUrl.url),
+        [ENV.reportsBucket]: foundation.reportsBucket.bucketName,
+      },
+    });
+    this.diagnose.function.addEventSource(
+      new eventSources.DynamoEventSource(this.table, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 10,
+        retryAttempts: 2,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        onFailure: new eventSources.SqsDlq(this.diagnose.deadLetterQueue),
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { pk: { S: lambda.FilterRule.beginsWith('INC#') } } },
+          }),
+        ],
+      }),
+    );
+    this.diagnoseAccessEntry = this.grantDiagnose(this.diagnose, config, foundation);
+
+    for (const fn of [this.intake, this.tick, this.respond, this.diagnose]) this.grantPaging(fn, foundation);
     this.grantIntake(this.intake);
     this.grantTick(this.tick);
     this.grantRespond(this.respond);
@@ -275,6 +316,76 @@ export class Escalation extends Construct {
         resources: [this.deliveries.tableArn],
       }),
     );
+  }
+
+  /**
+   * The diagnosis reads the cluster (read-only, through an EKS access entry like the checks) and
+   * Prometheus, reads the incident and appends its diagnosis, archives it under reports/diagnosis/.
+   */
+  private grantDiagnose(fn: JobFunction, config: OpsConfig, foundation: Foundation): eks.CfnAccessEntry {
+    const stack = Stack.of(this);
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'DescribeCluster',
+        actions: ['eks:DescribeCluster'],
+        resources: [
+          stack.formatArn({
+            service: 'eks',
+            resource: 'cluster',
+            resourceName: config.cluster.name,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+      new iam.PolicyStatement({
+        sid: 'Incidents',
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*'] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'ArchiveDiagnosis',
+        actions: ['s3:PutObject'],
+        resources: [foundation.reportsBucket.arnForObjects('reports/diagnosis/*')],
+      }),
+    ];
+    if (config.prometheus.access === 'amp')
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'QueryManagedPrometheus',
+          actions: ['aps:QueryMetrics', 'aps:ListAlerts'],
+          resources: [
+            stack.formatArn({
+              service: 'aps',
+              resource: 'workspace',
+              resourceName: config.prometheus.ampWorkspaceId!,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      );
+    for (const statement of statements) fn.role.addToPolicy(statement);
+    NagSuppressions.addResourceSuppressions(
+      fn.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Diagnoses are archived under reports/diagnosis/ (keys carry the incident id); the stream actions on the incidents table stream are added by the event source.',
+          appliesTo: [
+            { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/diagnosis\\/\\*$/g' },
+            'Resource::*',
+          ],
+        },
+      ],
+      true,
+    );
+    return new eks.CfnAccessEntry(this, 'DiagnoseClusterAccess', {
+      clusterName: config.cluster.name,
+      principalArn: fn.role.roleArn,
+      type: 'STANDARD',
+      kubernetesGroups: [CHECKS_GROUP],
+    });
   }
 
   /** The tick lists open incidents and moves them up the ladder; it creates and deletes nothing. */

@@ -426,9 +426,8 @@ async function crashes(deps: DiagnosisDeps, pods: V1Pod[]): Promise<PartResult> 
       ...(events.get(name) ?? []).slice(0, 5).map((e) => `  event ${e}`),
       `  node ${pod.spec?.nodeName ?? '?'}: ${nodeReady ? 'Ready' : 'NOT Ready'}${pressure.length ? `, ${pressure.join(', ')}` : ''}`,
     );
+    if (previous.startsWith("previous log's")) findings.push(`${name} ${previous}`);
     if (pressure.length) findings.push(`node ${pod.spec?.nodeName}: ${pressure.join(', ')}`);
-    if (/error/i.test(previous) && previous.startsWith("previous log's"))
-      findings.push(`${name} ${previous}`);
   });
   return {
     summary: troubled.length

@@ -100,6 +100,11 @@ export interface IncidentStore {
   schedule(id: string, nextAt: Date | undefined, statuses: IncidentStatus[]): Promise<void>;
   /** Held (maintenance) to triggered, its clock starting at `startedAt`; false when no longer held. */
   release(id: string, startedAt: Date, nextAt: Date | undefined, event: TimelineEvent): Promise<boolean>;
+  /**
+   * Records that the diagnosis follow-up was sent (`ref`: where the full diagnosis is) with its
+   * timeline event; false when one was recorded already (or there is no such incident).
+   */
+  recordDiagnosis(id: string, ref: string, event: TimelineEvent): Promise<boolean>;
   /** Records the ticket opened for the incident, or its incident chat channel. */
   setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void>;
   acknowledge(id: string, by: string, event: TimelineEvent): Promise<Incident | undefined>;

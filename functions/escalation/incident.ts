@@ -15,7 +15,8 @@ export interface TimelineEvent {
     | 'notified'
     | 'released'
     | 'related'
-    | 'reminded';
+    | 'reminded'
+    | 'diagnosed';
   readonly detail: string;
   /** What the responder wrote when acknowledging or resolving ("what we know"). */
   readonly note?: string;
@@ -73,6 +74,8 @@ export interface Incident {
   readonly nextEscalationAt?: string;
   /** Page records by key: the tier name, or `resolved:<tier>` for the all-clear. */
   readonly pages: Record<string, PageRecord>;
+  /** Where the diagnosis follow-up's full text is archived, once sent. */
+  readonly diagnosis?: string;
   /** How many times the alert fired again while this incident was open, and when it last did. */
   readonly repeats: number;
   readonly lastRepeatAt?: string;

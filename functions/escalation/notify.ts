@@ -6,7 +6,7 @@ import type { IncidentSeverity } from './severity.ts';
  * adapters (`adapters/`) say it in AWS Chatbot's format, to a Slack webhook, or to a ticket API.
  */
 
-export type ChatEvent = 'opened' | 'related' | 'reminder' | 'acknowledged' | 'resolved';
+export type ChatEvent = 'opened' | 'related' | 'reminder' | 'acknowledged' | 'resolved' | 'diagnosed';
 
 export interface ChatMessage {
   readonly event: ChatEvent;
@@ -88,6 +88,7 @@ const TITLES: Record<ChatEvent, (i: Incident) => string> = {
   reminder: (i) => `[${i.severity}] ${i.id} is still unacknowledged past its response time`,
   acknowledged: (i) => `[${i.severity}] ${i.id} acknowledged`,
   resolved: (i) => `[${i.severity}] ${i.id} resolved: ${i.alert.name}`,
+  diagnosed: (i) => `[${i.severity}] ${i.id} diagnosis: ${i.alert.name}`,
 };
 
 export function chatMessage(

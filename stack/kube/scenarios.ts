@@ -742,7 +742,12 @@ export async function rollOut(
         body: podObject(plan, replicaSet, rs.metadata!.uid!),
       });
       const file = join(options.logDir, `${name}.log`);
-      writeFileSync(file, `${appLogs(name, options.errorsInLogs ?? 0, now).map(criLine).join('\n')}\n`);
+      writeFileSync(
+        file,
+        `${appLogs(name, options.errorsInLogs ?? 0, now)
+          .map(criLine)
+          .join('\n')}\n`,
+      );
       await apply(kc, {
         apiVersion: 'kwok.x-k8s.io/v1alpha1',
         kind: 'Logs',

@@ -90,6 +90,26 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       expect(metrics.counts.get('PagesSent:primary')).toBe(1);
     });
 
+    it('records a diagnosis follow-up once, on the incident’s timeline, even when two arrive at once', async () => {
+      const [outcome] = await fire('critical');
+      const id = outcome!.incidentId!;
+      const event = (n: number) => ({
+        at: clock.now().toISOString(),
+        event: 'diagnosed' as const,
+        detail: `diagnosis ${n}`,
+        note: 'summary',
+      });
+      const results = await Promise.all([
+        ctx.store.recordDiagnosis(id, `s3://r/${id}-1.txt`, event(1)),
+        ctx.store.recordDiagnosis(id, `s3://r/${id}-2.txt`, event(2)),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const incident = (await ctx.store.get(id))!;
+      expect(incident.diagnosis).toMatch(new RegExp(`^s3://r/${id}-[12]\\.txt$`));
+      expect(incident.timeline.filter((e) => e.event === 'diagnosed')).toHaveLength(1);
+      expect(await ctx.store.recordDiagnosis('INC-20261125-999999', 's3://r/x', event(3))).toBe(false);
+    });
+
     it('ignores a duplicate delivery and joins a repeat of the same alert without paging', async () => {
       const messageId = nextMessageId();
       const [first] = await fire('critical', messageId);

@@ -161,6 +161,15 @@ export class MemoryIncidentStore implements IncidentStore {
     else delete incident.nextEscalationAt;
   }
 
+  async recordDiagnosis(id: string, ref: string, event: TimelineEvent): Promise<boolean> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.diagnosis !== undefined) return false;
+    incident.diagnosis = ref;
+    incident.timeline = [...incident.timeline, event];
+    return true;
+  }
+
   async setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void> {
     await this.turn();
     const incident = this.incidents.get(id);

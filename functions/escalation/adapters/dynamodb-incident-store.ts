@@ -340,6 +340,17 @@ export class DynamoDbIncidentStore implements IncidentStore {
     });
   }
 
+  async recordDiagnosis(id: string, ref: string, event: TimelineEvent): Promise<boolean> {
+    const updated = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'SET diagnosis = :ref, timeline = list_append(timeline, :e)',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(diagnosis)',
+      ExpressionAttributeValues: { ':ref': ref, ':e': [event] },
+    });
+    return updated !== undefined;
+  }
+
   async recordRepeat(id: string, dedupKey: string, deliveryKey: string, at: Date): Promise<RepeatOutcome> {
     const updated = await this.conditionalUpdate({
       TableName: this.table,

@@ -1,0 +1,88 @@
+/**
+ * Playbook step 1 as a follow-up: once an incident is open (and paged: the page never waits for
+ * this), the manual's assessment and its runbook's steps are read, archived in full, and a short
+ * summary goes to the tiers paged so far and to chat, on the same incident. The incident records
+ * it once: a retried follow-up finds the record and sends nothing more.
+ */
+import type { OnCallTier } from '../../core/config.ts';
+import {
+  diagnose,
+  diagnosisSummary,
+  diagnosisText,
+  runbookOf,
+  type Diagnosis,
+} from '../diagnosis/diagnose.ts';
+import type { DiagnosisDeps } from '../diagnosis/diagnosis-deps.ts';
+import type { Pager } from './escalation.ts';
+import type { IncidentStore } from './incident-store.ts';
+import { chatMessage, type Chat } from './notify.ts';
+import { runbookLink } from './page-message.ts';
+import { pagesAtOnce, type ResponsePolicy } from './policy.ts';
+
+export interface FollowUpDeps {
+  readonly diagnosis: DiagnosisDeps;
+  readonly store: IncidentStore;
+  readonly pager: Pager;
+  readonly tiers: readonly OnCallTier[];
+  readonly policy: ResponsePolicy;
+  readonly chat?: Chat;
+  readonly runbookBaseUrl?: string;
+  /** Keeps the full diagnosis (text and JSON); answers where a person finds it. */
+  archive(incidentId: string, text: string, json: string): Promise<string>;
+}
+
+export type FollowUpOutcome =
+  | { readonly incidentId: string; readonly sent: false; readonly reason: string }
+  | {
+      readonly incidentId: string;
+      readonly sent: true;
+      readonly to: string[];
+      readonly ref: string;
+      readonly diagnosis: Diagnosis;
+    };
+
+export async function followUpIncident(deps: FollowUpDeps, incidentId: string): Promise<FollowUpOutcome> {
+  const incident = await deps.store.get(incidentId);
+  if (!incident) return { incidentId, sent: false, reason: 'no such incident' };
+  if (incident.diagnosis) return { incidentId, sent: false, reason: `already sent (${incident.diagnosis})` };
+  if (incident.status === 'resolved')
+    return { incidentId, sent: false, reason: 'resolved before its diagnosis' };
+  const diagnosis = await diagnose(deps.diagnosis, {
+    ...(runbookOf(incident.alert.runbook) ? { runbook: runbookOf(incident.alert.runbook)! } : {}),
+    incidentId,
+    alertAt: new Date(incident.alert.startedAt ?? incident.createdAt),
+  });
+  const ref = await deps.archive(incidentId, diagnosisText(diagnosis), JSON.stringify(diagnosis, null, 2));
+  const summary = diagnosisSummary(diagnosis, ref);
+  // The tiers paged so far; an incident that pages at once whose page is still on its way: the primary.
+  const latest = (await deps.store.get(incidentId)) ?? incident;
+  let tiers = deps.tiers.filter((t) => latest.pages[t.name] !== undefined);
+  if (tiers.length === 0 && latest.status !== 'held' && pagesAtOnce(deps.policy, latest.severity))
+    tiers = deps.tiers.slice(0, 1);
+  // SNS subjects stop at 100 characters: the headline is cut to fit, visibly.
+  const lead = `[${latest.severity}] ${incidentId} diagnosis: `;
+  const subject =
+    lead.length + diagnosis.headline.length <= 99
+      ? `${lead}${diagnosis.headline}`
+      : `${lead}${diagnosis.headline.slice(0, 98 - lead.length)}…`;
+  for (const tier of tiers) await deps.pager.page(tier, { subject, body: summary });
+  const to = tiers.map((t) => t.name);
+  if (deps.chat) {
+    await deps.chat.post(
+      chatMessage(
+        'diagnosed',
+        latest,
+        runbookLink(latest.alert.runbook, deps.runbookBaseUrl),
+        summary.split('\n'),
+      ),
+    );
+    to.push('chat');
+  }
+  await deps.store.recordDiagnosis(incidentId, ref, {
+    at: deps.diagnosis.now().toISOString(),
+    event: 'diagnosed',
+    detail: `${diagnosis.headline} (full diagnosis: ${ref})`,
+    note: summary,
+  });
+  return { incidentId, sent: true, to, ref, diagnosis };
+}

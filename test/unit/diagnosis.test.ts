@@ -1,0 +1,203 @@
+import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import type { KubernetesPort } from '../../core/kubernetes.ts';
+import type { PrometheusPort } from '../../core/prometheus.ts';
+import { diagnose, diagnosisSummary, runbookOf } from '../../functions/diagnosis/diagnose.ts';
+import type { DiagnosisDeps } from '../../functions/diagnosis/diagnosis-deps.ts';
+import { followUpIncident, type FollowUpDeps } from '../../functions/escalation/diagnosis-follow-up.ts';
+import { intakeMessage } from '../../functions/escalation/escalation.ts';
+import {
+  amMessage,
+  escalationDeps,
+  RecordingChat,
+  RecordingPager,
+  TestClock,
+} from '../support/escalation-harness.ts';
+import { MemoryIncidentStore } from '../support/memory-incident-store.ts';
+
+const NOW = new Date('2026-11-28T03:00:00Z');
+
+/** A cluster of two pods, one OOM-killed, with its previous log, its events and a node under memory pressure. */
+function fakeCluster(overrides: Partial<KubernetesPort> = {}): KubernetesPort {
+  const pod = (name: string, oom: boolean): V1Pod => ({
+    metadata: { name },
+    spec: {
+      nodeName: 'node-1',
+      containers: [{ name: 'semantic-control-plane', resources: { limits: { cpu: '4', memory: '8Gi' } } }],
+    },
+    status: {
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: oom ? 'False' : 'True' }],
+      containerStatuses: [
+        {
+          name: 'semantic-control-plane',
+          image: 'img',
+          imageID: '',
+          ready: !oom,
+          restartCount: oom ? 3 : 0,
+          ...(oom
+            ? {
+                state: { waiting: { reason: 'CrashLoopBackOff' } },
+                lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } },
+              }
+            : { state: { running: {} } }),
+        },
+      ],
+    },
+  });
+  const events: CoreV1Event[] = [
+    {
+      metadata: {},
+      involvedObject: { name: 'pod-a' },
+      reason: 'BackOff',
+      count: 6,
+      message: 'Back-off restarting failed container',
+    } as CoreV1Event,
+  ];
+  const node: V1Node = {
+    metadata: { name: 'node-1' },
+    status: {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'MemoryPressure', status: 'True' },
+      ],
+    },
+  };
+  return {
+    async *pods() {
+      yield [pod('pod-a', true), pod('pod-b', false)];
+    },
+    async podLog(_ns: string, name: string, _c: string, _s: number, options?: { previous?: boolean }) {
+      if (options?.previous)
+        return '2026-11-28T02:59:00Z INFO loading\n2026-11-28T02:59:01Z ERROR out of memory allocating 2147483648 bytes for the validation cache\n';
+      return name === 'pod-a' ? '2026-11-28T02:59:30Z ERROR validation failed: schema mismatch\n' : '';
+    },
+    async *warningEvents() {
+      yield events;
+    },
+    nodes: async () => [node],
+    podUsage: async () => [],
+    replicaSets: async () => [],
+    configMap: async () => undefined,
+    configMapData: async () => ({ 'validation.cache.size': '10000' }),
+    ...overrides,
+  } as unknown as KubernetesPort;
+}
+
+const prometheus: PrometheusPort = { query: async () => [{ labels: {}, value: 1 }], alerts: async () => [] };
+
+function diagnosisDeps(kube = fakeCluster(), prom = prometheus): DiagnosisDeps {
+  return { config: parseConfig({}), kube, prometheus: prom, now: () => NOW, partTimeoutMs: 200 };
+}
+
+describe('diagnosis', () => {
+  it('maps an alert’s runbook label to the manual’s runbook', () => {
+    expect(runbookOf('runbook-1-high-error-rate')).toBe(1);
+    expect(runbookOf('runbook-3-pod-crash-loop')).toBe(3);
+    expect(runbookOf('p0-complete-outage')).toBe(3);
+    expect(runbookOf('backup-verification')).toBeUndefined();
+  });
+
+  it('Runbook 3 names the exit code, OOMKilled, the previous log’s last error, events and node pressure', async () => {
+    const d = await diagnose(diagnosisDeps(), { runbook: 3, incidentId: 'INC-20261128-001' });
+    expect(d.failedParts).toEqual([]);
+    expect(d.headline).toBe('pod-a: CrashLoopBackOff, 3 restarts, last exit code 137 (OOMKilled)');
+    expect(d.findings).toContain(
+      "pod-a previous log's last error: 2026-11-28T02:59:01Z ERROR out of memory allocating 2147483648 bytes for the validation cache",
+    );
+    expect(d.findings).toContain('node node-1: MemoryPressure');
+    const crashes = d.parts.find((p) => p.id === 'crashes')!;
+    expect(crashes.lines).toContain('  event BackOff (6×): Back-off restarting failed container');
+    const summary = diagnosisSummary(d, 's3://b/reports/diagnosis/INC-20261128-001.txt');
+    expect(summary.split('\n')).toEqual([
+      'Diagnosis for INC-20261128-001 (Runbook 3: Pod Crash Loop): pod-a: CrashLoopBackOff, 3 restarts, last exit code 137 (OOMKilled)',
+      '1. pod-a: CrashLoopBackOff, 3 restarts, last exit code 137 (OOMKilled)',
+      "2. pod-a previous log's last error: 2026-11-28T02:59:01Z ERROR out of memory allocating 2147483648 bytes for the validation cache",
+      '3. node node-1: MemoryPressure',
+      'Changed recently: nothing found',
+      'Full diagnosis: s3://b/reports/diagnosis/INC-20261128-001.txt',
+    ]);
+  });
+
+  it('a source that never answers fails its parts within their limit; the rest is still read', async () => {
+    const hanging = new Promise<never>(() => {});
+    const d = await diagnose(diagnosisDeps(fakeCluster(), { query: () => hanging, alerts: () => hanging }), {
+      runbook: 3,
+    });
+    expect(d.failedParts).toEqual([
+      'Key metrics: could not be read within 0.2 s',
+      'Firing alerts: could not be read within 0.2 s',
+    ]);
+    expect(d.parts.find((p) => p.id === 'crashes')!.status).toBe('ok');
+  });
+});
+
+describe('the diagnosis follow-up of an incident', () => {
+  async function opened(severity: string, runbook: string) {
+    const store = new MemoryIncidentStore();
+    const clock = new TestClock(NOW);
+    const pager = new RecordingPager();
+    const chat = new RecordingChat();
+    const deps = escalationDeps(store, clock, pager, {}, undefined, { chat });
+    const message = JSON.parse(amMessage('MCPSemanticCrashLooping', { severity })) as {
+      alerts: Array<{ labels: Record<string, string> }>;
+    };
+    message.alerts[0]!.labels.runbook = runbook;
+    const [outcome] = await intakeMessage(deps, {
+      messageId: `m-${severity}`,
+      message: JSON.stringify(message),
+    });
+    const archived: string[] = [];
+    const follow: FollowUpDeps = {
+      diagnosis: diagnosisDeps(),
+      store,
+      pager,
+      tiers: deps.tiers,
+      policy: deps.policy,
+      chat,
+      async archive(id, text) {
+        archived.push(text);
+        return `s3://reports/reports/diagnosis/${id}.txt`;
+      },
+    };
+    return { id: outcome!.incidentId!, store, pager, chat, follow, archived };
+  }
+
+  it('follows the page to the primary and chat, is recorded on the incident, and is sent once', async () => {
+    const { id, store, pager, chat, follow, archived } = await opened('critical', 'runbook-3-pod-crash-loop');
+    expect(pager.sent.map((p) => p.tier)).toEqual(['primary']);
+    const first = await followUpIncident(follow, id);
+    expect(first).toMatchObject({
+      sent: true,
+      to: ['primary', 'chat'],
+      ref: `s3://reports/reports/diagnosis/${id}.txt`,
+    });
+    expect(pager.sent.map((p) => p.tier)).toEqual(['primary', 'primary']);
+    expect(pager.sent[1]!.page.subject).toBe(
+      `[P1] ${id} diagnosis: pod-a: CrashLoopBackOff, 3 restarts, last exit code 137 (OOMKille…`,
+    );
+    expect(pager.sent[1]!.page.subject.length).toBeLessThanOrEqual(99);
+    expect(pager.sent[1]!.page.body).toContain('exit code 137 (OOMKilled)');
+    expect(chat.forIncident(id)).toEqual(['opened', 'diagnosed']);
+    expect(archived[0]).toContain('== Crashes: exit codes, previous logs, events, nodes');
+    const incident = (await store.get(id))!;
+    expect(incident.diagnosis).toBe(`s3://reports/reports/diagnosis/${id}.txt`);
+    expect(incident.timeline.at(-1)).toMatchObject({
+      event: 'diagnosed',
+      note: expect.stringContaining('OOMKilled'),
+    });
+    expect(await followUpIncident(follow, id)).toMatchObject({
+      sent: false,
+      reason: expect.stringMatching(/^already sent/),
+    });
+    expect(pager.sent).toHaveLength(2);
+  });
+
+  it('an incident that pages nobody (P3) gets its diagnosis in chat only', async () => {
+    const { id, pager, follow } = await opened('info', 'runbook-2-high-latency');
+    expect(pager.sent).toEqual([]);
+    expect(await followUpIncident(follow, id)).toMatchObject({ sent: true, to: ['chat'] });
+    expect(pager.sent).toEqual([]);
+  });
+});
