@@ -119,8 +119,8 @@ async function queueOn(topicArn: string) {
     sqs: new SQSClient(admin),
   });
   return {
-    receive: async () =>
-      (await queue.receive(1, 5_000)).map((body) => (JSON.parse(body) as { Message: string }).Message),
+    receive: async (count = 1) =>
+      (await queue.receive(count, 5_000)).map((body) => (JSON.parse(body) as { Message: string }).Message),
   };
 }
 
@@ -236,6 +236,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
       'mcp-ops-backup-verify',
       'mcp-ops-checks',
       'mcp-ops-cleanup',
+      'mcp-ops-escalation-diagnose',
       'mcp-ops-escalation-intake',
       'mcp-ops-escalation-respond',
       'mcp-ops-escalation-tick',
@@ -369,7 +370,10 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
   // The converse: every action the template grants is one the function uses. Each action is taken
   // away in turn (a role holding all the others), the function's scenario runs, and the emulator
   // must refuse that action by name; what the local stack cannot exercise is listed with why.
-  const LAMBDA_SERVICE = /^(logs:|sqs:SendMessage$|ec2:)/;
+  // What the Lambda service itself does with a function's role: logs, the dead-letter queue, VPC
+  // interfaces, and reading the incidents table's stream for the diagnosis follow-up.
+  const LAMBDA_SERVICE =
+    /^(logs:|sqs:SendMessage$|ec2:|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$)/;
   const NOT_EXERCISED_HERE: Record<string, string> = {
     // moto's SNS never calls KMS; on AWS, publishing to the SSE-KMS topics needs both.
     'PageEncrypted:kms:Decrypt': 'SNS server-side encryption is not emulated',
@@ -442,7 +446,46 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     expect(running.output()).not.toMatch(/AccessDenied/);
   });
 
+  /** An incident opened by the intake bundle, then its INSERT as the table's stream delivers it. */
+  const diagnoseRun = async (f: RunningFunction) => {
+    const opened = (
+      await (await fn('mcp-ops-escalation-intake')).invoke(alertEvent(`AblationDiagnose${Date.now()}`))
+    ).json() as Array<{ incidentId?: string }>;
+    const id = opened.find((o) => o.incidentId)!.incidentId!;
+    const answer = await f.invoke({
+      Records: [
+        {
+          eventID: `stream-${id}`,
+          eventName: 'INSERT',
+          eventSource: 'aws:dynamodb',
+          dynamodb: {
+            Keys: { pk: { S: `INC#${id}` } },
+            NewImage: { pk: { S: `INC#${id}` }, id: { S: id } },
+            StreamViewType: 'NEW_IMAGE',
+          },
+        },
+      ],
+    });
+    return { id, answer };
+  };
+
+  it('follows a new incident’s page with its diagnosis, from the table’s stream, with the diagnose function’s role', async () => {
+    const diagnose = spec('mcp-ops-escalation-diagnose');
+    const topics = JSON.parse(diagnose.environment.TIER_TOPICS!) as Record<string, string>;
+    const primary = await queueOn(topics.primary!);
+    const running = await fn(diagnose.name);
+    const { id, answer } = await diagnoseRun(running);
+    expect(answer.status, running.output().slice(-3000)).toBe(200);
+    expect(answer.json()).toEqual({ batchItemFailures: [], outcomes: [{ incidentId: id, sent: true }] });
+    const messages = (await primary.receive(2)).filter((m) => m.includes(id));
+    expect(messages.some((m) => m.startsWith(`Diagnosis for ${id}`))).toBe(true);
+    expect(running.output()).not.toMatch(/AccessDenied/);
+  });
+
   const scenarios: Record<string, (f: RunningFunction) => Promise<void>> = {
+    'mcp-ops-escalation-diagnose': async (f) => {
+      await diagnoseRun(f);
+    },
     'mcp-ops-maintenance': async (f) => {
       await maintenanceRun(f);
     },

@@ -11,7 +11,13 @@ import { diagnose, diagnosisSummary, type Diagnosis } from '../../functions/diag
 import type { DiagnosisDeps } from '../../functions/diagnosis/diagnosis-deps.ts';
 import { STACK_DIR } from '../../stack/endpoints.ts';
 import { rollOut } from '../../stack/kube/scenarios.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { followUpIncident } from '../../functions/escalation/diagnosis-follow-up.ts';
+import { intakeMessage, resolveIncident } from '../../functions/escalation/escalation.ts';
+import { escalationPorts, settingsFromEnv } from '../../functions/escalation/wiring.ts';
+import { localClients, localTarget, subscribeQueue } from '../support/aws.ts';
 import { setServiceFault } from '../support/checks.ts';
+import { localEscalationEnv } from '../support/escalation-harness.ts';
 import { clusterInScenario } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -51,6 +57,68 @@ describe('diagnosis on the local stack', () => {
     console.log(summary);
     expect(summary.split('\n')[0]).toMatch(/^Diagnosis for INC-20261128-001 \(Runbook 3: Pod Crash Loop\): /);
   }, 120_000);
+
+  it('an outage of OOM-killed pods fires its rule through Alertmanager: the page first, then the diagnosis on the same incident', async () => {
+    const deps = await depsFor('oom-killed');
+    const ports = escalationPorts(
+      localTarget(),
+      settingsFromEnv(localEscalationEnv(endpoints, 'https://respond.example/')),
+    );
+    const escalation = await ports.deps(() => new Date());
+    // An incident of the service left open elsewhere would take this alert in as a related one.
+    for (const open of await ports.store.openIncidents())
+      if (open.service === 'mcp-semantic') await resolveIncident(escalation, open.id, 'test set-up');
+    const alerts = await subscribeQueue(endpoints.topics.alerts);
+    const primary = await subscribeQueue(endpoints.topics.tiers.primary!);
+    await setServiceFault({ crash: true });
+    let id: string | undefined;
+    const deadline = Date.now() + 120_000;
+    while (!id) {
+      if (Date.now() > deadline) throw new Error('no incident opened from Alertmanager within 2 minutes');
+      for (const body of await alerts.receive(1, 2_000)) {
+        const sns = JSON.parse(body) as { MessageId: string; Message: string };
+        for (const outcome of await intakeMessage(escalation, {
+          messageId: sns.MessageId,
+          message: sns.Message,
+        }))
+          if (outcome.outcome === 'opened') id = outcome.incidentId;
+      }
+    }
+    const incident = (await ports.store.get(id))!;
+    const { s3 } = localClients();
+    const outcome = await followUpIncident(
+      {
+        diagnosis: deps,
+        store: ports.store,
+        pager: escalation.pager,
+        tiers: escalation.tiers,
+        policy: escalation.policy,
+        async archive(incidentId, text) {
+          const key = `reports/diagnosis/${incidentId}.txt`;
+          await s3.send(new PutObjectCommand({ Bucket: endpoints.buckets.reports, Key: key, Body: text }));
+          return `s3://${endpoints.buckets.reports}/${key}`;
+        },
+      },
+      id,
+    );
+    await setServiceFault('reset');
+    expect(outcome).toMatchObject({ sent: true, to: ['primary'] });
+    const received = (await primary.receive(2, 10_000)).map(
+      (b) => JSON.parse(b) as { Subject: string; Message: string },
+    );
+    const mine = received.filter((m) => m.Subject.includes(id!));
+    // The page, then its follow-up: the runbook of the alert (${incident.alert.runbook}) read for it.
+    expect(mine.map((m) => m.Subject.includes('diagnosis'))).toEqual([false, true]);
+    expect(mine[1]!.Message).toMatch(/exit code 137 \(OOMKilled\)/);
+    expect(mine[1]!.Message).toContain(
+      `Full diagnosis: s3://${endpoints.buckets.reports}/reports/diagnosis/${id}.txt`,
+    );
+    console.log(
+      `${incident.alert.name} (${incident.severity}, ${incident.alert.runbook}):\n${mine[1]!.Message}`,
+    );
+    expect((await ports.store.get(id))!.timeline.at(-1)).toMatchObject({ event: 'diagnosed' });
+    await resolveIncident(escalation, id, 'integration test');
+  }, 180_000);
 
   it('Runbook 3 on a crash loop names the crash and the last error of the log', async () => {
     const d = await diagnose(await depsFor('crash-loop'), { runbook: 3 });

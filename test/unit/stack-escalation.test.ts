@@ -233,6 +233,40 @@ describe('escalation in the stack', () => {
     }
   });
 
+  it('diagnoses each new incident from the table’s stream, after the page, reading the cluster read-only', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'mcp-ops-incidents',
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: Match.stringLikeRegexp('EscalationDiagnoseFunction') },
+      StartingPosition: 'LATEST',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: 2,
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { NewImage: { pk: { S: [{ prefix: 'INC#' }] } } },
+            }),
+          },
+        ],
+      },
+    });
+    const statements = statementsOf('EscalationDiagnoseRole');
+    const incidents = statements.find((s) => s.Sid === 'Incidents')!;
+    expect(incidents.Action).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(incidents.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*'] } });
+    expect(JSON.stringify(statements.find((s) => s.Sid === 'ArchiveDiagnosis')!.Resource)).toContain(
+      '/reports/diagnosis/*',
+    );
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationDiagnoseRole'), 'Arn'] },
+      KubernetesGroups: ['mcp-ops:readonly'],
+    });
+  });
+
   it('pages the primary directly when the ladder stops or escalation itself fails', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mcp-ops-escalation-tick-stopped',
