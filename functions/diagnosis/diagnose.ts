@@ -498,12 +498,13 @@ export async function diagnose(
   ];
   switch (request.runbook) {
     case 1:
+      // The manual's first mitigation is "if recent deployment: rollback": what changed leads.
       parts.push(
-        part(deps, 'error-types', 'Error types and dependency errors', async () =>
-          errorTypesPart(await errorsPromise),
-        ),
         part(deps, 'changes', 'Recent rollouts and ConfigMap changes', () =>
           recentChanges(deps, request.alertAt),
+        ),
+        part(deps, 'error-types', 'Error types and dependency errors', async () =>
+          errorTypesPart(await errorsPromise),
         ),
       );
       break;

@@ -17,7 +17,18 @@ async function intake(event: unknown): Promise<IntakeOutcome[]> {
   const deps = await ports.deps(() => new Date(), powertoolsMetrics(metrics));
   const outcomes: IntakeOutcome[] = [];
   for (const delivery of deliveriesFromEvent(event)) {
-    const result = await intakeMessage(deps, delivery);
+    let result: IntakeOutcome[];
+    try {
+      result = await intakeMessage(deps, delivery);
+    } catch (error) {
+      // Each alert's own failure, so the log says why before Lambda retries the delivery.
+      const causes = error instanceof AggregateError ? error.errors : [error];
+      logger.error('alert delivery failed', {
+        messageId: delivery.messageId,
+        causes: causes.map((c) => (c instanceof Error ? `${c.name}: ${c.message}` : String(c))),
+      });
+      throw error;
+    }
     logger.info('alert delivery', { messageId: delivery.messageId, outcomes: result });
     outcomes.push(...result);
   }

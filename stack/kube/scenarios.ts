@@ -36,7 +36,7 @@ export { DEPLOYMENT, IMAGE, NAMESPACE, SCENARIOS, type Scenario } from './world.
 
 const SCENARIO_CONFIGMAP = 'mcp-ops-local-scenario';
 /** Raised when what a scenario seeds changes, so a cluster seeded by older code is seeded again. */
-const WORLD_VERSION = '2';
+const WORLD_VERSION = '3';
 export const INGRESS = 'mcp-semantic-ingress';
 const REVISION = 'deployment.kubernetes.io/revision';
 const MAINTENANCE_MODE = 'nginx.ingress.kubernetes.io/custom-http-errors';
@@ -277,11 +277,22 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
       const file = join(logDir, `${plan.name}.log`);
       const cri = plan.logs.map(criLine);
       writeFileSync(file, `${cri.join('\n')}\n`);
+      const previous = plan.previousLogs ? join(logDir, `${plan.name}.previous.log`) : undefined;
+      if (previous) writeFileSync(previous, `${plan.previousLogs!.map(criLine).join('\n')}\n`);
       await apply(kc, {
         apiVersion: 'kwok.x-k8s.io/v1alpha1',
         kind: 'Logs',
         metadata: { name: plan.name, namespace: NAMESPACE },
-        spec: { logs: [{ containers: ['semantic-control-plane'], logsFile: file, follow: false }] },
+        spec: {
+          logs: [
+            {
+              containers: ['semantic-control-plane'],
+              logsFile: file,
+              follow: false,
+              ...(previous ? { previousLogsFile: previous } : {}),
+            },
+          ],
+        },
       } as KubernetesObject);
     }
   });

@@ -26,6 +26,8 @@ export interface PodPlan {
   readonly usage: { cpu: string; memory: string };
   readonly image?: string;
   readonly logs: string[];
+  /** The log of the container's previous instance (`kubectl logs --previous`), for pods that restarted. */
+  readonly previousLogs?: string[];
 }
 
 export interface World {
@@ -119,6 +121,10 @@ export function world(scenario: Scenario, now: Date): World {
               logs: appLogs(p.name, 2, now).concat(
                 `${now.toISOString()} FATAL cannot load config: key validation.cache.size: invalid value "fifty thousand"`,
               ),
+              previousLogs: [
+                `${new Date(now.getTime() - 60_000).toISOString()} INFO starting semantic-control-plane v3.0.0`,
+                `${new Date(now.getTime() - 59_000).toISOString()} FATAL cannot load config: key validation.cache.size: invalid value "fifty thousand"`,
+              ],
             }
           : p,
       );
@@ -139,7 +145,17 @@ export function world(scenario: Scenario, now: Date): World {
     case 'oom-killed': {
       const pods = base.pods.map((p, i) =>
         i === 0
-          ? { ...p, behaviour: 'oom-killed' as const, restarts: 3, usage: { cpu: '900m', memory: '7900Mi' } }
+          ? {
+              ...p,
+              behaviour: 'oom-killed' as const,
+              restarts: 3,
+              usage: { cpu: '900m', memory: '7900Mi' },
+              previousLogs: [
+                `${new Date(now.getTime() - 120_000).toISOString()} INFO starting semantic-control-plane v3.0.0`,
+                `${new Date(now.getTime() - 90_000).toISOString()} WARN validation cache at 7.6Gi of the 8Gi memory limit`,
+                `${new Date(now.getTime() - 61_000).toISOString()} ERROR cannot allocate 512Mi for validation cache segment: out of memory`,
+              ],
+            }
           : p,
       );
       return {

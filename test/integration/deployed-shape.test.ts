@@ -9,6 +9,7 @@ import {
   IAMClient,
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -78,6 +79,21 @@ function accessGroups(roleLogicalId: string): string[] {
     .flatMap(([, r]) => r.Properties!.KubernetesGroups as string[]);
 }
 
+/** Puts all of the template's statements back on `fn`'s role (after an ablated run). */
+async function restoreRole(fn: FunctionSpec): Promise<void> {
+  await moto.relax();
+  try {
+    await sessionFor(
+      moto.endpoint,
+      roles.get(fn.roleLogicalId)!,
+      resolver.attrs.get(fn.roleLogicalId)!.Arn!,
+      roleStatements(resolver, fn.roleLogicalId),
+    );
+  } finally {
+    await moto.enforce();
+  }
+}
+
 /** Starts `fn` with a session of its role holding `statements` (default: all its template's). */
 async function start(fn: FunctionSpec, statements?: Statement[]): Promise<RunningFunction> {
   const roleName = roles.get(fn.roleLogicalId)!;
@@ -125,7 +141,7 @@ async function queueOn(topicArn: string) {
 }
 
 /** The SNS event the alerts topic delivers for one Alertmanager message. */
-function alertEvent(name: string, status: 'firing' | 'resolved' = 'firing') {
+function alertEvent(name: string, status: 'firing' | 'resolved' = 'firing', severity = 'critical') {
   const alertsTopic = resolver.refs.get(
     resolver.ofType('AWS::SNS::Topic').find(([id]) => id.includes('AlertsTopic'))![0],
   )!;
@@ -140,7 +156,7 @@ function alertEvent(name: string, status: 'firing' | 'resolved' = 'firing') {
           MessageId: `msg-${name}-${status}`,
           TopicArn: alertsTopic,
           Subject: null,
-          Message: amMessage(name, { severity: 'critical', status }),
+          Message: amMessage(name, { severity, status }),
           Timestamp: new Date().toISOString(),
         },
       },
@@ -370,10 +386,10 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
   // The converse: every action the template grants is one the function uses. Each action is taken
   // away in turn (a role holding all the others), the function's scenario runs, and the emulator
   // must refuse that action by name; what the local stack cannot exercise is listed with why.
-  // What the Lambda service itself does with a function's role: logs, the dead-letter queue, VPC
-  // interfaces, and reading the incidents table's stream for the diagnosis follow-up.
+  // What the Lambda service itself does with a function's role: logs, the dead-letter queues (the
+  // stream's failure destination too), VPC interfaces, and reading the incidents table's stream.
   const LAMBDA_SERVICE =
-    /^(logs:|sqs:SendMessage$|ec2:|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$)/;
+    /^(logs:|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)$|ec2:|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$)/;
   const NOT_EXERCISED_HERE: Record<string, string> = {
     // moto's SNS never calls KMS; on AWS, publishing to the SSE-KMS topics needs both.
     'PageEncrypted:kms:Decrypt': 'SNS server-side encryption is not emulated',
@@ -448,9 +464,11 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
 
   /** An incident opened by the intake bundle, then its INSERT as the table's stream delivers it. */
   const diagnoseRun = async (f: RunningFunction) => {
-    const opened = (
-      await (await fn('mcp-ops-escalation-intake')).invoke(alertEvent(`AblationDiagnose${Date.now()}`))
-    ).json() as Array<{ incidentId?: string }>;
+    const intakeFn = await fn('mcp-ops-escalation-intake');
+    const intake = await intakeFn.invoke(alertEvent(`AblationDiagnose${Date.now()}`));
+    const opened = intake.json() as Array<{ incidentId?: string }>;
+    if (!Array.isArray(opened))
+      throw new Error(`intake answered ${intake.status}: ${intakeFn.output().slice(-4000)}`);
     const id = opened.find((o) => o.incidentId)!.incidentId!;
     const answer = await f.invoke({
       Records: [
@@ -507,8 +525,26 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
       await f.invoke(alertEvent(name, 'resolved'));
     },
     'mcp-ops-escalation-tick': async (f) => {
-      // An incident that fired two days ago is due at every tier: the tick pages up the ladder.
-      await (await fn('mcp-ops-escalation-intake')).invoke(alertEvent(`AblationTick${Date.now()}`));
+      // Incidents opened two hours ago and never acknowledged (their clocks moved back by hand, as
+      // time would): a P1's ladder is due up to the manager (pages), a P2's response time has
+      // passed (the reminder in chat).
+      const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000).toISOString();
+      for (const severity of ['critical', 'warning']) {
+        const opened = (
+          await (
+            await fn('mcp-ops-escalation-intake')
+          ).invoke(alertEvent(`AblationTick${severity}${Date.now()}`, 'firing', severity))
+        ).json() as Array<{ incidentId?: string }>;
+        const id = opened.find((o) => o.incidentId)!.incidentId!;
+        await new DynamoDBClient(admin).send(
+          new UpdateItemCommand({
+            TableName: spec('mcp-ops-escalation-tick').environment.INCIDENTS_TABLE!,
+            Key: { pk: { S: `INC#${id}` } },
+            UpdateExpression: 'SET ladderStartedAt = :t, nextEscalationAt = :t',
+            ExpressionAttributeValues: { ':t': { S: twoHoursAgo } },
+          }),
+        );
+      }
       for (const input of scheduledInputs(spec('mcp-ops-escalation-tick').logicalId)) await f.invoke(input);
     },
     'mcp-ops-escalation-respond': async (f) => {
@@ -557,6 +593,9 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
             await scenarios[f.name]!(ablated);
           } finally {
             await ablated.stop();
+            // The role gets all its statements back: a scenario of another function runs this
+            // one as it is deployed (the tick's and the diagnosis's open incidents through intake).
+            await restoreRole(f);
           }
           const pattern = new RegExp(
             `DENY \\S+/${roles.get(f.roleLogicalId)}/\\S+ ${action.replace(/[.*+?^${}()|[\]\\]/g, (c) => (c === '*' ? '[A-Za-z]*' : `\\${c}`))} on`,

@@ -51,7 +51,11 @@ describe('diagnosis on the local stack', () => {
     expect(crashes.lines.join('\n')).toMatch(/event BackOff .*Back-off restarting failed container/);
     expect(crashes.lines.join('\n')).toMatch(/node mcp-node-\d: Ready/);
     // The previous container's log: its last error line, or why it could not be read.
-    expect(crashes.lines.join('\n')).toMatch(/previous log('s last error:|:| not read:)/);
+    expect(d.findings).toContainEqual(
+      expect.stringMatching(
+        /previous log's last error: \S+ ERROR cannot allocate 512Mi for validation cache segment: out of memory$/,
+      ),
+    );
     expect(d.headline).toMatch(/exit code 137 \(OOMKilled\)/);
     const summary = diagnosisSummary(d, 's3://reports/diagnosis/INC-20261128-001.txt');
     console.log(summary);
@@ -129,6 +133,9 @@ describe('diagnosis on the local stack', () => {
     expect(partOf(d, 'errors').lines.join('\n')).toMatch(
       /FATAL cannot load config: key validation\.cache\.size/,
     );
+    expect(partOf(d, 'crashes').lines.join('\n')).toMatch(
+      /previous log's last error: \S+ FATAL cannot load config: key validation\.cache\.size: invalid value "fifty thousand"/,
+    );
   }, 120_000);
 
   it('Runbook 1 names the error types and the rollout that preceded the alert', async () => {
@@ -155,7 +162,9 @@ describe('diagnosis on the local stack', () => {
     );
     const types = partOf(d, 'error-types');
     expect(types.lines.join('\n')).toMatch(/validation failed for artifact/);
-    expect(types.lines.join('\n')).toMatch(/dependency errors:\n\s+\d+\s+promotion failed: timeout after/);
+    expect(types.lines.join('\n')).toMatch(
+      /dependency errors:\n\s+\d+\s+ERROR promotion failed: timeout after <n>ms contacting registry/,
+    );
     expect(d.findings.slice(0, 3).join('\n')).toMatch(/deployed 1[12] min before the alert/);
   }, 120_000);
 
@@ -171,12 +180,16 @@ describe('diagnosis on the local stack', () => {
         expect(partOf(found, 'endpoints').findings.join()).toMatch(
           /slowest endpoint \/v1\/\S+: p95 \d{3,} ms/,
         );
+        // metrics-server has the pods' usage a little after a scenario switch.
+        expect(partOf(found, 'resources').lines.join('\n')).toMatch(
+          /CPU 0\.\d+ of 4 \(\d+%\), memory \d+Mi of 8Gi/,
+        );
         return found;
       },
       60_000,
       'the cache and latency faults in the diagnosis',
     );
-    expect(partOf(d, 'resources').lines.join('\n')).toMatch(/CPU 0\.\d+ of 4 \(\d+%\), memory \d+Mi of 8Gi/);
+    expect(d.failedParts).toEqual([]);
   }, 120_000);
 
   it('with Prometheus down and a hanging API server, says which parts could not be read, in time', async () => {

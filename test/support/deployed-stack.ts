@@ -2,7 +2,12 @@
 // own with IAM enforcement, each function's role holding exactly the template's policies, and each
 // function's bundle from cdk.out run by the Lambda Runtime Interface Emulator on the template's
 // Node.js major, with the template's handler, environment, memory and timeout.
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -331,10 +336,18 @@ export async function provision(
         AttributeDefinitions: p.AttributeDefinitions,
         BillingMode: 'PAY_PER_REQUEST',
         ...(p.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes } : {}),
+        ...(p.StreamSpecification
+          ? { StreamSpecification: { StreamEnabled: true, ...(p.StreamSpecification as object) } }
+          : {}),
       } as CreateTableCommandInput),
     );
     resolver.refs.set(id, name);
-    resolver.attrs.set(id, { Arn: arn('dynamodb', `table/${name}`) });
+    // The stream's ARN (an event source's, and its role's grants) is the table's own once it has one.
+    const { Table } = await db.send(new DescribeTableCommand({ TableName: name }));
+    resolver.attrs.set(id, {
+      Arn: arn('dynamodb', `table/${name}`),
+      ...(Table?.LatestStreamArn ? { StreamArn: Table.LatestStreamArn } : {}),
+    });
   }
   return { roles };
 }
