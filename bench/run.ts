@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<BenchResult> }>
   escalation: () => import('./escalation.ts'),
   report: () => import('./report.ts'),
   coldstart: () => import('./coldstart.ts'),
+  diagnose: () => import('./diagnose.ts'),
 };
 
 function table(rows: BenchRow[]): string {

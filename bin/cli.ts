@@ -161,6 +161,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     help: [],
   },
   incidentCommand('incident', 'one incident with its timeline', false),
+  {
+    ...incidentCommand('incident review', 'the post-incident review: where its draft is, or --done', true),
+    options: { by: { type: 'string' }, done: { type: 'boolean', default: false } },
+    help: [
+      '--done                           mark the review done (stops its 48-hour reminder)',
+      '--by NAME                        who (default $USER)',
+    ],
+  },
   incidentCommand('ack', 'acknowledge an incident (stops its "no response" steps)', true),
   incidentCommand('resolve', 'resolve an incident (tells every tier already paged)', true),
 ];

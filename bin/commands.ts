@@ -53,6 +53,7 @@ export interface Values {
   'max-age-hours'?: string;
   runbook?: string;
   incident?: string;
+  done?: boolean;
 }
 
 let values: Values;
@@ -245,6 +246,7 @@ export async function runCommand(line: CommandLine): Promise<number> {
           target: env.target,
           ...(values.local ? { endpoints: readEndpoints() } : {}),
           ...(values.by ? { by: values.by } : {}),
+          ...(values.done ? { done: true } : {}),
           json: values.output === 'json',
         }),
       );

@@ -66,7 +66,14 @@ export function ladderText(config: OpsConfig): string {
 export async function escalationCommand(
   command: string,
   args: string[],
-  options: { config: OpsConfig; target: AwsTarget; endpoints?: Endpoints; by?: string; json: boolean },
+  options: {
+    config: OpsConfig;
+    target: AwsTarget;
+    endpoints?: Endpoints;
+    by?: string;
+    json: boolean;
+    done?: boolean;
+  },
 ): Promise<string> {
   if (command === 'incidents' && args[0] === 'ladder') return ladderText(options.config);
   const settings = await escalationSettings(options.config, options.target, options.endpoints);
@@ -77,11 +84,29 @@ export async function escalationCommand(
     const open = await ports.store.openIncidents();
     return options.json ? JSON.stringify(open, null, 2) : formatIncidentList(open, tiers, now());
   }
-  const id = args[0];
+  const review = command === 'incident' && args[0] === 'review';
+  const id = review ? args[1] : args[0];
   if (!id || !INCIDENT_ID.test(id)) {
     throw new EscalationCommandError(
       `${command}: expected an incident id like INC-20261125-001, got "${id ?? ''}"`,
     );
+  }
+  if (review) {
+    const incident = await ports.store.get(id);
+    if (!incident) throw new EscalationCommandError(`No incident ${id}.`);
+    if (!incident.review)
+      throw new EscalationCommandError(
+        `${id} has no review yet (${incident.status === 'resolved' ? 'it is being written' : `it is ${incident.status}`}).`,
+      );
+    if (!options.done)
+      return `${id}: review ${incident.review}${incident.reviewDoneAt ? `, done ${incident.reviewDoneAt}` : ', not done yet'}`;
+    const by = `${options.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
+    const done = await ports.store.markReviewDone(id, {
+      at: now().toISOString(),
+      event: 'review-done',
+      detail: `post-incident review marked done by ${by}`,
+    });
+    return done ? `${id}: review marked done by ${by}.` : `${id}: the review was already marked done.`;
   }
   if (command === 'incident') {
     const incident = await ports.store.get(id);

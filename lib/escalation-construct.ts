@@ -189,7 +189,8 @@ export class Escalation extends Construct {
     this.diagnose = new JobFunction(this, 'Diagnose', {
       entry: join(import.meta.dirname, '..', 'functions', 'escalation', 'handler-diagnose.ts'),
       functionName: `${prefix}-escalation-diagnose`,
-      description: 'Diagnosis follow-up of new incidents: the playbook assessment and the runbook steps',
+      description:
+        'Diagnosis follow-up of new incidents (playbook assessment, runbook steps) and post-incident reviews of resolved ones',
       timeout: Duration.seconds(90),
       memorySize: 512,
       alertsTopic: foundation.alertsTopic,
@@ -209,10 +210,21 @@ export class Escalation extends Construct {
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         onFailure: new eventSources.SqsDlq(this.diagnose.deadLetterQueue),
+        // New incidents (the diagnosis), and incidents resolved with no review yet (the review).
         filters: [
           lambda.FilterCriteria.filter({
             eventName: lambda.FilterRule.isEqual('INSERT'),
             dynamodb: { NewImage: { pk: { S: lambda.FilterRule.beginsWith('INC#') } } },
+          }),
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('MODIFY'),
+            dynamodb: {
+              NewImage: {
+                pk: { S: lambda.FilterRule.beginsWith('INC#') },
+                status: { S: lambda.FilterRule.isEqual('resolved') },
+                review: lambda.FilterRule.notExists(),
+              },
+            },
           }),
         ],
       }),
@@ -346,7 +358,10 @@ export class Escalation extends Construct {
       new iam.PolicyStatement({
         sid: 'ArchiveDiagnosis',
         actions: ['s3:PutObject'],
-        resources: [foundation.reportsBucket.arnForObjects('reports/diagnosis/*')],
+        resources: [
+          foundation.reportsBucket.arnForObjects('reports/diagnosis/*'),
+          foundation.reportsBucket.arnForObjects('reports/reviews/*'),
+        ],
       }),
     ];
     if (config.prometheus.access === 'amp')
@@ -373,7 +388,7 @@ export class Escalation extends Construct {
           reason:
             'Diagnoses are archived under reports/diagnosis/ (keys carry the incident id); the stream actions on the incidents table stream are added by the event source.',
           appliesTo: [
-            { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/diagnosis\\/\\*$/g' },
+            { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/(diagnosis|reviews)\\/\\*$/g' },
             'Resource::*',
           ],
         },

@@ -1,5 +1,6 @@
-// Lambda edge of the diagnosis follow-up: the incidents table's stream (new incidents only, by the
-// event source's filter) or a direct {"incidentId": "INC-..."}; the page has gone before this runs.
+// Lambda edge of the diagnosis follow-up and the post-incident review: the incidents table's
+// stream (by the event source's filters: new incidents, and incidents a person resolved) or a
+// direct {"incidentId": "INC-...", "review"?: true}; the page has gone before this runs.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -17,6 +18,7 @@ import { ENV, requiredEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
 import { followUpIncident, type FollowUpOutcome } from './diagnosis-follow-up.ts';
+import { writeReview } from './review.ts';
 import { escalationPorts, settingsFromEnv } from './wiring.ts';
 
 const logger = new Logger();
@@ -53,26 +55,38 @@ const StreamEvent = z.object({
     }),
   ),
 });
-const DirectEvent = z.object({ incidentId: z.string().regex(INCIDENT_ID) }).strict();
+const DirectEvent = z
+  .object({ incidentId: z.string().regex(INCIDENT_ID), review: z.boolean().optional() })
+  .strict();
 
 export class DiagnoseRequestError extends Error {
   override name = 'DiagnoseRequestError';
 }
 
-/** The incidents a stream batch opened (INSERTs of incident items), with their records' ids. */
-function incidentsOf(event: unknown): Array<{ incidentId: string; itemId?: string }> {
+type Work = { kind: 'diagnose' | 'review'; incidentId: string; itemId?: string };
+
+/**
+ * What a stream batch asks for: a new incident (INSERT) is diagnosed; an incident a person resolved
+ * (MODIFY to status resolved) gets its post-incident review. Each with its record's id.
+ */
+function workOf(event: unknown): Work[] {
   const direct = DirectEvent.safeParse(event);
-  if (direct.success) return [{ incidentId: direct.data.incidentId }];
+  if (direct.success)
+    return [{ kind: direct.data.review ? 'review' : 'diagnose', incidentId: direct.data.incidentId }];
   const stream = StreamEvent.safeParse(event);
   if (!stream.success)
     throw new DiagnoseRequestError(
       `expected a DynamoDB stream batch or {"incidentId": "INC-YYYYMMDD-NNN"}: ${describeIssues(stream.error.issues)}`,
     );
-  return stream.data.Records.flatMap((r) => {
-    const id = r.dynamodb.NewImage?.id?.S;
-    return r.eventName === 'INSERT' && typeof id === 'string' && INCIDENT_ID.test(id)
-      ? [{ incidentId: id, ...(r.eventID ? { itemId: r.eventID } : {}) }]
-      : [];
+  return stream.data.Records.flatMap((r): Work[] => {
+    const image = r.dynamodb.NewImage;
+    const id = image?.id?.S;
+    if (typeof id !== 'string' || !INCIDENT_ID.test(id)) return [];
+    const itemId = r.eventID ? { itemId: r.eventID } : {};
+    if (r.eventName === 'INSERT') return [{ kind: 'diagnose', incidentId: id, ...itemId }];
+    if (r.eventName === 'MODIFY' && image?.status?.S === 'resolved' && image.review === undefined)
+      return [{ kind: 'review', incidentId: id, ...itemId }];
+    return [];
   });
 }
 
@@ -80,11 +94,42 @@ async function followUp(event: unknown) {
   current = undefined;
   const kubernetes = await (current ??= kube());
   const deps = await ports.deps(() => new Date());
-  const outcomes: FollowUpOutcome[] = [];
+  const outcomes: Array<{ incidentId: string; kind: Work['kind']; done: boolean }> = [];
   const failures: Array<{ itemIdentifier: string }> = [];
-  for (const { incidentId, itemId } of incidentsOf(event)) {
+  for (const { kind, incidentId, itemId } of workOf(event)) {
     try {
-      const outcome = await followUpIncident(
+      if (kind === 'review') {
+        const review = await writeReview(
+          {
+            store: deps.store,
+            prometheus,
+            pager: deps.pager,
+            tiers: deps.tiers,
+            ...(deps.chat ? { chat: deps.chat } : {}),
+            ...(deps.runbookBaseUrl ? { runbookBaseUrl: deps.runbookBaseUrl } : {}),
+            now: () => new Date(),
+            async archive(id, markdown) {
+              const key = `reports/reviews/${id}.md`;
+              await s3.send(
+                new PutObjectCommand({
+                  Bucket: reportsBucket,
+                  Key: key,
+                  Body: markdown,
+                  ContentType: 'text/markdown; charset=utf-8',
+                }),
+              );
+              return `s3://${reportsBucket}/${key}`;
+            },
+          },
+          incidentId,
+        );
+        outcomes.push({ incidentId, kind, done: review.written });
+        if (review.written)
+          logger.info('post-incident review drafted', { incidentId, ref: review.ref, to: review.to });
+        else logger.info('no review written', { ...review });
+        continue;
+      }
+      const outcome: FollowUpOutcome = await followUpIncident(
         {
           diagnosis: { config, kube: kubernetes, prometheus, now: () => new Date() },
           store: deps.store,
@@ -116,7 +161,7 @@ async function followUp(event: unknown) {
         },
         incidentId,
       );
-      outcomes.push(outcome);
+      outcomes.push({ incidentId, kind, done: outcome.sent });
       if (outcome.sent) {
         metrics.addMetric('DiagnosisSent', MetricUnit.Count, 1);
         metrics.addMetric('DiagnosisSeconds', MetricUnit.Seconds, outcome.diagnosis.durationMs / 1000);
@@ -128,16 +173,16 @@ async function followUp(event: unknown) {
         });
       } else logger.info('no diagnosis sent', { ...outcome });
     } catch (error) {
-      logger.error('diagnosis follow-up failed', { incidentId, error: (error as Error).message });
+      logger.error(`${kind === 'review' ? 'post-incident review' : 'diagnosis follow-up'} failed`, {
+        incidentId,
+        error: (error as Error).message,
+      });
       if (!itemId) throw error;
       failures.push({ itemIdentifier: itemId });
     }
   }
   // Only the failed records are retried (ReportBatchItemFailures); sent ones are recorded on the incident.
-  return {
-    batchItemFailures: failures,
-    outcomes: outcomes.map((o) => ({ incidentId: o.incidentId, sent: o.sent })),
-  };
+  return { batchItemFailures: failures, outcomes };
 }
 
 export const handler = middy(followUp)

@@ -105,6 +105,10 @@ export interface IncidentStore {
    * timeline event; false when one was recorded already (or there is no such incident).
    */
   recordDiagnosis(id: string, ref: string, event: TimelineEvent): Promise<boolean>;
+  /** Records the post-incident review's draft, once; false when one was recorded already. */
+  recordReview(id: string, ref: string, event: TimelineEvent): Promise<boolean>;
+  /** Marks the written review done, once; false when there is no review or it was done already. */
+  markReviewDone(id: string, event: TimelineEvent): Promise<boolean>;
   /** Records the ticket opened for the incident, or its incident chat channel. */
   setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void>;
   acknowledge(id: string, by: string, event: TimelineEvent): Promise<Incident | undefined>;

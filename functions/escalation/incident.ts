@@ -16,7 +16,9 @@ export interface TimelineEvent {
     | 'released'
     | 'related'
     | 'reminded'
-    | 'diagnosed';
+    | 'diagnosed'
+    | 'reviewed'
+    | 'review-done';
   readonly detail: string;
   /** What the responder wrote when acknowledging or resolving ("what we know"). */
   readonly note?: string;
@@ -76,6 +78,10 @@ export interface Incident {
   readonly pages: Record<string, PageRecord>;
   /** Where the diagnosis follow-up's full text is archived, once sent. */
   readonly diagnosis?: string;
+  /** Where the post-incident review's draft is, once written (on resolution). */
+  readonly review?: string;
+  /** When the review was marked done (`mcp-ops incident review ID --done`). */
+  readonly reviewDoneAt?: string;
   /** How many times the alert fired again while this incident was open, and when it last did. */
   readonly repeats: number;
   readonly lastRepeatAt?: string;

@@ -6,7 +6,8 @@ import type { IncidentSeverity } from './severity.ts';
  * adapters (`adapters/`) say it in AWS Chatbot's format, to a Slack webhook, or to a ticket API.
  */
 
-export type ChatEvent = 'opened' | 'related' | 'reminder' | 'acknowledged' | 'resolved' | 'diagnosed';
+export type ChatEvent =
+  'opened' | 'related' | 'reminder' | 'acknowledged' | 'resolved' | 'diagnosed' | 'reviewed';
 
 export interface ChatMessage {
   readonly event: ChatEvent;
@@ -89,6 +90,7 @@ const TITLES: Record<ChatEvent, (i: Incident) => string> = {
   acknowledged: (i) => `[${i.severity}] ${i.id} acknowledged`,
   resolved: (i) => `[${i.severity}] ${i.id} resolved: ${i.alert.name}`,
   diagnosed: (i) => `[${i.severity}] ${i.id} diagnosis: ${i.alert.name}`,
+  reviewed: (i) => `[${i.severity}] ${i.id} post-incident review drafted`,
 };
 
 export function chatMessage(
@@ -98,7 +100,7 @@ export function chatMessage(
   extra: string[] = [],
 ): ChatMessage {
   const nextSteps =
-    event === 'resolved'
+    event === 'resolved' || event === 'reviewed'
       ? ['Write the post-incident review within 48 hours']
       : [`Follow the runbook: ${runbookUrl}`, `Acknowledge: mcp-ops ack ${incident.id}`];
   return {

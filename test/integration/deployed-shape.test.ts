@@ -494,7 +494,10 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     const running = await fn(diagnose.name);
     const { id, answer } = await diagnoseRun(running);
     expect(answer.status, running.output().slice(-3000)).toBe(200);
-    expect(answer.json()).toEqual({ batchItemFailures: [], outcomes: [{ incidentId: id, sent: true }] });
+    expect(answer.json()).toEqual({
+      batchItemFailures: [],
+      outcomes: [{ incidentId: id, kind: 'diagnose', done: true }],
+    });
     const messages = (await primary.receive(2)).filter((m) => m.includes(id));
     expect(messages.some((m) => m.startsWith(`Diagnosis for ${id}`))).toBe(true);
     expect(running.output()).not.toMatch(/AccessDenied/);

@@ -13,7 +13,13 @@ import { STACK_DIR } from '../../stack/endpoints.ts';
 import { rollOut } from '../../stack/kube/scenarios.ts';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { followUpIncident } from '../../functions/escalation/diagnosis-follow-up.ts';
-import { intakeMessage, resolveIncident } from '../../functions/escalation/escalation.ts';
+import { writeReview } from '../../functions/escalation/review.ts';
+import { parseExposition } from '../../core/prometheus.ts';
+import {
+  acknowledgeIncident,
+  intakeMessage,
+  resolveIncident,
+} from '../../functions/escalation/escalation.ts';
 import { escalationPorts, settingsFromEnv } from '../../functions/escalation/wiring.ts';
 import { localClients, localTarget, subscribeQueue } from '../support/aws.ts';
 import { setServiceFault } from '../support/checks.ts';
@@ -123,6 +129,91 @@ describe('diagnosis on the local stack', () => {
     expect((await ports.store.get(id))!.timeline.at(-1)).toMatchObject({ event: 'diagnosed' });
     await resolveIncident(escalation, id, 'integration test');
   }, 180_000);
+
+  it('resolving an incident drafts its review: the timeline as recorded, the requests that failed over exactly its window', async () => {
+    await clusterInScenario('healthy');
+    const ports = escalationPorts(
+      localTarget(),
+      settingsFromEnv(localEscalationEnv(endpoints, 'https://respond.example/')),
+    );
+    const escalation = await ports.deps(() => new Date());
+    /** What the service itself counted: its 5xx answers, from its own /metrics. */
+    const failedSoFar = async () => {
+      const scrape = parseExposition(await (await fetch(endpoints.service.metrics)).text());
+      return (scrape.get('http_requests_total') ?? [])
+        .filter((s) => /^5/.test(s.labels.status_code ?? ''))
+        .reduce((a, s) => a + s.value, 0);
+    };
+    await setServiceFault('reset');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const startsAt = new Date();
+    const before = await failedSoFar();
+    const name = `ReviewWindow${Date.now()}`;
+    const [opened] = await intakeMessage(escalation, {
+      messageId: `m-${name}`,
+      message: JSON.stringify({
+        receiver: 'test',
+        status: 'firing',
+        alerts: [
+          {
+            status: 'firing',
+            labels: { alertname: name, severity: 'critical', runbook: 'runbook-1-high-error-rate' },
+            annotations: { summary: 'error rate fault (test)' },
+            startsAt: startsAt.toISOString(),
+            fingerprint: name,
+          },
+        ],
+      }),
+    });
+    const id = opened!.incidentId!;
+    await setServiceFault({ errorRate: 0.5 });
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    await setServiceFault('reset');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await acknowledgeIncident(escalation, id, 'tester');
+    await resolveIncident(escalation, id, 'tester', 'fault cleared');
+    const after = await failedSoFar();
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // Prometheus scrapes past the end
+    const { s3 } = localClients();
+    const review = await writeReview(
+      {
+        store: ports.store,
+        prometheus: new PrometheusHttp(endpoints.prometheus),
+        pager: escalation.pager,
+        tiers: escalation.tiers,
+        now: () => new Date(),
+        async archive(incidentId, markdown) {
+          const key = `reports/reviews/${incidentId}.md`;
+          await s3.send(
+            new PutObjectCommand({ Bucket: endpoints.buckets.reports, Key: key, Body: markdown }),
+          );
+          return `s3://${endpoints.buckets.reports}/${key}`;
+        },
+      },
+      id,
+    );
+    if (!review.written) throw new Error(review.reason);
+    const incident = (await ports.store.get(id))!;
+    const resolvedAt = incident.timeline.find((e) => e.event === 'resolved')!.at;
+    expect(review.impact.window).toEqual({
+      start: startsAt.toISOString(),
+      end: resolvedAt,
+      seconds: Math.round((new Date(resolvedAt).getTime() - startsAt.getTime()) / 1000),
+    });
+    const counted = after - before;
+    console.log(
+      `requests failed: review ${review.impact.requestsFailed}, the service's own counters ${counted}`,
+    );
+    expect(counted).toBeGreaterThan(10);
+    // The window's ends fall in quiet seconds (no fault): Prometheus' samples there are the counters.
+    expect(Math.abs((review.impact.requestsFailed as number) - counted)).toBeLessThanOrEqual(2);
+    expect(review.markdown).toContain(`- Requests failed: ${review.impact.requestsFailed} (HTTP 5xx`);
+    const acknowledgedAt = incident.timeline.find((e) => e.event === 'acknowledged')!.at;
+    expect(review.markdown).toContain(
+      `- ${acknowledgedAt.slice(0, 10)} ${acknowledgedAt.slice(11, 16)} UTC - Investigation started`,
+    );
+    expect(incident.review).toBe(review.ref);
+  }, 120_000);
 
   it('Runbook 3 on a crash loop names the crash and the last error of the log', async () => {
     const d = await diagnose(await depsFor('crash-loop'), { runbook: 3 });

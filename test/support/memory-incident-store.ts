@@ -170,6 +170,24 @@ export class MemoryIncidentStore implements IncidentStore {
     return true;
   }
 
+  async recordReview(id: string, ref: string, event: TimelineEvent): Promise<boolean> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.review !== undefined) return false;
+    incident.review = ref;
+    incident.timeline = [...incident.timeline, event];
+    return true;
+  }
+
+  async markReviewDone(id: string, event: TimelineEvent): Promise<boolean> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident?.review || incident.reviewDoneAt !== undefined) return false;
+    incident.reviewDoneAt = event.at;
+    incident.timeline = [...incident.timeline, event];
+    return true;
+  }
+
   async setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void> {
     await this.turn();
     const incident = this.incidents.get(id);

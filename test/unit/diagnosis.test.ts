@@ -6,7 +6,13 @@ import type { PrometheusPort } from '../../core/prometheus.ts';
 import { diagnose, diagnosisSummary, runbookOf } from '../../functions/diagnosis/diagnose.ts';
 import type { DiagnosisDeps } from '../../functions/diagnosis/diagnosis-deps.ts';
 import { followUpIncident, type FollowUpDeps } from '../../functions/escalation/diagnosis-follow-up.ts';
-import { intakeMessage } from '../../functions/escalation/escalation.ts';
+import {
+  acknowledgeIncident,
+  escalateDueIncidents,
+  intakeMessage,
+  resolveIncident,
+} from '../../functions/escalation/escalation.ts';
+import { writeReview } from '../../functions/escalation/review.ts';
 import {
   amMessage,
   escalationDeps,
@@ -199,5 +205,112 @@ describe('the diagnosis follow-up of an incident', () => {
     expect(pager.sent).toEqual([]);
     expect(await followUpIncident(follow, id)).toMatchObject({ sent: true, to: ['chat'] });
     expect(pager.sent).toEqual([]);
+  });
+});
+
+describe('the post-incident review', () => {
+  it('is written on resolution over exactly the incident’s window, sent to everyone paged, once', async () => {
+    const store = new MemoryIncidentStore();
+    const clock = new TestClock(new Date('2026-11-28T03:00:00Z'));
+    const pager = new RecordingPager();
+    const chat = new RecordingChat();
+    const deps = escalationDeps(store, clock, pager, {}, undefined, { chat });
+    const message = JSON.parse(amMessage('MCPSemanticErrorRateCritical', { severity: 'critical' })) as {
+      alerts: Array<{ startsAt: string }>;
+    };
+    message.alerts[0]!.startsAt = '2026-11-28T02:58:00Z';
+    const [opened] = await intakeMessage(deps, { messageId: 'm-review', message: JSON.stringify(message) });
+    const id = opened!.incidentId!;
+    clock.advanceMinutes(20); // 03:20: nobody answered, the secondary is paged
+    await escalateDueIncidents(deps);
+    clock.advanceMinutes(5);
+    await acknowledgeIncident(deps, id, 'alice');
+    clock.advanceMinutes(47);
+    await resolveIncident(deps, id, 'alice', 'rolled back to revision 1');
+    const queries: string[] = [];
+    const prometheus: PrometheusPort = {
+      async query(expr) {
+        queries.push(expr);
+        if (expr.startsWith('sum(resets(')) return [{ labels: {}, value: 0 }];
+        const end = expr.includes('@ 1795839120.000');
+        if (expr.includes('http_requests_total')) return [{ labels: {}, value: end ? 1_500 : 300 }];
+        return [{ labels: {}, value: end ? 90 : 40 }];
+      },
+      alerts: async () => [],
+    };
+    const archived: string[] = [];
+    const review = {
+      store,
+      prometheus,
+      pager,
+      tiers: deps.tiers,
+      chat,
+      now: clock.now,
+      async archive(incidentId: string, markdown: string) {
+        archived.push(markdown);
+        return `s3://reports/reports/reviews/${incidentId}.md`;
+      },
+    };
+    const outcome = await writeReview(review, id);
+    if (!outcome.written) throw new Error(outcome.reason);
+    // From the alert firing (02:58) to the resolution (04:12): 74 minutes.
+    expect(outcome.impact).toEqual({
+      requestsFailed: 1200,
+      validationsFailed: 50,
+      window: { start: '2026-11-28T02:58:00.000Z', end: '2026-11-28T04:12:00.000Z', seconds: 4440 },
+    });
+    expect(queries).toContain('sum(http_requests_total{status_code=~"5.."} @ 1795839120.000)');
+    expect(queries).toContain('sum(http_requests_total{status_code=~"5.."} @ 1795834680.000)');
+    const md = outcome.markdown;
+    expect(md).toContain('**Incident ID:** ' + id);
+    expect(md).toContain('**Duration:** 1 hours 14 minutes');
+    expect(md).toContain('- 2026-11-28 02:58 UTC - Incident detected (MCPSemanticErrorRateCritical fired)');
+    expect(md).toContain('- 2026-11-28 03:25 UTC - Investigation started (acknowledged');
+    expect(md).toContain('- 2026-11-28 04:12 UTC - Service restored (resolved');
+    expect(md).toContain(
+      '- Requests failed: 1200 (HTTP 5xx, 2026-11-28 02:58 UTC to 2026-11-28 04:12 UTC, from Prometheus)',
+    );
+    expect(md).toContain('## Root Cause');
+    expect(md).toContain(`mcp-ops incident review ${id} --done`);
+    const reviewPages = pager.sent.filter((p) => p.page.subject.includes('post-incident review'));
+    expect(reviewPages.map((p) => p.tier)).toEqual(['primary', 'secondary']);
+    expect(chat.forIncident(id)).toContain('reviewed');
+    expect(await writeReview(review, id)).toMatchObject({
+      written: false,
+      reason: expect.stringMatching(/^already written/),
+    });
+    expect((await store.get(id))!.timeline.filter((e) => e.event === 'reviewed')).toHaveLength(1);
+    expect(
+      await store.markReviewDone(id, { at: clock.now().toISOString(), event: 'review-done', detail: 'done' }),
+    ).toBe(true);
+    expect(
+      await store.markReviewDone(id, {
+        at: clock.now().toISOString(),
+        event: 'review-done',
+        detail: 'again',
+      }),
+    ).toBe(false);
+  });
+
+  it('is not written while the incident is open', async () => {
+    const store = new MemoryIncidentStore();
+    const clock = new TestClock(NOW);
+    const deps = escalationDeps(store, clock);
+    const [opened] = await intakeMessage(deps, {
+      messageId: 'm-open',
+      message: amMessage('StillOpen', { severity: 'critical' }),
+    });
+    const outcome = await writeReview(
+      {
+        store,
+        prometheus,
+        pager: new RecordingPager(),
+        tiers: deps.tiers,
+        now: clock.now,
+        archive: async () => 'x',
+      },
+      opened!.incidentId!,
+    );
+    expect(outcome).toEqual({ incidentId: opened!.incidentId, written: false, reason: 'still triggered' });
   });
 });

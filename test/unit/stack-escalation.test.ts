@@ -233,7 +233,7 @@ describe('escalation in the stack', () => {
     }
   });
 
-  it('diagnoses each new incident from the table’s stream, after the page, reading the cluster read-only', () => {
+  it('diagnoses each new incident and reviews each resolved one from the table’s stream, reading the cluster read-only', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'mcp-ops-incidents',
       StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
@@ -251,6 +251,18 @@ describe('escalation in the stack', () => {
               dynamodb: { NewImage: { pk: { S: [{ prefix: 'INC#' }] } } },
             }),
           },
+          {
+            Pattern: JSON.stringify({
+              eventName: ['MODIFY'],
+              dynamodb: {
+                NewImage: {
+                  pk: { S: [{ prefix: 'INC#' }] },
+                  status: { S: ['resolved'] },
+                  review: [{ exists: false }],
+                },
+              },
+            }),
+          },
         ],
       },
     });
@@ -258,9 +270,9 @@ describe('escalation in the stack', () => {
     const incidents = statements.find((s) => s.Sid === 'Incidents')!;
     expect(incidents.Action).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     expect(incidents.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*'] } });
-    expect(JSON.stringify(statements.find((s) => s.Sid === 'ArchiveDiagnosis')!.Resource)).toContain(
-      '/reports/diagnosis/*',
-    );
+    const archive = JSON.stringify(statements.find((s) => s.Sid === 'ArchiveDiagnosis')!.Resource);
+    expect(archive).toContain('/reports/diagnosis/*');
+    expect(archive).toContain('/reports/reviews/*');
     template.hasResourceProperties('AWS::EKS::AccessEntry', {
       PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationDiagnoseRole'), 'Arn'] },
       KubernetesGroups: ['mcp-ops:readonly'],

@@ -351,6 +351,28 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return updated !== undefined;
   }
 
+  async recordReview(id: string, ref: string, event: TimelineEvent): Promise<boolean> {
+    const updated = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'SET review = :ref, timeline = list_append(timeline, :e)',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(review)',
+      ExpressionAttributeValues: { ':ref': ref, ':e': [event] },
+    });
+    return updated !== undefined;
+  }
+
+  async markReviewDone(id: string, event: TimelineEvent): Promise<boolean> {
+    const updated = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'SET reviewDoneAt = :at, timeline = list_append(timeline, :e)',
+      ConditionExpression: 'attribute_exists(review) AND attribute_not_exists(reviewDoneAt)',
+      ExpressionAttributeValues: { ':at': event.at, ':e': [event] },
+    });
+    return updated !== undefined;
+  }
+
   async recordRepeat(id: string, dedupKey: string, deliveryKey: string, at: Date): Promise<RepeatOutcome> {
     const updated = await this.conditionalUpdate({
       TableName: this.table,
