@@ -500,6 +500,47 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     });
     const messages = (await primary.receive(2)).filter((m) => m.includes(id));
     expect(messages.some((m) => m.startsWith(`Diagnosis for ${id}`))).toBe(true);
+    // A person resolves it (as the respond page does, here by hand); the stream's MODIFY drafts
+    // the review, its counts read from Prometheus through the service proxy.
+    const resolvedAt = new Date().toISOString();
+    await new DynamoDBClient(admin).send(
+      new UpdateItemCommand({
+        TableName: diagnose.environment.INCIDENTS_TABLE!,
+        Key: { pk: { S: `INC#${id}` } },
+        UpdateExpression: 'SET #s = :r, timeline = list_append(timeline, :e) REMOVE openFlag',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':r': { S: 'resolved' },
+          ':e': {
+            L: [
+              {
+                M: {
+                  at: { S: resolvedAt },
+                  event: { S: 'resolved' },
+                  detail: { S: 'resolved by tester via the respond page' },
+                },
+              },
+            ],
+          },
+        },
+      }),
+    );
+    const reviewed = await running.invoke({
+      Records: [
+        {
+          eventID: `stream-review-${id}`,
+          eventName: 'MODIFY',
+          eventSource: 'aws:dynamodb',
+          dynamodb: { NewImage: { pk: { S: `INC#${id}` }, id: { S: id }, status: { S: 'resolved' } } },
+        },
+      ],
+    });
+    expect(reviewed.json()).toEqual({
+      batchItemFailures: [],
+      outcomes: [{ incidentId: id, kind: 'review', done: true }],
+    });
+    const review = (await primary.receive(3)).find((m) => m.includes('post-incident review is drafted'));
+    expect(review).toMatch(/requests failed: \d+; validations failed: \d+/);
     expect(running.output()).not.toMatch(/AccessDenied/);
   });
 
