@@ -1,13 +1,13 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as eks from 'aws-cdk-lib/aws-eks';
+import type * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { CHECKS_GROUP } from '../core/cluster-access.ts';
 import type { OpsConfig } from '../core/config.ts';
+import { grantBackupRead, grantClusterRead, reportsMailStatement } from './cluster-reader.ts';
 import { DailySchedule } from './daily-schedule.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
@@ -74,18 +74,7 @@ export class Checks extends Construct {
       this.mail = mail;
       this.job.function.addEnvironment(ENV.mailConfigurationSet, mail.configurationSetName);
     }
-    const clusterArn = stack.formatArn({
-      service: 'eks',
-      resource: 'cluster',
-      resourceName: config.cluster.name,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
     const statements: iam.PolicyStatement[] = [
-      new iam.PolicyStatement({
-        sid: 'DescribeCluster',
-        actions: ['eks:DescribeCluster'],
-        resources: [clusterArn],
-      }),
       new iam.PolicyStatement({
         sid: 'SendReports',
         actions: ['sns:Publish'],
@@ -102,60 +91,14 @@ export class Checks extends Construct {
         resources: [foundation.reportsBucket.arnForObjects('reports/*')],
       }),
       new iam.PolicyStatement({
-        sid: 'ListBackups',
-        actions: ['s3:ListBucket'],
-        resources: [foundation.backupBucket.bucketArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadBackups',
-        actions: ['s3:GetObject'],
-        resources: [foundation.backupBucket.arnForObjects('*')],
-      }),
-      new iam.PolicyStatement({
         sid: 'ImageScanFindings',
         actions: ['ecr:DescribeImageScanFindings'],
         resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: '*' })],
       }),
     ];
-    if (mail) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'SendReportsMail',
-          actions: ['ses:SendEmail'],
-          resources: [
-            stack.formatArn({
-              service: 'ses',
-              resource: 'identity',
-              resourceName: mail.identityName,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-            stack.formatArn({
-              service: 'ses',
-              resource: 'configuration-set',
-              resourceName: mail.configurationSetName,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
-    }
-    if (config.prometheus.access === 'amp') {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'QueryManagedPrometheus',
-          actions: ['aps:QueryMetrics', 'aps:ListAlerts'],
-          resources: [
-            stack.formatArn({
-              service: 'aps',
-              resource: 'workspace',
-              resourceName: config.prometheus.ampWorkspaceId!,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
-    }
+    if (mail) statements.push(reportsMailStatement(this, mail));
     for (const statement of statements) role.addToPolicy(statement);
+    grantBackupRead(role, foundation.backupBucket);
     NagSuppressions.addResourceSuppressions(
       role,
       [
@@ -178,12 +121,10 @@ export class Checks extends Construct {
 
     // Cluster access without static credentials: the function's role is mapped to a Kubernetes
     // group bound to the read-only ClusterRole of core/cluster-access.ts (rbac/mcp-ops-readonly.yaml).
-    this.accessEntry = new eks.CfnAccessEntry(this, 'ClusterAccess', {
-      clusterName: config.cluster.name,
-      principalArn: role.roleArn,
-      type: 'STANDARD',
-      kubernetesGroups: [CHECKS_GROUP],
-    });
+    this.accessEntry = grantClusterRead(this, 'ClusterAccess', role, config, [
+      'aps:QueryMetrics',
+      'aps:ListAlerts',
+    ]);
 
     const { schedules } = config;
     const runs: Array<[string, string, Record<string, string>, string]> = [

@@ -1,8 +1,8 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as eks from 'aws-cdk-lib/aws-eks';
+import type * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -12,7 +12,6 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { CHECKS_GROUP } from '../core/cluster-access.ts';
 import type { OpsConfig } from '../core/config.ts';
 import {
   DELIVERIES_TABLE,
@@ -21,6 +20,7 @@ import {
   incidentsTableName,
   linkSecretName,
 } from '../functions/escalation/incidents-table.ts';
+import { grantClusterRead } from './cluster-reader.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
 import { NagSuppressions } from './nag.ts';
@@ -335,26 +335,15 @@ export class Escalation extends Construct {
    * Prometheus, reads the incident and appends its diagnosis, archives it under reports/diagnosis/.
    */
   private grantDiagnose(fn: JobFunction, config: OpsConfig, foundation: Foundation): eks.CfnAccessEntry {
-    const stack = Stack.of(this);
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'DescribeCluster',
-        actions: ['eks:DescribeCluster'],
-        resources: [
-          stack.formatArn({
-            service: 'eks',
-            resource: 'cluster',
-            resourceName: config.cluster.name,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-      }),
+    fn.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'Incidents',
         actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [this.table.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*'] } },
       }),
+    );
+    fn.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ArchiveDiagnosis',
         actions: ['s3:PutObject'],
@@ -363,30 +352,14 @@ export class Escalation extends Construct {
           foundation.reportsBucket.arnForObjects('reports/reviews/*'),
         ],
       }),
-    ];
-    if (config.prometheus.access === 'amp')
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'QueryManagedPrometheus',
-          actions: ['aps:QueryMetrics', 'aps:ListAlerts'],
-          resources: [
-            stack.formatArn({
-              service: 'aps',
-              resource: 'workspace',
-              resourceName: config.prometheus.ampWorkspaceId!,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
-    for (const statement of statements) fn.role.addToPolicy(statement);
+    );
     NagSuppressions.addResourceSuppressions(
       fn.role,
       [
         {
           id: 'AwsSolutions-IAM5',
           reason:
-            'Diagnoses are archived under reports/diagnosis/ (keys carry the incident id); the stream actions on the incidents table stream are added by the event source.',
+            'Diagnoses and reviews are archived under reports/diagnosis/ and reports/reviews/ (keys carry the incident id); the stream actions on the incidents table stream are added by the event source.',
           appliesTo: [
             { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/(diagnosis|reviews)\\/\\*$/g' },
             'Resource::*',
@@ -395,12 +368,10 @@ export class Escalation extends Construct {
       ],
       true,
     );
-    return new eks.CfnAccessEntry(this, 'DiagnoseClusterAccess', {
-      clusterName: config.cluster.name,
-      principalArn: fn.role.roleArn,
-      type: 'STANDARD',
-      kubernetesGroups: [CHECKS_GROUP],
-    });
+    return grantClusterRead(this, 'DiagnoseClusterAccess', fn.role, config, [
+      'aps:QueryMetrics',
+      'aps:ListAlerts',
+    ]);
   }
 
   /** The tick lists open incidents and moves them up the ladder; it creates and deletes nothing. */

@@ -1,17 +1,17 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as eks from 'aws-cdk-lib/aws-eks';
+import type * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { TimeZone } from 'aws-cdk-lib/core';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { CHECKS_GROUP } from '../core/cluster-access.ts';
 import type { OpsConfig } from '../core/config.ts';
 import { ENV } from '../core/function-env.ts';
 import { maintenanceSchedules } from '../core/maintenance-window.ts';
 import { INCIDENTS_TABLE } from '../functions/escalation/incidents-table.ts';
 import type { Checks } from './checks-construct.ts';
+import { grantBackupRead, grantClusterRead, reportsMailStatement } from './cluster-reader.ts';
 import { JobSchedule } from './daily-schedule.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
@@ -44,7 +44,6 @@ export class Maintenance extends Construct {
     super(scope, id);
     const { config, foundation } = props;
     const prefix = config.resourcePrefix;
-    const stack = Stack.of(this);
     this.job = new JobFunction(this, 'Job', {
       entry: join(import.meta.dirname, '..', 'functions', 'maintenance', 'handler.ts'),
       functionName: `${prefix}-maintenance`,
@@ -66,18 +65,6 @@ export class Maintenance extends Construct {
     });
     const statements = [
       new iam.PolicyStatement({
-        sid: 'DescribeCluster',
-        actions: ['eks:DescribeCluster'],
-        resources: [
-          stack.formatArn({
-            service: 'eks',
-            resource: 'cluster',
-            resourceName: config.cluster.name,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
-      }),
-      new iam.PolicyStatement({
         sid: 'WindowState',
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [foundation.reportsBucket.arnForObjects('reports/maintenance/*')],
@@ -88,16 +75,6 @@ export class Maintenance extends Construct {
         sid: 'WindowStateList',
         actions: ['s3:ListBucket'],
         resources: [foundation.reportsBucket.bucketArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ListBackups',
-        actions: ['s3:ListBucket'],
-        resources: [foundation.backupBucket.bucketArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadBackups',
-        actions: ['s3:GetObject'],
-        resources: [foundation.backupBucket.arnForObjects('*')],
       }),
       new iam.PolicyStatement({
         sid: 'OpenIncidents',
@@ -120,45 +97,9 @@ export class Maintenance extends Construct {
         resources: [foundation.topicKey.keyArn],
       }),
     ];
-    if (props.mail) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'SendMail',
-          actions: ['ses:SendEmail'],
-          resources: [
-            stack.formatArn({
-              service: 'ses',
-              resource: 'identity',
-              resourceName: props.mail.identityName,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-            stack.formatArn({
-              service: 'ses',
-              resource: 'configuration-set',
-              resourceName: props.mail.configurationSetName,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
-    }
-    if (config.prometheus.access === 'amp') {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'QueryManagedPrometheus',
-          actions: ['aps:QueryMetrics'],
-          resources: [
-            stack.formatArn({
-              service: 'aps',
-              resource: 'workspace',
-              resourceName: config.prometheus.ampWorkspaceId!,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          ],
-        }),
-      );
-    }
+    if (props.mail) statements.push(reportsMailStatement(this, props.mail, 'SendMail'));
     for (const statement of statements) this.job.role.addToPolicy(statement);
+    grantBackupRead(this.job.role, foundation.backupBucket);
     NagSuppressions.addResourceSuppressions(
       this.job.role,
       [
@@ -176,12 +117,7 @@ export class Maintenance extends Construct {
       true,
     );
 
-    this.accessEntry = new eks.CfnAccessEntry(this, 'ClusterAccess', {
-      clusterName: config.cluster.name,
-      principalArn: this.job.role.roleArn,
-      type: 'STANDARD',
-      kubernetesGroups: [CHECKS_GROUP],
-    });
+    this.accessEntry = grantClusterRead(this, 'ClusterAccess', this.job.role, config);
 
     const descriptions: Record<string, string> = {
       notice: 'Maintenance notice to users, 7 days ahead, and the maintenance ticket',

@@ -5,16 +5,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
-import { eksKubernetes } from '../../core/adapters/eks.ts';
-import type { KubernetesClient } from '../../core/adapters/kubernetes-client.ts';
-import { prometheusFromConfig } from '../../core/adapters/prometheus-access.ts';
+import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
 import { awsReportChannels } from './adapters/report-channels.ts';
 import { checksEnvironment, runChecksEvent } from './checks-job.ts';
 import { EcrImageScans } from './adapters/ecr-image-scans.ts';
@@ -25,8 +21,6 @@ const env = checksEnvironment(process.env);
 const target = awsTargetFromEnv();
 const s3 = new S3Client(s3ClientConfig(target));
 const sns = new SNSClient(awsClientConfig(target));
-const eks = new EKSClient(awsClientConfig(target));
-const credentials = defaultProvider();
 const mail = env.config.reports.email;
 const channels = awsReportChannels(
   { s3, sns },
@@ -39,22 +33,14 @@ const channels = awsReportChannels(
     ...(env.mailConfigurationSet ? { configurationSet: env.mailConfigurationSet } : {}),
   },
 );
-const kube = eksKubernetes({ eks, clusterName: env.config.cluster.name, region: target.region, credentials });
-
-/** One client per invocation: the service proxy rides on the same token and connection. */
-let current: Promise<KubernetesClient> | undefined;
-const prometheus = prometheusFromConfig(env.config.prometheus, {
-  kube: () => (current ??= kube()),
-  region: target.region,
-  credentials,
-});
+const cluster = clusterReaders(env.config, target);
 
 async function checks(event: unknown) {
-  current = undefined;
+  cluster.fresh();
   return runChecksEvent(event, {
     config: env.config,
-    kube: () => (current ??= kube()),
-    prometheus,
+    kube: cluster.kube,
+    prometheus: cluster.prometheus,
     imageScans: new EcrImageScans(new ECRClient(awsClientConfig(target))),
     channels,
     store: channels.store,

@@ -5,15 +5,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { eksKubernetes } from '../../core/adapters/eks.ts';
-import type { KubernetesClient } from '../../core/adapters/kubernetes-client.ts';
-import { prometheusFromConfig } from '../../core/adapters/prometheus-access.ts';
-import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
+import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
+import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { ENV, requiredEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
@@ -29,19 +25,8 @@ const reportsBucket = requiredEnv(ENV.reportsBucket);
 const target = awsTargetFromEnv();
 const ports = escalationPorts(target, settings);
 const s3 = new S3Client(s3ClientConfig(target));
-const credentials = defaultProvider();
-const kube = eksKubernetes({
-  eks: new EKSClient(awsClientConfig(target)),
-  clusterName: config.cluster.name,
-  region: target.region,
-  credentials,
-});
-let current: Promise<KubernetesClient> | undefined;
-const prometheus = prometheusFromConfig(config.prometheus, {
-  kube: () => (current ??= kube()),
-  region: target.region,
-  credentials,
-});
+const cluster = clusterReaders(config, target);
+const prometheus = cluster.prometheus;
 
 const INCIDENT_ID = /^INC-\d{8}-\d{3,}$/;
 const StreamEvent = z.object({
@@ -91,8 +76,8 @@ function workOf(event: unknown): Work[] {
 }
 
 async function followUp(event: unknown) {
-  current = undefined;
-  const kubernetes = await (current ??= kube());
+  cluster.fresh();
+  const kubernetes = await cluster.kube();
   const deps = await ports.deps(() => new Date());
   const outcomes: Array<{ incidentId: string; kind: Work['kind']; done: boolean }> = [];
   const failures: Array<{ itemIdentifier: string }> = [];

@@ -5,16 +5,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { eksKubernetes } from '../../core/adapters/eks.ts';
-import type { KubernetesClient } from '../../core/adapters/kubernetes-client.ts';
-import { prometheusFromConfig } from '../../core/adapters/prometheus-access.ts';
+import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { configFromEnv, ENV, optionalEnv, requiredEnv } from '../../core/function-env.ts';
@@ -34,19 +30,7 @@ const env = {
 };
 const target = awsTargetFromEnv();
 const sns = new SNSClient(awsClientConfig(target));
-const credentials = defaultProvider();
-const kube = eksKubernetes({
-  eks: new EKSClient(awsClientConfig(target)),
-  clusterName: config.cluster.name,
-  region: target.region,
-  credentials,
-});
-let current: Promise<KubernetesClient> | undefined;
-const prometheus = prometheusFromConfig(config.prometheus, {
-  kube: () => (current ??= kube()),
-  region: target.region,
-  credentials,
-});
+const cluster = clusterReaders(config, target);
 const mail = config.reports.email;
 const mailer = maintenanceMailer({
   sns,
@@ -64,11 +48,11 @@ const mailer = maintenanceMailer({
 const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig(target)));
 
 async function maintenance(event: unknown) {
-  current = undefined;
+  cluster.fresh();
   const outcome = await runMaintenanceEvent(event, {
     config,
-    kube: await (current ??= kube()),
-    prometheus,
+    kube: await cluster.kube(),
+    prometheus: cluster.prometheus,
     store: new S3ObjectStore(new S3Client(s3ClientConfig(target))),
     stateBucket: env.reportsBucket,
     mail: mailer,
