@@ -90,6 +90,14 @@ export class Checks extends Construct {
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [foundation.reportsBucket.arnForObjects('reports/*')],
       }),
+      // S3 answers a GetObject of a key not there (the first report's last-delivered pointer, a
+      // day's delivery marker the watchdog looks for) with 404 only to a caller that may list the
+      // bucket; else 403, and the watchdog would fail instead of saying "not delivered".
+      new iam.PolicyStatement({
+        sid: 'ReportsList',
+        actions: ['s3:ListBucket'],
+        resources: [foundation.reportsBucket.bucketArn],
+      }),
       new iam.PolicyStatement({
         sid: 'ImageScanFindings',
         actions: ['ecr:DescribeImageScanFindings'],

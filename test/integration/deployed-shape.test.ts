@@ -401,6 +401,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     // S3 answers 403 instead of 404 for a missing key to a caller without s3:ListBucket; moto
     // answers NoSuchKey either way.
     'WindowStateList:s3:ListBucket': 'moto does not ask for s3:ListBucket when a key is missing',
+    'ReportsList:s3:ListBucket': 'moto does not ask for s3:ListBucket when a key is missing',
     // With reports.email the reports go by SES; the topic carries one only when SES refuses it
     // (deliver.ts's fallback, tested in test/unit/report-mail.test.ts).
     'SendReports:sns:Publish': 'reports go by SES here; the topic is the fallback',
