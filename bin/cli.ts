@@ -16,6 +16,8 @@ interface CommandSpec {
   /** How many arguments after the name: exactly, and what each must look like. */
   readonly argPattern?: RegExp;
   readonly argHint?: string;
+  /** A free-text argument after the one `argPattern` checks (a status update's message). */
+  readonly trailing?: string;
   readonly options: Options;
   /** One line per option: `--flag X  what it does`. */
   readonly help: readonly string[];
@@ -169,6 +171,20 @@ export const COMMANDS: readonly CommandSpec[] = [
       '--by NAME                        who (default $USER)',
     ],
   },
+  {
+    ...incidentCommand(
+      'incident update',
+      'post a status update (the communication template’s Updates)',
+      true,
+    ),
+    args: 'INC-YYYYMMDD-NNN "message"',
+    trailing: 'a quoted message',
+    options: { by: { type: 'string' }, status: { type: 'string' } },
+    help: [
+      '--status S                       investigating, identified, monitoring or resolved',
+      '--by NAME                        who (default $USER)',
+    ],
+  },
   incidentCommand('ack', 'acknowledge an incident (stops its "no response" steps)', true),
   incidentCommand('resolve', 'resolve an incident (tells every tier already paged)', true),
 ];
@@ -256,7 +272,9 @@ export function readCommandLine(argv: readonly string[]): CliOutcome {
     values.output = output;
     const args = parsed.positionals.slice(spec.name.split(' ').length);
     if (spec.argPattern) {
-      if (args.length !== 1 || !spec.argPattern.test(args[0]!))
+      if (spec.trailing && args.length !== 2)
+        throw new UsageError(`expected ${spec.argHint} and ${spec.trailing}`);
+      if (args.length !== (spec.trailing ? 2 : 1) || !spec.argPattern.test(args[0]!))
         throw new UsageError(
           `expected ${spec.argHint}, got ${args.length ? `"${args.join(' ')}"` : 'nothing'}`,
         );

@@ -54,6 +54,7 @@ export interface Values {
   runbook?: string;
   incident?: string;
   done?: boolean;
+  status?: string;
 }
 
 let values: Values;
@@ -247,6 +248,7 @@ export async function runCommand(line: CommandLine): Promise<number> {
           ...(values.local ? { endpoints: readEndpoints() } : {}),
           ...(values.by ? { by: values.by } : {}),
           ...(values.done ? { done: true } : {}),
+          ...(values.status ? { status: values.status } : {}),
           json: values.output === 'json',
         }),
       );

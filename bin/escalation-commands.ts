@@ -2,7 +2,12 @@
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { awsClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
-import { acknowledgeIncident, resolveIncident } from '../functions/escalation/escalation.ts';
+import {
+  acknowledgeIncident,
+  postStatusUpdate,
+  resolveIncident,
+  type UpdateStatus,
+} from '../functions/escalation/escalation.ts';
 import {
   deliveriesTableName,
   incidentsTableName,
@@ -73,6 +78,7 @@ export async function escalationCommand(
     by?: string;
     json: boolean;
     done?: boolean;
+    status?: string;
   },
 ): Promise<string> {
   if (command === 'incidents' && args[0] === 'ladder') return ladderText(options.config);
@@ -85,11 +91,30 @@ export async function escalationCommand(
     return options.json ? JSON.stringify(open, null, 2) : formatIncidentList(open, tiers, now());
   }
   const review = command === 'incident' && args[0] === 'review';
-  const id = review ? args[1] : args[0];
+  const update = command === 'incident' && args[0] === 'update';
+  const id = review || update ? args[1] : args[0];
   if (!id || !INCIDENT_ID.test(id)) {
     throw new EscalationCommandError(
       `${command}: expected an incident id like INC-20261125-001, got "${id ?? ''}"`,
     );
+  }
+  if (update) {
+    const status = options.status;
+    if (!status || !['investigating', 'identified', 'monitoring', 'resolved'].includes(status))
+      throw new EscalationCommandError(
+        `--status: expected investigating, identified, monitoring or resolved, got ${status ?? 'nothing'}`,
+      );
+    const message = args[2]?.trim();
+    if (!message)
+      throw new EscalationCommandError('a status update needs a message: what we know, what we are doing');
+    const by = `${options.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
+    const updated = await postStatusUpdate(await ports.deps(now), id, {
+      status: status as UpdateStatus,
+      message,
+      by,
+    });
+    if (!updated) throw new EscalationCommandError(`${id} is resolved or unknown; nothing was changed.`);
+    return `${id}: ${status}. ${status === 'resolved' ? 'Every tier already paged has been told.' : 'Chat has the update.'}`;
   }
   if (review) {
     const incident = await ports.store.get(id);

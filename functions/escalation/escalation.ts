@@ -578,8 +578,105 @@ export async function escalateDueIncidents(deps: EscalationDeps): Promise<TickOu
       for (const e of await advance(deps, incident)) escalated.push({ incidentId: incident.id, ...e });
     else await repairPage(deps, incident);
     await announce(deps, incident);
+    await remindUpdateDue(deps, incident);
   }
   return { escalated, released };
+}
+
+/** The manual's update cadence by severity (Incident Response Playbook step 2). */
+export const UPDATE_CADENCE_MINUTES: Partial<Record<Incident['severity'], number>> = {
+  P0: 15,
+  P1: 30,
+  P2: 120,
+};
+
+/** When the next status update of an acknowledged incident is due (undefined: none is). */
+export function nextUpdateDue(incident: Incident): Date | undefined {
+  const cadence = UPDATE_CADENCE_MINUTES[incident.severity];
+  if (cadence === undefined || incident.status !== 'acknowledged') return undefined;
+  const acknowledged = incident.timeline.find((e) => e.event === 'acknowledged')?.at;
+  const last = incident.lastUpdateAt ?? acknowledged;
+  return last ? new Date(new Date(last).getTime() + cadence * 60_000) : undefined;
+}
+
+/**
+ * An acknowledged incident with no status update for its cadence: the person who acknowledged it
+ * is reminded, in chat and on their tier's topic (the tier whose link they used, else the
+ * primary); once per cadence period, until an update is posted or it is resolved.
+ */
+async function remindUpdateDue(deps: EscalationDeps, listed: Incident): Promise<void> {
+  const incident = (await deps.store.get(listed.id)) ?? listed;
+  const due = nextUpdateDue(incident);
+  const cadence = UPDATE_CADENCE_MINUTES[incident.severity];
+  const now = deps.now();
+  if (!due || cadence === undefined || due > now) return;
+  const last = new Date(due.getTime() - cadence * 60_000);
+  const period = Math.floor((now.getTime() - last.getTime()) / (cadence * 60_000));
+  const by = incident.ackedBy ?? 'the responder';
+  const tier = deps.tiers.find((t) => by.startsWith(t.title)) ?? deps.tiers[0];
+  const text = `${incident.id} (${incident.severity}): no status update for ${period * cadence} min (the manual: every ${cadence} min). ${by}: post one with mcp-ops incident update ${incident.id} --status investigating|identified|monitoring|resolved "what we know".`;
+  await sendOnce(
+    deps,
+    incident,
+    `update-due:${last.toISOString()}:${period}`,
+    ['acknowledged'],
+    async () => {
+      // Only a severity the manual pages at once is reminded on a page topic; a P2's in chat.
+      if (tier && pagesAtOnce(deps.policy, incident.severity))
+        await deps.pager.page(tier, {
+          subject: `[${incident.severity}] ${incident.id}: status update due`,
+          body: text,
+        });
+      if (deps.chat)
+        await deps.chat.post(chatMessage('update-due', incident, runbookOf(deps, incident), [text]));
+    },
+    event(now, 'reminded', `status update due (${cadence} min cadence)`),
+  );
+}
+
+export type UpdateStatus = 'investigating' | 'identified' | 'monitoring' | 'resolved';
+
+/**
+ * A person's status update (the manual's communication template's Updates): the phase and the
+ * message on the timeline, re-sent to chat in the template's shape with when the next is due;
+ * `resolved` resolves the incident (and tells everyone paged).
+ */
+export async function postStatusUpdate(
+  deps: EscalationDeps,
+  id: string,
+  update: { status: UpdateStatus; message: string; by: string },
+): Promise<Incident | undefined> {
+  if (update.status === 'resolved') return resolveIncident(deps, id, update.by, update.message);
+  const now = deps.now();
+  const phase = update.status === 'investigating' ? undefined : update.status;
+  const updated = await deps.store.recordUpdate(
+    id,
+    phase,
+    event(
+      now,
+      'updated',
+      `${update.status[0]!.toUpperCase()}${update.status.slice(1)} (${update.by})`,
+      update.message,
+    ),
+  );
+  if (!updated) return undefined;
+  const cadence = UPDATE_CADENCE_MINUTES[updated.severity];
+  const updates = updated.timeline
+    .filter((e) => e.event === 'updated')
+    .map((e) => `- ${e.at.slice(11, 16)} UTC ${e.detail}: ${e.note ?? ''}`);
+  if (deps.chat && deps.policy.severities[updated.severity].chat)
+    await deps.chat.post(
+      chatMessage('updated', updated, runbookOf(deps, updated), [
+        `Current status: ${update.message}`,
+        ...(cadence
+          ? [`Next update: by ${new Date(now.getTime() + cadence * 60_000).toISOString().slice(11, 16)} UTC`]
+          : []),
+        'Updates:',
+        ...updates,
+      ]),
+    );
+  await commentTicket(deps, updated, `Status ${update.status}: ${update.message} (${update.by})`);
+  return updated;
 }
 
 export async function acknowledgeIncident(

@@ -105,6 +105,15 @@ export interface IncidentStore {
    * timeline event; false when one was recorded already (or there is no such incident).
    */
   recordDiagnosis(id: string, ref: string, event: TimelineEvent): Promise<boolean>;
+  /**
+   * A status update: the phase (absent: back to Investigating), when, and its timeline event;
+   * the incident as updated, or undefined when it is resolved (or unknown).
+   */
+  recordUpdate(
+    id: string,
+    phase: 'identified' | 'monitoring' | undefined,
+    event: TimelineEvent,
+  ): Promise<Incident | undefined>;
   /** Records the post-incident review's draft, once; false when one was recorded already. */
   recordReview(id: string, ref: string, event: TimelineEvent): Promise<boolean>;
   /** Marks the written review done, once; false when there is no review or it was done already. */

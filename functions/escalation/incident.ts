@@ -18,7 +18,8 @@ export interface TimelineEvent {
     | 'reminded'
     | 'diagnosed'
     | 'reviewed'
-    | 'review-done';
+    | 'review-done'
+    | 'updated';
   readonly detail: string;
   /** What the responder wrote when acknowledging or resolving ("what we know"). */
   readonly note?: string;
@@ -78,6 +79,13 @@ export interface Incident {
   readonly pages: Record<string, PageRecord>;
   /** Where the diagnosis follow-up's full text is archived, once sent. */
   readonly diagnosis?: string;
+  /**
+   * The manual's status past Investigating, set by a status update: Identified (the cause is
+   * known) or Monitoring (a fix is in, watching). Absent: Investigating.
+   */
+  readonly phase?: 'identified' | 'monitoring';
+  /** When the last status update was posted (the update cadence counts from it). */
+  readonly lastUpdateAt?: string;
   /** Where the post-incident review's draft is, once written (on resolution). */
   readonly review?: string;
   /** When the review was marked done (`mcp-ops incident review ID --done`). */

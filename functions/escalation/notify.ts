@@ -7,7 +7,15 @@ import type { IncidentSeverity } from './severity.ts';
  */
 
 export type ChatEvent =
-  'opened' | 'related' | 'reminder' | 'acknowledged' | 'resolved' | 'diagnosed' | 'reviewed';
+  | 'opened'
+  | 'related'
+  | 'reminder'
+  | 'acknowledged'
+  | 'resolved'
+  | 'diagnosed'
+  | 'reviewed'
+  | 'updated'
+  | 'update-due';
 
 export interface ChatMessage {
   readonly event: ChatEvent;
@@ -63,13 +71,20 @@ const STATUS: Record<Incident['status'], string> = {
   resolved: 'Resolved',
 };
 
+/** The manual's status: Investigating, Identified, Monitoring or Resolved (and how it got there). */
+export function statusText(incident: Pick<Incident, 'status' | 'phase'>): string {
+  if (incident.status !== 'resolved' && incident.phase)
+    return incident.phase === 'identified' ? 'Identified' : 'Monitoring';
+  return STATUS[incident.status];
+}
+
 /** The manual's incident communication template, as lines of plain text. */
 export function communicationLines(incident: Incident, runbookUrl: string): string[] {
   const related = incident.related ?? [];
   return [
     `Incident ID: ${incident.id}`,
     `Severity: ${incident.severity}`,
-    `Status: ${STATUS[incident.status]}`,
+    `Status: ${statusText(incident)}`,
     `Started: ${utc(incident.createdAt)}`,
     `Impact: ${incident.alert.summary}`,
     `Alert: ${incident.alert.name}`,
@@ -91,6 +106,8 @@ const TITLES: Record<ChatEvent, (i: Incident) => string> = {
   resolved: (i) => `[${i.severity}] ${i.id} resolved: ${i.alert.name}`,
   diagnosed: (i) => `[${i.severity}] ${i.id} diagnosis: ${i.alert.name}`,
   reviewed: (i) => `[${i.severity}] ${i.id} post-incident review drafted`,
+  updated: (i) => `[${i.severity}] ${i.id} update: ${statusText(i)}`,
+  'update-due': (i) => `[${i.severity}] ${i.id}: a status update is due`,
 };
 
 export function chatMessage(

@@ -41,12 +41,19 @@ export class RecordingPager implements Pager {
     }
     this.sent.push({ tier: tier.name, page });
   }
-  /** Pages for one incident, as `tier` or `resolved:tier`. */
+  /** Pages of the ladder for one incident, as `tier` or `resolved:tier` (update reminders apart). */
   forIncident(id: string): string[] {
     return this.sent
-      .filter((p) => p.page.subject.includes(id))
+      .filter((p) => p.page.subject.includes(id) && !p.page.subject.includes('status update due'))
       .map((p) => (p.page.subject.startsWith('RESOLVED') ? `resolved:${p.tier}` : p.tier));
   }
+}
+
+/** The status-update reminders paged for one incident, by tier. */
+export function updateRemindersOf(pager: RecordingPager, id: string): string[] {
+  return pager.sent
+    .filter((p) => p.page.subject === `[${p.page.subject.slice(1, 3)}] ${id}: status update due`)
+    .map((p) => p.tier);
 }
 
 export class CountingMetrics implements EscalationMetrics {

@@ -3,6 +3,7 @@ import {
   acknowledgeIncident,
   escalateDueIncidents,
   intakeMessage,
+  postStatusUpdate,
   resolveIncident,
   type EscalationDeps,
 } from '../../functions/escalation/escalation.ts';
@@ -16,6 +17,7 @@ import {
   RecordingChat,
   RecordingTickets,
   TestClock,
+  updateRemindersOf,
   type RecordingPager,
 } from './escalation-harness.ts';
 
@@ -352,7 +354,50 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       clock.advanceMinutes(24 * 60);
       await escalateDueIncidents(deps);
       expect(pagesOf(id)).toEqual([]);
-      expect(chat.forIncident(id)).toEqual(['opened', 'acknowledged']);
+      // Its status update is due every 2 h: a reminder in chat, never a page.
+      expect(chat.forIncident(id)).toEqual(['opened', 'acknowledged', 'update-due']);
+      expect(updateRemindersOf(ctx.pager, id)).toEqual([]);
+    });
+
+    it('asks the responder for a status update on the manual’s cadence (P1: 30 min) until one is posted', async () => {
+      const [opened] = await fire('critical');
+      const id = opened!.incidentId!;
+      clock.advanceMinutes(5);
+      await acknowledgeIncident(deps, id, 'alice');
+      clock.advanceMinutes(29);
+      await escalateDueIncidents(deps);
+      expect(updateRemindersOf(ctx.pager, id)).toEqual([]);
+      clock.advanceMinutes(1); // 30 min since the acknowledgement
+      await escalateDueIncidents(deps);
+      await escalateDueIncidents(deps); // a second tick in the same period sends nothing more
+      expect(updateRemindersOf(ctx.pager, id)).toEqual(['primary']);
+      expect(chat.forIncident(id).filter((e) => e === 'update-due')).toHaveLength(1);
+      const updated = await postStatusUpdate(deps, id, {
+        status: 'identified',
+        message: 'bad config in revision 2; rolling back',
+        by: 'alice',
+      });
+      expect(updated).toMatchObject({ phase: 'identified' });
+      expect(chat.posted.at(-1)!.lines).toEqual(
+        expect.arrayContaining([
+          'Status: Identified',
+          'Current status: bad config in revision 2; rolling back',
+          expect.stringMatching(/^Next update: by \d\d:\d\d UTC$/),
+        ]),
+      );
+      clock.advanceMinutes(29);
+      await escalateDueIncidents(deps);
+      expect(updateRemindersOf(ctx.pager, id)).toEqual(['primary']); // the update reset the clock
+      clock.advanceMinutes(1);
+      await escalateDueIncidents(deps);
+      expect(updateRemindersOf(ctx.pager, id)).toEqual(['primary', 'primary']);
+      await postStatusUpdate(deps, id, { status: 'resolved', message: 'rolled back', by: 'alice' });
+      clock.advanceMinutes(120);
+      await escalateDueIncidents(deps);
+      expect(updateRemindersOf(ctx.pager, id)).toEqual(['primary', 'primary']); // none after resolution
+      expect(
+        (await ctx.store.get(id))!.timeline.filter((e) => e.event === 'updated').map((e) => e.detail),
+      ).toEqual(['Identified (alice)']);
     });
 
     it('holds a P2 in the maintenance window: its clock starts when the window ends', async () => {

@@ -170,6 +170,21 @@ export class MemoryIncidentStore implements IncidentStore {
     return true;
   }
 
+  async recordUpdate(
+    id: string,
+    phase: 'identified' | 'monitoring' | undefined,
+    event: TimelineEvent,
+  ): Promise<Incident | undefined> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident.status === 'resolved') return undefined;
+    if (phase) incident.phase = phase;
+    else delete incident.phase;
+    incident.lastUpdateAt = event.at;
+    incident.timeline = [...incident.timeline, event];
+    return this.copy(incident);
+  }
+
   async recordReview(id: string, ref: string, event: TimelineEvent): Promise<boolean> {
     await this.turn();
     const incident = this.incidents.get(id);

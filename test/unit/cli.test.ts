@@ -92,6 +92,10 @@ describe('the mcp-ops command', () => {
     expect(new Date(window.start).getUTCDay()).toBe(6);
     expect(new Date(window.start).getUTCDate()).toBeLessThanOrEqual(7);
     expect(window.steps.find((s) => s.stage === 'post')?.schedule).toBe('cron(0 6 ? * SAT#1 *)');
+    const noMessage = run('incident', 'update', 'INC-20261128-001', '--status', 'identified');
+    expect(noMessage.status).toBe(2);
+    expect(noMessage.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(noMessage.stderr).toContain('a quoted message');
     const bad = run('maintenance', 'later');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trimEnd().split('\n')).toHaveLength(1);

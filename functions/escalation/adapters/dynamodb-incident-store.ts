@@ -351,6 +351,27 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return updated !== undefined;
   }
 
+  async recordUpdate(
+    id: string,
+    phase: 'identified' | 'monitoring' | undefined,
+    event: TimelineEvent,
+  ): Promise<Incident | undefined> {
+    const updated = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: `SET lastUpdateAt = :at, timeline = list_append(timeline, :e)${phase ? ', phase = :phase' : ' REMOVE phase'}`,
+      ConditionExpression: 'attribute_exists(pk) AND #status <> :resolved',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':at': event.at,
+        ':e': [event],
+        ':resolved': 'resolved',
+        ...(phase ? { ':phase': phase } : {}),
+      },
+    });
+    return updated ? toIncident(updated) : undefined;
+  }
+
   async recordReview(id: string, ref: string, event: TimelineEvent): Promise<boolean> {
     const updated = await this.conditionalUpdate({
       TableName: this.table,
