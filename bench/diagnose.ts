@@ -3,13 +3,13 @@
 // manual's quick assessment script run verbatim (read-only kubeconfig) on the same cluster in the
 // same run. Each runs in its own process.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEndpoints, STACK_DIR } from '../stack/endpoints.ts';
 import { adminClient } from '../stack/kube/cluster.ts';
 import { currentScenario, seedScenario } from '../stack/kube/scenarios.ts';
 import { stackUp } from '../stack/stack.ts';
 import { bundleChild } from './bundle.ts';
+import { timeManualScript } from './manual-script.ts';
 import type { BenchResult } from './bench-result.ts';
 
 interface ChildFigures {
@@ -20,25 +20,6 @@ interface ChildFigures {
   headline: string;
   failed_parts: string[];
   parts: Array<{ id: string; status: string; summary: string }>;
-}
-
-function timeManualScript(kubeconfig: string, prometheus: string) {
-  const script = join(import.meta.dirname, 'manual-assessment.sh');
-  const timed = existsSync('/usr/bin/time');
-  const started = performance.now();
-  const run = spawnSync(timed ? '/usr/bin/time' : 'bash', timed ? ['-f', '%M', 'bash', script] : [script], {
-    encoding: 'utf8',
-    env: { ...process.env, KUBECONFIG: kubeconfig, PROMETHEUS: prometheus },
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  const ms = performance.now() - started;
-  const peakKb = Number(run.stderr.trim().split('\n').at(-1));
-  return {
-    ms,
-    peak_mb: Number.isFinite(peakKb) ? peakKb / 1024 : NaN,
-    stdoutLines: run.stdout.split('\n').length,
-    status: run.status,
-  };
 }
 
 export async function run(): Promise<BenchResult> {
@@ -56,7 +37,11 @@ export async function run(): Promise<BenchResult> {
   });
   if (child.status !== 0) throw new Error(`the follow-up failed: ${child.stderr}`);
   const ours = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as ChildFigures;
-  const manual = timeManualScript(endpoints.kubernetes.kubeconfigReadonly, endpoints.prometheus);
+  const manual = timeManualScript(
+    'manual-assessment.sh',
+    endpoints.kubernetes.kubeconfigReadonly,
+    endpoints.prometheus,
+  );
   return {
     title: 'Incident diagnosis on 2,000 pods and 20,000 events (local kube-apiserver + kwok)',
     rows: [

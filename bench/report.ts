@@ -2,7 +2,6 @@
 // scenario), side by side with the manual's own script (its kubectl and curl parts) against the
 // same cluster in the same run. Each runs in its own process; we report wall time and peak memory.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEndpoints } from '../stack/endpoints.ts';
 import { adminClient } from '../stack/kube/cluster.ts';
@@ -10,6 +9,7 @@ import { currentScenario, seedScenario } from '../stack/kube/scenarios.ts';
 import { STACK_DIR } from '../stack/endpoints.ts';
 import { stackUp } from '../stack/stack.ts';
 import { bundleChild } from './bundle.ts';
+import { timeManualScript } from './manual-script.ts';
 import type { BenchResult } from './bench-result.ts';
 
 interface ChildFigures {
@@ -18,27 +18,6 @@ interface ChildFigures {
   status: string;
   bytes: number;
   sections: Array<{ id: string; status: string; ms: number; summary: string }>;
-}
-
-function timeManualScript(kubeconfig: string, prometheus: string) {
-  const started = performance.now();
-  const script = join(import.meta.dirname, 'manual-morning-check.sh');
-  // GNU time gives the script's peak memory; without it the time is still measured.
-  const timed = existsSync('/usr/bin/time');
-  const run = spawnSync(timed ? '/usr/bin/time' : 'bash', timed ? ['-f', '%M', 'bash', script] : [script], {
-    encoding: 'utf8',
-    env: { ...process.env, KUBECONFIG: kubeconfig, PROMETHEUS: prometheus },
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  const ms = performance.now() - started;
-  // GNU time prints the peak RSS (KB) of the largest single process as its last stderr line.
-  const peakKb = Number(run.stderr.trim().split('\n').at(-1));
-  return {
-    ms,
-    peak_mb: Number.isFinite(peakKb) ? peakKb / 1024 : NaN,
-    stdoutLines: run.stdout.split('\n').length,
-    status: run.status,
-  };
 }
 
 function timeOurs(bundle: string): ChildFigures {
@@ -65,7 +44,11 @@ export async function run(): Promise<BenchResult> {
   await new Promise((resolve) => setTimeout(resolve, 20_000));
 
   const ours = timeOurs(await bundleChild('report-child'));
-  const manual = timeManualScript(endpoints.kubernetes.kubeconfigReadonly, endpoints.prometheus);
+  const manual = timeManualScript(
+    'manual-morning-check.sh',
+    endpoints.kubernetes.kubeconfigReadonly,
+    endpoints.prometheus,
+  );
   return {
     title: 'Morning report on 2,000 pods and 20,000 events (local kube-apiserver + kwok)',
     rows: [

@@ -112,7 +112,7 @@ export function reviewMarkdown(incident: Incident, impact: Impact): string {
   const resolved = [...incident.timeline].reverse().find((e) => e.event === 'resolved');
   const diagnosed = first('diagnosed');
   const recorded = incident.timeline
-    .filter((e) => !['opened'].includes(e.event))
+    .filter((e) => e.event !== 'opened')
     .map((e) => `  - ${hhmm(e.at)} ${e.event}: ${e.detail}${e.note ? ` ("${e.note.split('\n')[0]}")` : ''}`);
   return [
     '# Post-Incident Review',

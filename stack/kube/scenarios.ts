@@ -11,6 +11,8 @@ import {
   type V1Job,
   type V1Node,
   type V1Pod,
+  type V1PodTemplateSpec,
+  type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -216,6 +218,52 @@ function podObject(plan: PodPlan, replicaSet: string, replicaSetUid: string): V1
   };
 }
 
+/** A ReplicaSet of the Deployment at `revision`, owned by it, as the controller makes one. */
+function replicaSetObject(
+  name: string,
+  revision: string,
+  deploymentUid: string,
+  replicas: number,
+  template: V1PodTemplateSpec,
+): V1ReplicaSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name,
+      labels,
+      annotations: { [REVISION]: revision },
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'Deployment', name: DEPLOYMENT, uid: deploymentUid, controller: true },
+      ],
+    },
+    spec: { replicas, selector: { matchLabels: { app: 'mcp-semantic' } }, template },
+  };
+}
+
+/** The pod's log (and its previous container's) as files, and the kwok Logs object that serves them. */
+async function seedPodLogs(kc: KubeConfig, plan: PodPlan, logDir: string): Promise<void> {
+  const file = join(logDir, `${plan.name}.log`);
+  writeFileSync(file, `${plan.logs.map(criLine).join('\n')}\n`);
+  const previous = plan.previousLogs ? join(logDir, `${plan.name}.previous.log`) : undefined;
+  if (previous) writeFileSync(previous, `${plan.previousLogs!.map(criLine).join('\n')}\n`);
+  await apply(kc, {
+    apiVersion: 'kwok.x-k8s.io/v1alpha1',
+    kind: 'Logs',
+    metadata: { name: plan.name, namespace: NAMESPACE },
+    spec: {
+      logs: [
+        {
+          containers: ['semantic-control-plane'],
+          logsFile: file,
+          follow: false,
+          ...(previous ? { previousLogsFile: previous } : {}),
+        },
+      ],
+    },
+  } as KubernetesObject);
+}
+
 async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise<void> {
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
@@ -236,25 +284,7 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
   // No controller-manager runs here: the seeder plays its part, owner references included.
   const rs = await apps.createNamespacedReplicaSet({
     namespace: NAMESPACE,
-    body: {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        name: REPLICA_SET,
-        labels,
-        annotations: { [REVISION]: '1' },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            name: DEPLOYMENT,
-            uid: deployment.metadata!.uid!,
-            controller: true,
-          },
-        ],
-      },
-      spec: { replicas, selector: { matchLabels: { app: 'mcp-semantic' } }, template },
-    },
+    body: replicaSetObject(REPLICA_SET, '1', deployment.metadata!.uid!, replicas, template),
   });
   mkdirSync(logDir, { recursive: true });
   if (w.sharedLogs) {
@@ -273,28 +303,7 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
   await mapBounded(w.pods, 16, async (plan) => {
     const pod = podObject(plan, REPLICA_SET, rs.metadata!.uid!);
     await core.createNamespacedPod({ namespace: NAMESPACE, body: pod });
-    if (plan.logs.length > 0) {
-      const file = join(logDir, `${plan.name}.log`);
-      const cri = plan.logs.map(criLine);
-      writeFileSync(file, `${cri.join('\n')}\n`);
-      const previous = plan.previousLogs ? join(logDir, `${plan.name}.previous.log`) : undefined;
-      if (previous) writeFileSync(previous, `${plan.previousLogs!.map(criLine).join('\n')}\n`);
-      await apply(kc, {
-        apiVersion: 'kwok.x-k8s.io/v1alpha1',
-        kind: 'Logs',
-        metadata: { name: plan.name, namespace: NAMESPACE },
-        spec: {
-          logs: [
-            {
-              containers: ['semantic-control-plane'],
-              logsFile: file,
-              follow: false,
-              ...(previous ? { previousLogsFile: previous } : {}),
-            },
-          ],
-        },
-      } as KubernetesObject);
-    }
+    if (plan.logs.length > 0) await seedPodLogs(kc, plan, logDir);
   });
   const status = {
     replicas,
@@ -701,25 +710,7 @@ export async function rollOut(
   const replicaSet = `${DEPLOYMENT}-${hash(options.version).slice(0, 10)}`;
   const rs = await apps.createNamespacedReplicaSet({
     namespace: NAMESPACE,
-    body: {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        name: replicaSet,
-        labels,
-        annotations: { [REVISION]: revision },
-        ownerReferences: [
-          {
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            name: DEPLOYMENT,
-            uid: updated.metadata!.uid!,
-            controller: true,
-          },
-        ],
-      },
-      spec: { replicas, selector: { matchLabels: { app: 'mcp-semantic' } }, template },
-    },
+    body: replicaSetObject(replicaSet, revision, updated.metadata!.uid!, replicas, template),
   });
   // The old pods go and their ReplicaSet is scaled to nothing.
   const old = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app=mcp-semantic' });
@@ -746,25 +737,13 @@ export async function rollOut(
         image,
         usage: { cpu: `${300 + ((i * 37) % 200)}m`, memory: `${1024 + ((i * 131) % 512)}Mi` },
         ...(i >= options.ready ? { behaviour: 'crash-loop' as const, restarts: 4 } : {}),
-        logs: [],
+        logs: appLogs(name, options.errorsInLogs ?? 0, now),
       };
       await core.createNamespacedPod({
         namespace: NAMESPACE,
         body: podObject(plan, replicaSet, rs.metadata!.uid!),
       });
-      const file = join(options.logDir, `${name}.log`);
-      writeFileSync(
-        file,
-        `${appLogs(name, options.errorsInLogs ?? 0, now)
-          .map(criLine)
-          .join('\n')}\n`,
-      );
-      await apply(kc, {
-        apiVersion: 'kwok.x-k8s.io/v1alpha1',
-        kind: 'Logs',
-        metadata: { name, namespace: NAMESPACE },
-        spec: { logs: [{ containers: ['semantic-control-plane'], logsFile: file, follow: false }] },
-      } as KubernetesObject);
+      await seedPodLogs(kc, plan, options.logDir);
     },
   );
   const status = {
