@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { httpOk, type ServiceSpec } from './processes.ts';
 
@@ -11,6 +11,17 @@ export const RULES_DIR = join(import.meta.dirname, '..', 'rules');
  * simulated service fires its rule in seconds. Expressions, labels and thresholds stay as written;
  * `promtool test rules` checks the real durations.
  */
+/**
+ * Writes a file only when its content differs; true when it did. A server is reloaded only then:
+ * a reload while an alert resolves can lose the resolve (Alertmanager then holds the alert until
+ * it expires, and the next firing of it sends no notification).
+ */
+function writeIfChanged(file: string, content: string): boolean {
+  if (existsSync(file) && readFileSync(file, 'utf8') === content) return false;
+  writeFileSync(file, content);
+  return true;
+}
+
 export function compressRuleDurations(rulesYaml: string, factor = 60): string {
   const toSeconds = (amount: string, unit: string) =>
     Number(amount) * ({ ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 } as Record<string, number>)[unit]!;
@@ -25,36 +36,48 @@ export function compressRuleDurations(rulesYaml: string, factor = 60): string {
 
 export function writePrometheusConfig(
   dir: string,
-  ports: { service: number; alertmanager: number },
-): { configFile: string } {
+  ports: { service: number; alertmanager: number; kubeStateMetrics?: number },
+): { configFile: string; changed: boolean } {
   const rulesOut = join(dir, 'rules');
   mkdirSync(rulesOut, { recursive: true });
+  let changed = false;
   for (const file of readdirSync(RULES_DIR).filter((f) => f.endsWith('.rules.yml'))) {
-    writeFileSync(join(rulesOut, file), compressRuleDurations(readFileSync(join(RULES_DIR, file), 'utf8')));
+    const rules = compressRuleDurations(readFileSync(join(RULES_DIR, file), 'utf8'));
+    changed = writeIfChanged(join(rulesOut, file), rules) || changed;
   }
   const configFile = join(dir, 'prometheus.yml');
-  writeFileSync(
-    configFile,
-    [
-      'global:',
-      '  scrape_interval: 1s',
-      '  evaluation_interval: 1s',
-      'rule_files:',
-      `  - ${join(rulesOut, '*.rules.yml')}`,
-      'alerting:',
-      '  alertmanagers:',
-      '    - static_configs:',
-      `        - targets: ['127.0.0.1:${ports.alertmanager}']`,
-      'scrape_configs:',
-      '  - job_name: mcp-semantic',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${ports.service}']`,
-      '        labels: { namespace: mcp-system, app: mcp-semantic }',
-      '',
-    ].join('\n'),
-  );
+  changed =
+    writeIfChanged(
+      configFile,
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  evaluation_interval: 1s',
+        'rule_files:',
+        `  - ${join(rulesOut, '*.rules.yml')}`,
+        'alerting:',
+        '  alertmanagers:',
+        '    - static_configs:',
+        `        - targets: ['127.0.0.1:${ports.alertmanager}']`,
+        'scrape_configs:',
+        '  - job_name: mcp-semantic',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${ports.service}']`,
+        '        labels: { namespace: mcp-system, app: mcp-semantic }',
+        // The pods' states (CrashLoopBackOff, restarts), labelled by kube-state-metrics itself.
+        ...(ports.kubeStateMetrics
+          ? [
+              '  - job_name: kube-state-metrics',
+              '    honor_labels: true',
+              '    static_configs:',
+              `      - targets: ['127.0.0.1:${ports.kubeStateMetrics}']`,
+            ]
+          : []),
+        '',
+      ].join('\n'),
+    ) || changed;
   execFileSync('promtool', ['check', 'config', configFile], { stdio: 'pipe' });
-  return { configFile };
+  return { configFile, changed };
 }
 
 export function prometheusService(dir: string, configFile: string, port: number): ServiceSpec {
@@ -87,10 +110,13 @@ export const ALERTMANAGER_SNS_SUBJECT =
   '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ reReplaceAll "^(.{0,80}).*$" "$1" .CommonLabels.alertname }}';
 
 /** Alertmanager sends every alert to the alerts SNS topic, as deployed; locally, moto's. */
-export function writeAlertmanagerConfig(dir: string, sns: AlertmanagerSnsTarget): { configFile: string } {
+export function writeAlertmanagerConfig(
+  dir: string,
+  sns: AlertmanagerSnsTarget,
+): { configFile: string; changed: boolean } {
   mkdirSync(dir, { recursive: true });
   const configFile = join(dir, 'alertmanager.yml');
-  writeFileSync(
+  const changed = writeIfChanged(
     configFile,
     [
       'route:',
@@ -113,7 +139,7 @@ export function writeAlertmanagerConfig(dir: string, sns: AlertmanagerSnsTarget)
       '',
     ].join('\n'),
   );
-  return { configFile };
+  return { configFile, changed };
 }
 
 export function alertmanagerService(dir: string, configFile: string, port: number): ServiceSpec {

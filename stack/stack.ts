@@ -14,6 +14,7 @@ import { ensureLambdaRuntime } from './lambda-runtime.ts';
 import { ensureMotoInstalled, motoService, seedAws } from './moto.ts';
 import { adminClient, KUBE_SERVICE_NAMES, kubeUp } from './kube/cluster.ts';
 import { currentScenario, seedScenario } from './kube/scenarios.ts';
+import { KUBE_PORTS } from './kube/control-plane.ts';
 import {
   alertmanagerService,
   prometheusService,
@@ -136,17 +137,22 @@ export async function stackUp(
     STACK_DIR,
     alertmanagerService(amDir, am.configFile, PORTS.alertmanager),
   );
-  // One that was running already reads the configuration just written.
-  await fetch(`http://127.0.0.1:${PORTS.alertmanager}/-/reload`, { method: 'POST' });
+  // One that was running already reads the configuration just written, if it changed.
+  if (am.changed && outcome.alertmanager === 'already-running')
+    await fetch(`http://127.0.0.1:${PORTS.alertmanager}/-/reload`, { method: 'POST' });
 
   const promDir = join(STACK_DIR, 'prometheus');
-  const prom = writePrometheusConfig(promDir, PORTS);
+  const prom = writePrometheusConfig(promDir, {
+    ...PORTS,
+    ...(WITH_KUBERNETES ? { kubeStateMetrics: KUBE_PORTS.kubeStateMetrics } : {}),
+  });
   outcome.prometheus = await startService(
     STACK_DIR,
     prometheusService(promDir, prom.configFile, PORTS.prometheus),
   );
-  // A Prometheus that was running already reads the rules just written (they may have changed).
-  await fetch(`http://127.0.0.1:${PORTS.prometheus}/-/reload`, { method: 'POST' });
+  // A Prometheus that was running already reads the rules just written, if they changed.
+  if (prom.changed && outcome.prometheus === 'already-running')
+    await fetch(`http://127.0.0.1:${PORTS.prometheus}/-/reload`, { method: 'POST' });
 
   let kubernetes: StackEndpoints['kubernetes'];
   if (WITH_KUBERNETES) {

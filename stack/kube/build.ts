@@ -3,11 +3,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const HERE = import.meta.dirname;
 
-/** The pinned versions: kube-apiserver from stack/kube/tools/go.mod, etcd from stack/kube/etcd/go.mod. */
+/**
+ * The pinned versions: kube-apiserver from stack/kube/tools/go.mod, etcd from stack/kube/etcd/go.mod,
+ * kube-state-metrics from stack/kube/kube-state-metrics/go.mod.
+ */
 function pinned(module: string, dir: string): string {
   const text = readFileSync(join(HERE, dir, 'go.mod'), 'utf8');
   const match = new RegExp(`^\\s*(?:require\\s+)?${module.replace(/[./]/g, '\\$&')}\\s+(v\\S+)`, 'm').exec(
@@ -21,12 +24,15 @@ export const KUBERNETES_VERSION = pinned('k8s.io/kubernetes', 'tools');
 export const ETCD_VERSION = pinned('go.etcd.io/etcd/server/v3', 'etcd');
 export const KWOK_VERSION = 'v0.7.0';
 export const METRICS_SERVER_VERSION = 'v0.8.0';
+export const KUBE_STATE_METRICS_VERSION = pinned('k8s.io/kube-state-metrics/v2', 'kube-state-metrics');
 
 export interface KubeBinaries {
   readonly kubeApiserver: string;
   readonly etcd: string;
   readonly kwok: string;
   readonly metricsServer: string;
+  /** What the cluster's Prometheus reads pod states from (the crash-loop rule). */
+  readonly kubeStateMetrics: string;
 }
 
 export function cacheDir(): string {
@@ -47,6 +53,12 @@ export function kubeBinaries(): KubeBinaries {
     etcd: join(dir, 'etcd'),
     kwok: join(dir, 'kwok'),
     metricsServer: join(dir, 'metrics-server'),
+    // Its own folder: adding it left the control plane's cached binaries as they were.
+    kubeStateMetrics: join(
+      cacheDir(),
+      `kube-state-metrics-${KUBE_STATE_METRICS_VERSION}`,
+      'kube-state-metrics',
+    ),
   };
 }
 
@@ -68,9 +80,9 @@ function ensure(
   log: (line: string) => void,
 ): void {
   if (existsSync(path)) return;
-  mkdirSync(binDir(), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   const started = Date.now();
-  log(`building ${label} (first time only; cached in ${binDir()}) ...`);
+  log(`building ${label} (first time only; cached in ${dirname(path)}) ...`);
   const temporary = `${path}.building`;
   build(temporary);
   renameSync(temporary, path);
@@ -129,6 +141,16 @@ export function ensureKubeBinaries(log: (line: string) => void = console.log): K
     `metrics-server ${METRICS_SERVER_VERSION}`,
     (out) =>
       install('sigs.k8s.io/metrics-server/cmd/metrics-server', METRICS_SERVER_VERSION, 'metrics-server', out),
+    log,
+  );
+  ensure(
+    bins.kubeStateMetrics,
+    `kube-state-metrics ${KUBE_STATE_METRICS_VERSION}`,
+    (out) =>
+      go(
+        ['build', '-trimpath', '-o', out, '-ldflags', '-s -w', 'k8s.io/kube-state-metrics/v2'],
+        join(HERE, 'kube-state-metrics'),
+      ),
     log,
   );
   return bins;

@@ -17,6 +17,7 @@ import {
   apiserverService,
   etcdService,
   KUBE_PORTS,
+  kubeStateMetricsService,
   kwokService,
   metricsServerService,
   tokenWebhookService,
@@ -33,6 +34,7 @@ export const KUBE_SERVICE_NAMES = [
   'kube-apiserver',
   'kwok',
   'metrics-server',
+  'kube-state-metrics',
 ] as const;
 
 export const READONLY_CLUSTER_ROLE = 'mcp-ops-readonly';
@@ -165,6 +167,10 @@ export async function kubeUp(stackDir: string, log: (line: string) => void): Pro
   outcome['metrics-server'] = await startService(
     stackDir,
     metricsServerService(bins, pki, kubeconfigs.admin),
+  );
+  outcome['kube-state-metrics'] = await startService(
+    stackDir,
+    kubeStateMetricsService(bins, kubeconfigs.admin),
   );
   log(
     `kubernetes ${kubeconfigs.server} (kwok ${KWOK_VERSION}) up in ${((Date.now() - started) / 1000).toFixed(1)} s` +

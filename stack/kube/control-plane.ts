@@ -13,6 +13,9 @@ export const KUBE_PORTS = {
   apiserver: Number(process.env.MCP_STACK_APISERVER_PORT ?? 16443),
   kwok: Number(process.env.MCP_STACK_KWOK_PORT ?? 10247),
   metricsServer: Number(process.env.MCP_STACK_METRICS_SERVER_PORT ?? 14443),
+  /** kube-state-metrics' /metrics, scraped by the local Prometheus. */
+  kubeStateMetrics: Number(process.env.MCP_STACK_KUBE_STATE_METRICS_PORT ?? 18080),
+  kubeStateMetricsTelemetry: Number(process.env.MCP_STACK_KUBE_STATE_METRICS_TELEMETRY_PORT ?? 18081),
   /** The EKS token webhook (stack/kube/eks-token-webhook.ts). */
   tokenWebhook: Number(process.env.MCP_STACK_TOKEN_WEBHOOK_PORT ?? 16445),
 } as const;
@@ -192,6 +195,28 @@ export function metricsServerService(bins: KubeBinaries, pki: Pki, adminKubeconf
       '--metric-resolution=15s',
     ],
     ready: () => httpsOk(`https://127.0.0.1:${KUBE_PORTS.metricsServer}/livez`, pki.caCert),
+  };
+}
+
+/**
+ * kube-state-metrics, as a cluster's monitoring stack runs it: it watches the pods (and their
+ * controllers) of mcp-system and exports their states, such as `kube_pod_container_status_waiting_reason`
+ * that the crash-loop rule reads. Locally it watches with the admin identity.
+ */
+export function kubeStateMetricsService(bins: KubeBinaries, adminKubeconfig: string): ServiceSpec {
+  return {
+    name: 'kube-state-metrics',
+    command: bins.kubeStateMetrics,
+    args: [
+      `--kubeconfig=${adminKubeconfig}`,
+      '--host=127.0.0.1',
+      `--port=${KUBE_PORTS.kubeStateMetrics}`,
+      '--telemetry-host=127.0.0.1',
+      `--telemetry-port=${KUBE_PORTS.kubeStateMetricsTelemetry}`,
+      '--resources=pods,deployments,replicasets',
+      '--namespaces=mcp-system',
+    ],
+    ready: () => httpOk(`http://127.0.0.1:${KUBE_PORTS.kubeStateMetrics}/healthz`),
   };
 }
 

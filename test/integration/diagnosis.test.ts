@@ -41,6 +41,9 @@ async function depsFor(scenario: Parameters<typeof clusterInScenario>[0]): Promi
 
 const partOf = (d: Diagnosis, id: string) => d.parts.find((p) => p.id === id)!;
 
+/** The repository's crash-loop rule (rules/mcp-semantic.rules.yml), on kube-state-metrics' pod states. */
+const CRASH_LOOP_RULE = 'MCPSemanticCrashLooping';
+
 describe('diagnosis on the local stack', () => {
   const servers: Server[] = [];
   afterEach(async () => setServiceFault('reset'));
@@ -68,8 +71,7 @@ describe('diagnosis on the local stack', () => {
     expect(summary.split('\n')[0]).toMatch(/^Diagnosis for INC-20261128-001 \(Runbook 3: Pod Crash Loop\): /);
   }, 120_000);
 
-  it('an outage of OOM-killed pods fires its rule through Alertmanager: the page first, then the diagnosis on the same incident', async () => {
-    const deps = await depsFor('oom-killed');
+  it('a crash loop fires its rule (kube-state-metrics → Prometheus → Alertmanager): the page first, then the diagnosis on the same incident', async () => {
     const ports = escalationPorts(
       localTarget(),
       settingsFromEnv(localEscalationEnv(endpoints, 'https://respond.example/')),
@@ -78,23 +80,41 @@ describe('diagnosis on the local stack', () => {
     // An incident of the service left open elsewhere would take this alert in as a related one.
     for (const open of await ports.store.openIncidents())
       if (open.service === 'mcp-semantic') await resolveIncident(escalation, open.id, 'test set-up');
+    // A healthy cluster first, until Alertmanager holds no crash loop: the next one is a new notice.
+    await clusterInScenario('healthy');
+    await eventually(
+      async () => {
+        const active = (await (
+          await fetch(`${endpoints.alertmanager}/api/v2/alerts?active=true`)
+        ).json()) as Array<{ labels: Record<string, string> }>;
+        return active.some((a) => a.labels.alertname === CRASH_LOOP_RULE) ? undefined : true;
+      },
+      60_000,
+      `${CRASH_LOOP_RULE} to resolve`,
+    );
     const alerts = await subscribeQueue(endpoints.topics.alerts);
     const primary = await subscribeQueue(endpoints.topics.tiers.primary!);
-    await setServiceFault({ crash: true });
+    const deps = await depsFor('oom-killed');
+    const started = Date.now();
     let id: string | undefined;
-    const deadline = Date.now() + 120_000;
     while (!id) {
-      if (Date.now() > deadline) throw new Error('no incident opened from Alertmanager within 2 minutes');
+      if (Date.now() - started > 120_000)
+        throw new Error(`no incident opened by ${CRASH_LOOP_RULE} within 2 minutes`);
       for (const body of await alerts.receive(1, 2_000)) {
         const sns = JSON.parse(body) as { MessageId: string; Message: string };
         for (const outcome of await intakeMessage(escalation, {
           messageId: sns.MessageId,
           message: sns.Message,
         }))
-          if (outcome.outcome === 'opened') id = outcome.incidentId;
+          if (outcome.outcome === 'opened' && outcome.alert === CRASH_LOOP_RULE) id = outcome.incidentId;
       }
     }
+    const pagedAfter = (Date.now() - started) / 1000;
     const incident = (await ports.store.get(id))!;
+    expect(incident).toMatchObject({
+      severity: 'P1',
+      alert: { name: CRASH_LOOP_RULE, runbook: 'runbook-3-pod-crash-loop' },
+    });
     const { s3 } = localClients();
     const outcome = await followUpIncident(
       {
@@ -111,24 +131,28 @@ describe('diagnosis on the local stack', () => {
       },
       id,
     );
-    await setServiceFault('reset');
     expect(outcome).toMatchObject({ sent: true, to: ['primary'] });
     const received = (await primary.receive(2, 10_000)).map(
       (b) => JSON.parse(b) as { Subject: string; Message: string },
     );
     const mine = received.filter((m) => m.Subject.includes(id!));
-    // The page, then its follow-up: the runbook of the alert (${incident.alert.runbook}) read for it.
+    // The page, then its follow-up: Runbook 3 read for it.
     expect(mine.map((m) => m.Subject.includes('diagnosis'))).toEqual([false, true]);
-    expect(mine[1]!.Message).toMatch(/exit code 137 \(OOMKilled\)/);
-    expect(mine[1]!.Message).toContain(
+    const followUp = mine[1]!.Message;
+    expect(followUp).toMatch(/exit code 137 \(OOMKilled\)/);
+    expect(followUp).toMatch(
+      /previous log's last error: \S+ ERROR cannot allocate 512Mi for validation cache segment: out of memory/,
+    );
+    expect(followUp).toContain(
       `Full diagnosis: s3://${endpoints.buckets.reports}/reports/diagnosis/${id}.txt`,
     );
     console.log(
-      `${incident.alert.name} (${incident.severity}, ${incident.alert.runbook}):\n${mine[1]!.Message}`,
+      `${incident.alert.name} (${incident.severity}, ${incident.alert.runbook}) paged ${pagedAfter.toFixed(1)} s after the cluster crash-looped:\n${followUp}`,
     );
     expect((await ports.store.get(id))!.timeline.at(-1)).toMatchObject({ event: 'diagnosed' });
     await resolveIncident(escalation, id, 'integration test');
-  }, 180_000);
+    await clusterInScenario('healthy');
+  }, 240_000);
 
   it('resolving an incident drafts its review: the timeline as recorded, the requests that failed over exactly its window', async () => {
     await clusterInScenario('healthy');

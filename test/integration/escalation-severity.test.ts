@@ -14,6 +14,7 @@ import { intakeMessage, resolveIncident } from '../../functions/escalation/escal
 import { chatMessage, ticketRequest } from '../../functions/escalation/notify.ts';
 import { escalationPorts, secretReader, settingsFromEnv } from '../../functions/escalation/wiring.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
+import { clusterInScenario } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
 import { httpReceiver } from '../support/http-receiver.ts';
 import type { Incident } from '../../functions/escalation/incident.ts';
@@ -279,6 +280,9 @@ describe('severity end to end: the real Prometheus and Alertmanager, the deploye
     'all pods down fires the P0 rule: one page to the primary, one chat notice, the related alerts join',
     { timeout: 240_000 },
     async () => {
+      // A crash loop left by another suite's cluster would fire its own rule into this incident.
+      await clusterInScenario('healthy');
+      await quiet(['MCPSemanticCrashLooping']);
       const alerts = await subscribeQueue(endpoints.topics.alerts);
       const primary = await subscribeQueue(endpoints.topics.tiers.primary!);
       const chat = await subscribeQueue(endpoints.topics.chat);
