@@ -72,13 +72,14 @@ export class Escalation extends Construct {
       // New incidents reach the diagnosis follow-up through the stream (the page never waits for it).
       stream: dynamodb.StreamViewType.NEW_IMAGE,
     });
-    const { openIndex } = INCIDENTS_TABLE;
-    this.table.addGlobalSecondaryIndex({
-      indexName: openIndex.name,
-      partitionKey: { name: openIndex.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: openIndex.sortKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
+    // Open incidents (the tick's list), and drafted reviews not yet done (the tick's reminders).
+    for (const index of [INCIDENTS_TABLE.openIndex, INCIDENTS_TABLE.reviewIndex])
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
 
     this.deliveries = new dynamodb.Table(this, 'Deliveries', {
       tableName: deliveriesTableName(prefix),
@@ -387,7 +388,10 @@ export class Escalation extends Construct {
       new iam.PolicyStatement({
         sid: 'OpenIncidents',
         actions: ['dynamodb:Query'],
-        resources: [`${this.table.tableArn}/index/${INCIDENTS_TABLE.openIndex.name}`],
+        resources: [
+          `${this.table.tableArn}/index/${INCIDENTS_TABLE.openIndex.name}`,
+          `${this.table.tableArn}/index/${INCIDENTS_TABLE.reviewIndex.name}`,
+        ],
       }),
     );
   }

@@ -7,8 +7,10 @@ import { dirname, join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
@@ -111,33 +113,43 @@ async function seedMail(target: AwsTarget, config: OpsConfig): Promise<SeededAws
 
 export async function seedIncidentsTable(target: AwsTarget, name: string): Promise<void> {
   const db = new DynamoDBClient(awsClientConfig(target));
-  const { partitionKey, openIndex } = INCIDENTS_TABLE;
+  const { partitionKey, openIndex, reviewIndex } = INCIDENTS_TABLE;
+  const indexes = [openIndex, reviewIndex].map((index) => ({
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: 'HASH' as const },
+      { AttributeName: index.sortKey, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  }));
+  const attributes = [
+    partitionKey,
+    ...[openIndex, reviewIndex].flatMap((i) => [i.partitionKey, i.sortKey]),
+  ].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const }));
   try {
     await db.send(
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: partitionKey, AttributeType: 'S' },
-          { AttributeName: openIndex.partitionKey, AttributeType: 'S' },
-          { AttributeName: openIndex.sortKey, AttributeType: 'S' },
-        ],
+        AttributeDefinitions: attributes,
         KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: openIndex.name,
-            KeySchema: [
-              { AttributeName: openIndex.partitionKey, KeyType: 'HASH' },
-              { AttributeName: openIndex.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
+        GlobalSecondaryIndexes: indexes,
       }),
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException) && (error as Error).name !== 'ResourceInUseException')
       throw error;
+    // A table made by an older version of this script: add the indexes it lacks, as a deploy would.
+    const table = await db.send(new DescribeTableCommand({ TableName: name }));
+    const present = new Set((table.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+    for (const index of indexes.filter((i) => !present.has(i.IndexName)))
+      await db.send(
+        new UpdateTableCommand({
+          TableName: name,
+          AttributeDefinitions: attributes,
+          GlobalSecondaryIndexUpdates: [{ Create: index }],
+        }),
+      );
   }
   db.destroy();
 }

@@ -117,3 +117,14 @@ export async function httpOk(url: string, init?: RequestInit): Promise<boolean> 
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(2_000) });
   return response.ok;
 }
+
+/**
+ * Writes a file only when its content differs; true when it did. Servers that watch their files
+ * (kube-state-metrics restarts when its kubeconfig is written) or are reloaded after a write keep
+ * running undisturbed when nothing changed.
+ */
+export function writeIfChanged(file: string, content: string, mode?: number): boolean {
+  if (existsSync(file) && readFileSync(file, 'utf8') === content) return false;
+  writeFileSync(file, content, mode === undefined ? undefined : { mode });
+  return true;
+}

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { httpOk, type ServiceSpec } from './processes.ts';
+import { httpOk, writeIfChanged, type ServiceSpec } from './processes.ts';
 
 export const RULES_DIR = join(import.meta.dirname, '..', 'rules');
 
@@ -11,17 +11,6 @@ export const RULES_DIR = join(import.meta.dirname, '..', 'rules');
  * simulated service fires its rule in seconds. Expressions, labels and thresholds stay as written;
  * `promtool test rules` checks the real durations.
  */
-/**
- * Writes a file only when its content differs; true when it did. A server is reloaded only then:
- * a reload while an alert resolves can lose the resolve (Alertmanager then holds the alert until
- * it expires, and the next firing of it sends no notification).
- */
-function writeIfChanged(file: string, content: string): boolean {
-  if (existsSync(file) && readFileSync(file, 'utf8') === content) return false;
-  writeFileSync(file, content);
-  return true;
-}
-
 export function compressRuleDurations(rulesYaml: string, factor = 60): string {
   const toSeconds = (amount: string, unit: string) =>
     Number(amount) * ({ ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 } as Record<string, number>)[unit]!;
@@ -34,6 +23,11 @@ export function compressRuleDurations(rulesYaml: string, factor = 60): string {
     });
 }
 
+/**
+ * Prometheus' configuration and the rules, written only when they differ (the caller reloads a
+ * running Prometheus only then: a reload while an alert resolves can lose the resolve, and
+ * Alertmanager then holds the alert until it expires and sends nothing for its next firing).
+ */
 export function writePrometheusConfig(
   dir: string,
   ports: { service: number; alertmanager: number; kubeStateMetrics?: number },

@@ -30,6 +30,7 @@ import {
   pagesAtOnce,
   REMINDER_KEY,
   responsePolicy,
+  wallTime,
   type ResponsePolicy,
 } from './policy.ts';
 import { incidentSeverity, worseSeverity } from './severity.ts';
@@ -538,6 +539,8 @@ export async function intakeMessage(
 export interface TickOutcome {
   readonly escalated: Array<{ incidentId: string; tier: string }>;
   readonly released: string[];
+  /** Incidents whose overdue post-incident review was reminded on this tick. */
+  readonly reviewReminders: string[];
 }
 
 /**
@@ -580,7 +583,48 @@ export async function escalateDueIncidents(deps: EscalationDeps): Promise<TickOu
     await announce(deps, incident);
     await remindUpdateDue(deps, incident);
   }
-  return { escalated, released };
+  return { escalated, released, reviewReminders: await remindReviewsDue(deps) };
+}
+
+/**
+ * Post-incident reviews not marked done by their due time (48 h after the draft): everyone who
+ * was paged for the incident, and the chat, are reminded once per business day, inside the
+ * team's business hours (a review is no reason to wake anyone), until someone marks it done
+ * with `mcp-ops incident review ID --done`.
+ */
+async function remindReviewsDue(deps: EscalationDeps): Promise<string[]> {
+  const now = deps.now();
+  if (!inBusinessHours(deps.policy, now)) return [];
+  const local = wallTime(now, deps.policy.timeZone);
+  const day = `${local.year}-${String(local.month).padStart(2, '0')}-${String(local.day).padStart(2, '0')}`;
+  const reminded: string[] = [];
+  for (const incident of await deps.store.reviewsDue(now)) {
+    const overdueHours = Math.floor((now.getTime() - new Date(incident.reviewDueAt!).getTime()) / 3_600_000);
+    const text = [
+      `The post-incident review of ${incident.id} (${incident.severity}, ${incident.alert.name}) was due ${incident.reviewDueAt!.slice(0, 16).replace('T', ' ')} UTC${overdueHours > 0 ? ` (${overdueHours} h ago)` : ''} and is not marked done.`,
+      `Draft: ${incident.review}`,
+      `Fill in root cause, resolution, action items and lessons, then: mcp-ops incident review ${incident.id} --done`,
+    ];
+    const paged = deps.tiers.filter((t) => incident.pages[t.name] !== undefined);
+    const sent = await sendOnce(
+      deps,
+      incident,
+      `review-due:${day}`,
+      ['resolved'],
+      async () => {
+        for (const tier of paged)
+          await deps.pager.page(tier, {
+            subject: `[${incident.severity}] ${incident.id}: post-incident review overdue`,
+            body: text.join('\n'),
+          });
+        if (deps.chat)
+          await deps.chat.post(chatMessage('review-due', incident, runbookOf(deps, incident), text));
+      },
+      event(now, 'reminded', `post-incident review overdue (due ${incident.reviewDueAt})`),
+    );
+    if (sent) reminded.push(incident.id);
+  }
+  return reminded;
 }
 
 /** The manual's update cadence by severity (Incident Response Playbook step 2). */

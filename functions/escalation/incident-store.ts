@@ -114,10 +114,15 @@ export interface IncidentStore {
     phase: 'identified' | 'monitoring' | undefined,
     event: TimelineEvent,
   ): Promise<Incident | undefined>;
-  /** Records the post-incident review's draft, once; false when one was recorded already. */
-  recordReview(id: string, ref: string, event: TimelineEvent): Promise<boolean>;
+  /**
+   * Records the post-incident review's draft, once, due at `dueAt` (it is pending until marked
+   * done); false when one was recorded already.
+   */
+  recordReview(id: string, ref: string, event: TimelineEvent, dueAt: Date): Promise<boolean>;
   /** Marks the written review done, once; false when there is no review or it was done already. */
   markReviewDone(id: string, event: TimelineEvent): Promise<boolean>;
+  /** Incidents whose review is not marked done and was due at or before `at`. */
+  reviewsDue(at: Date): Promise<Incident[]>;
   /** Records the ticket opened for the incident, or its incident chat channel. */
   setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void>;
   acknowledge(id: string, by: string, event: TimelineEvent): Promise<Incident | undefined>;

@@ -88,6 +88,8 @@ export interface Incident {
   readonly lastUpdateAt?: string;
   /** Where the post-incident review's draft is, once written (on resolution). */
   readonly review?: string;
+  /** When the review is due (48 h after its draft); reminders follow until it is marked done. */
+  readonly reviewDueAt?: string;
   /** When the review was marked done (`mcp-ops incident review ID --done`). */
   readonly reviewDoneAt?: string;
   /** How many times the alert fired again while this incident was open, and when it last did. */

@@ -2,6 +2,11 @@
 export const INCIDENTS_TABLE = {
   partitionKey: 'pk',
   openIndex: { name: 'open-incidents', partitionKey: 'openFlag', sortKey: 'createdAt' },
+  /**
+   * Drafted post-incident reviews not yet marked done, by when they are due (sparse: `reviewPending`
+   * is set with the draft and removed when a person marks it done).
+   */
+  reviewIndex: { name: 'pending-reviews', partitionKey: 'reviewPending', sortKey: 'reviewDueAt' },
 } as const;
 
 /** Delivery records: one per SNS delivery taken in, expiring (DynamoDB TTL) after 14 days. */

@@ -15,7 +15,8 @@ export type ChatEvent =
   | 'diagnosed'
   | 'reviewed'
   | 'updated'
-  | 'update-due';
+  | 'update-due'
+  | 'review-due';
 
 export interface ChatMessage {
   readonly event: ChatEvent;
@@ -108,6 +109,7 @@ const TITLES: Record<ChatEvent, (i: Incident) => string> = {
   reviewed: (i) => `[${i.severity}] ${i.id} post-incident review drafted`,
   updated: (i) => `[${i.severity}] ${i.id} update: ${statusText(i)}`,
   'update-due': (i) => `[${i.severity}] ${i.id}: a status update is due`,
+  'review-due': (i) => `[${i.severity}] ${i.id}: the post-incident review is overdue`,
 };
 
 export function chatMessage(
@@ -117,9 +119,11 @@ export function chatMessage(
   extra: string[] = [],
 ): ChatMessage {
   const nextSteps =
-    event === 'resolved' || event === 'reviewed'
-      ? ['Write the post-incident review within 48 hours']
-      : [`Follow the runbook: ${runbookUrl}`, `Acknowledge: mcp-ops ack ${incident.id}`];
+    event === 'review-due'
+      ? [`Mark it done when written: mcp-ops incident review ${incident.id} --done`]
+      : event === 'resolved' || event === 'reviewed'
+        ? ['Write the post-incident review within 48 hours']
+        : [`Follow the runbook: ${runbookUrl}`, `Acknowledge: mcp-ops ack ${incident.id}`];
   return {
     event,
     incidentId: incident.id,

@@ -42,6 +42,9 @@ export type ReviewOutcome =
       readonly markdown: string;
     };
 
+/** The manual: the post-incident review is completed within 48 hours. */
+export const REVIEW_DUE_HOURS = 48;
+
 const hhmm = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
 /** The incident's window: from when it was detected (the alert fired) to when it was resolved. */
@@ -178,11 +181,17 @@ export async function writeReview(deps: ReviewDeps, incidentId: string): Promise
   const impact = await measureImpact(deps.prometheus, incident);
   const markdown = reviewMarkdown(incident, impact);
   const ref = await deps.archive(incidentId, markdown);
-  const recorded = await deps.store.recordReview(incidentId, ref, {
-    at: deps.now().toISOString(),
-    event: 'reviewed',
-    detail: `post-incident review drafted: ${ref} (requests failed: ${impact.requestsFailed})`,
-  });
+  const drafted = deps.now();
+  const recorded = await deps.store.recordReview(
+    incidentId,
+    ref,
+    {
+      at: drafted.toISOString(),
+      event: 'reviewed',
+      detail: `post-incident review drafted: ${ref} (requests failed: ${impact.requestsFailed})`,
+    },
+    new Date(drafted.getTime() + REVIEW_DUE_HOURS * 3_600_000),
+  );
   if (!recorded) return { incidentId, written: false, reason: 'written by another run' };
   // Everyone who was paged: the tiers with a page record (and the chat).
   const paged = deps.tiers.filter((t) => incident.pages[t.name] !== undefined);

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { httpOk, type ServiceSpec } from '../processes.ts';
+import { httpOk, writeIfChanged, type ServiceSpec } from '../processes.ts';
 import type { KubeBinaries } from './build.ts';
 import { kubeconfigYaml, type Pki } from './pki.ts';
 
@@ -232,9 +232,12 @@ export function writeKubeconfigs(stackDir: string, pki: Pki): Kubeconfigs {
   mkdirSync(stackDir, { recursive: true });
   const admin = join(stackDir, 'kubeconfig');
   const readonly = join(stackDir, 'kubeconfig-readonly');
-  writeFileSync(admin, kubeconfigYaml(server, pki.caCert, 'mcp-admin', pki.tokens.admin), { mode: 0o600 });
-  writeFileSync(readonly, kubeconfigYaml(server, pki.caCert, 'mcp-ops-readonly', pki.tokens.readonly), {
-    mode: 0o600,
-  });
+  // Unchanged files are left alone: kube-state-metrics restarts (its metrics reset) on a write.
+  writeIfChanged(admin, kubeconfigYaml(server, pki.caCert, 'mcp-admin', pki.tokens.admin), 0o600);
+  writeIfChanged(
+    readonly,
+    kubeconfigYaml(server, pki.caCert, 'mcp-ops-readonly', pki.tokens.readonly),
+    0o600,
+  );
   return { server, admin, readonly };
 }

@@ -185,11 +185,12 @@ export class MemoryIncidentStore implements IncidentStore {
     return this.copy(incident);
   }
 
-  async recordReview(id: string, ref: string, event: TimelineEvent): Promise<boolean> {
+  async recordReview(id: string, ref: string, event: TimelineEvent, dueAt: Date): Promise<boolean> {
     await this.turn();
     const incident = this.incidents.get(id);
     if (!incident || incident.review !== undefined) return false;
     incident.review = ref;
+    incident.reviewDueAt = dueAt.toISOString();
     incident.timeline = [...incident.timeline, event];
     return true;
   }
@@ -201,6 +202,13 @@ export class MemoryIncidentStore implements IncidentStore {
     incident.reviewDoneAt = event.at;
     incident.timeline = [...incident.timeline, event];
     return true;
+  }
+
+  async reviewsDue(at: Date): Promise<Incident[]> {
+    await this.turn();
+    return [...this.incidents.values()]
+      .filter((i) => i.review && !i.reviewDoneAt && i.reviewDueAt && i.reviewDueAt <= at.toISOString())
+      .map((i) => this.copy(i)!);
   }
 
   async setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void> {

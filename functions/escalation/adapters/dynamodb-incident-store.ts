@@ -15,6 +15,9 @@ import { DELIVERIES_TABLE, INCIDENTS_TABLE } from '../incidents-table.ts';
 
 /** GSI over open incidents (sparse: `openFlag` is removed on resolve). */
 export const OPEN_INDEX = INCIDENTS_TABLE.openIndex.name;
+/** GSI over reviews not yet done (sparse: `reviewPending` is removed when marked done). */
+const REVIEW_INDEX = INCIDENTS_TABLE.reviewIndex;
+const PENDING = 'PENDING';
 
 const incidentKey = (id: string) => ({ pk: `INC#${id}` });
 const openKey = (dedupKey: string) => ({ pk: `OPEN#${dedupKey}` });
@@ -40,7 +43,7 @@ function lostCondition(error: unknown): boolean {
 
 function toIncident(item: Record<string, unknown> | undefined): Incident | undefined {
   if (!item) return undefined;
-  const { pk: _pk, openFlag: _open, ...incident } = item;
+  const { pk: _pk, openFlag: _open, reviewPending: _pending, ...incident } = item;
   return incident as unknown as Incident;
 }
 
@@ -372,23 +375,51 @@ export class DynamoDbIncidentStore implements IncidentStore {
     return updated ? toIncident(updated) : undefined;
   }
 
-  async recordReview(id: string, ref: string, event: TimelineEvent): Promise<boolean> {
+  async recordReview(id: string, ref: string, event: TimelineEvent, dueAt: Date): Promise<boolean> {
     const updated = await this.conditionalUpdate({
       TableName: this.table,
       Key: incidentKey(id),
-      UpdateExpression: 'SET review = :ref, timeline = list_append(timeline, :e)',
+      UpdateExpression:
+        'SET review = :ref, #pending = :pending, #due = :due, timeline = list_append(timeline, :e)',
       ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(review)',
-      ExpressionAttributeValues: { ':ref': ref, ':e': [event] },
+      ExpressionAttributeNames: { '#pending': REVIEW_INDEX.partitionKey, '#due': REVIEW_INDEX.sortKey },
+      ExpressionAttributeValues: {
+        ':ref': ref,
+        ':e': [event],
+        ':pending': PENDING,
+        ':due': dueAt.toISOString(),
+      },
     });
     return updated !== undefined;
+  }
+
+  async reviewsDue(at: Date): Promise<Incident[]> {
+    const found: Incident[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: REVIEW_INDEX.name,
+          KeyConditionExpression: '#pending = :pending AND #due <= :at',
+          ExpressionAttributeNames: { '#pending': REVIEW_INDEX.partitionKey, '#due': REVIEW_INDEX.sortKey },
+          ExpressionAttributeValues: { ':pending': PENDING, ':at': at.toISOString() },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) found.push(toIncident(item)!);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return found;
   }
 
   async markReviewDone(id: string, event: TimelineEvent): Promise<boolean> {
     const updated = await this.conditionalUpdate({
       TableName: this.table,
       Key: incidentKey(id),
-      UpdateExpression: 'SET reviewDoneAt = :at, timeline = list_append(timeline, :e)',
+      UpdateExpression: 'SET reviewDoneAt = :at, timeline = list_append(timeline, :e) REMOVE #pending',
       ConditionExpression: 'attribute_exists(review) AND attribute_not_exists(reviewDoneAt)',
+      ExpressionAttributeNames: { '#pending': REVIEW_INDEX.partitionKey },
       ExpressionAttributeValues: { ':at': event.at, ':e': [event] },
     });
     return updated !== undefined;
