@@ -162,6 +162,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {},
     help: [],
   },
+  {
+    name: 'incidents reviews',
+    summary: 'post-incident reviews not marked done, with when each is due',
+    options: {},
+    help: [],
+  },
   incidentCommand('incident', 'one incident with its timeline', false),
   {
     ...incidentCommand('incident review', 'the post-incident review: where its draft is, or --done', true),

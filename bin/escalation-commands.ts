@@ -86,6 +86,19 @@ export async function escalationCommand(
   const ports = escalationPorts(options.target, settings);
   const tiers = options.config.onCall.tiers;
   const now = () => new Date();
+  if (command === 'incidents' && args[0] === 'reviews') {
+    // Every review not marked done: reviewsDue up to the end of time.
+    const pending = await ports.store.reviewsDue(new Date('9999-12-31T00:00:00Z'));
+    pending.sort((a, b) => (a.reviewDueAt ?? '').localeCompare(b.reviewDueAt ?? ''));
+    if (options.json) return JSON.stringify(pending, null, 2);
+    if (pending.length === 0) return 'Every post-incident review is marked done.';
+    return pending
+      .map(
+        (i) =>
+          `${i.id}  ${i.severity}  due ${i.reviewDueAt!.slice(0, 16).replace('T', ' ')} UTC${new Date(i.reviewDueAt!) <= now() ? ' (OVERDUE)' : ''}  ${i.review}`,
+      )
+      .join('\n');
+  }
   if (command === 'incidents') {
     const open = await ports.store.openIncidents();
     return options.json ? JSON.stringify(open, null, 2) : formatIncidentList(open, tiers, now());
@@ -124,7 +137,7 @@ export async function escalationCommand(
         `${id} has no review yet (${incident.status === 'resolved' ? 'it is being written' : `it is ${incident.status}`}).`,
       );
     if (!options.done)
-      return `${id}: review ${incident.review}${incident.reviewDoneAt ? `, done ${incident.reviewDoneAt}` : ', not done yet'}`;
+      return `${id}: review ${incident.review}${incident.reviewDoneAt ? `, done ${incident.reviewDoneAt}` : `, not done yet${incident.reviewDueAt ? ` (due ${incident.reviewDueAt})` : ''}`}`;
     const by = `${options.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
     const done = await ports.store.markReviewDone(id, {
       at: now().toISOString(),

@@ -599,6 +599,8 @@ async function remindReviewsDue(deps: EscalationDeps): Promise<string[]> {
   const day = `${local.year}-${String(local.month).padStart(2, '0')}-${String(local.day).padStart(2, '0')}`;
   const reminded: string[] = [];
   for (const incident of await deps.store.reviewsDue(now)) {
+    // Already reminded today: no claim to write (the tick runs every minute).
+    if (incident.pages[`review-due:${day}`]?.state === 'sent') continue;
     const overdueHours = Math.floor((now.getTime() - new Date(incident.reviewDueAt!).getTime()) / 3_600_000);
     const text = [
       `The post-incident review of ${incident.id} (${incident.severity}, ${incident.alert.name}) was due ${incident.reviewDueAt!.slice(0, 16).replace('T', ' ')} UTC${overdueHours > 0 ? ` (${overdueHours} h ago)` : ''} and is not marked done.`,

@@ -44,7 +44,12 @@ export class RecordingPager implements Pager {
   /** Pages of the ladder for one incident, as `tier` or `resolved:tier` (update reminders apart). */
   forIncident(id: string): string[] {
     return this.sent
-      .filter((p) => p.page.subject.includes(id) && !p.page.subject.includes('status update due'))
+      .filter(
+        (p) =>
+          p.page.subject.includes(id) &&
+          !p.page.subject.includes('status update due') &&
+          !p.page.subject.includes('post-incident review'),
+      )
       .map((p) => (p.page.subject.startsWith('RESOLVED') ? `resolved:${p.tier}` : p.tier));
   }
 }
@@ -53,6 +58,13 @@ export class RecordingPager implements Pager {
 export function updateRemindersOf(pager: RecordingPager, id: string): string[] {
   return pager.sent
     .filter((p) => p.page.subject === `[${p.page.subject.slice(1, 3)}] ${id}: status update due`)
+    .map((p) => p.tier);
+}
+
+/** The overdue-review reminders paged for one incident, by tier. */
+export function reviewRemindersOf(pager: RecordingPager, id: string): string[] {
+  return pager.sent
+    .filter((p) => p.page.subject === `[${p.page.subject.slice(1, 3)}] ${id}: post-incident review overdue`)
     .map((p) => p.tier);
 }
 

@@ -17,9 +17,11 @@ import {
   RecordingChat,
   RecordingTickets,
   TestClock,
+  reviewRemindersOf,
   updateRemindersOf,
   type RecordingPager,
 } from './escalation-harness.ts';
+import { writeReview } from '../../functions/escalation/review.ts';
 
 export interface ScenarioContext {
   store: IncidentStore;
@@ -398,6 +400,57 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       expect(
         (await ctx.store.get(id))!.timeline.filter((e) => e.event === 'updated').map((e) => e.detail),
       ).toEqual(['Identified (alice)']);
+    });
+
+    it('reminds everyone paged of an overdue post-incident review, on business days only, until it is marked done', async () => {
+      const [opened] = await fire('critical');
+      const id = opened!.incidentId!;
+      clock.advanceMinutes(20); // 10:20 UTC: nobody answered, the secondary was paged too
+      await escalateDueIncidents(deps);
+      await acknowledgeIncident(deps, id, 'bob');
+      clock.advanceMinutes(40);
+      await resolveIncident(deps, id, 'bob', 'restarted the pods');
+      // Drafted at 11:00 UTC Wednesday (03:00 in Los Angeles): due Friday 11:00 UTC, 03:00 there.
+      const drafted = await writeReview(
+        {
+          store: ctx.store,
+          prometheus: { query: async () => [], alerts: async () => [] },
+          pager: ctx.pager,
+          tiers: deps.tiers,
+          chat,
+          now: clock.now,
+          archive: async (incidentId) => `s3://reports/reports/reviews/${incidentId}.md`,
+        },
+        id,
+      );
+      expect(drafted).toMatchObject({ written: true, to: ['primary', 'secondary', 'chat'] });
+      expect((await ctx.store.get(id))!.reviewDueAt).toBe('2026-11-27T11:00:00.000Z');
+      const tickAt = async (iso: string) => {
+        clock.set(new Date(iso));
+        return (await escalateDueIncidents(deps)).reviewReminders.includes(id);
+      };
+      expect(await tickAt('2026-11-26T18:00:00Z')).toBe(false); // Thursday: not due yet
+      expect(await tickAt('2026-11-27T11:00:00Z')).toBe(false); // due, but 03:00 in the team's zone
+      expect(await tickAt('2026-11-27T17:00:00Z')).toBe(true); // Friday 09:00 PST
+      expect(await tickAt('2026-11-27T20:00:00Z')).toBe(false); // once a day
+      expect(reviewRemindersOf(ctx.pager, id)).toEqual(['primary', 'secondary']);
+      expect(chat.forIncident(id).filter((e) => e === 'review-due')).toHaveLength(1);
+      const reminder = ctx.pager.sent.find((p) => p.page.subject.endsWith('post-incident review overdue'))!;
+      expect(reminder.page.body).toContain(`s3://reports/reports/reviews/${id}.md`);
+      expect(reminder.page.body).toContain(`mcp-ops incident review ${id} --done`);
+      expect(await tickAt('2026-11-28T18:00:00Z')).toBe(false); // Saturday
+      expect(await tickAt('2026-11-30T17:30:00Z')).toBe(true); // Monday
+      expect(
+        await ctx.store.markReviewDone(id, {
+          at: clock.now().toISOString(),
+          event: 'review-done',
+          detail: 'bob',
+        }),
+      ).toBe(true);
+      expect(await tickAt('2026-12-01T17:30:00Z')).toBe(false); // done: no more
+      expect(reviewRemindersOf(ctx.pager, id)).toEqual(['primary', 'secondary', 'primary', 'secondary']);
+      expect(pagesOf(id)).toEqual(['primary', 'secondary', 'resolved:primary', 'resolved:secondary']);
+      expect((await ctx.store.reviewsDue(clock.now())).map((i) => i.id)).not.toContain(id);
     });
 
     it('holds a P2 in the maintenance window: its clock starts when the window ends', async () => {

@@ -21,7 +21,7 @@ const tableArn = { 'Fn::GetAtt': [expect.stringMatching(/^EscalationIncidents/),
 const primaryTopic = { Ref: Match.stringLikeRegexp('PageTopicprimary') };
 
 describe('escalation in the stack', () => {
-  it('keeps incidents (point-in-time recovery, open-incidents index) and expiring delivery records in DynamoDB', () => {
+  it('keeps incidents (point-in-time recovery, open-incidents and pending-reviews indexes) and expiring delivery records in DynamoDB', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({
@@ -37,6 +37,15 @@ describe('escalation in the stack', () => {
               { AttributeName: 'openFlag', KeyType: 'HASH' },
               { AttributeName: 'createdAt', KeyType: 'RANGE' },
             ],
+          }),
+          // Drafted reviews not yet done, by due time: the tick's overdue-review reminders.
+          Match.objectLike({
+            IndexName: 'pending-reviews',
+            KeySchema: [
+              { AttributeName: 'reviewPending', KeyType: 'HASH' },
+              { AttributeName: 'reviewDueAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
           }),
         ],
       }),
@@ -165,7 +174,10 @@ describe('escalation in the stack', () => {
       {
         Sid: 'OpenIncidents',
         Action: 'dynamodb:Query',
-        Resource: { 'Fn::Join': ['', [tableArn, '/index/open-incidents']] },
+        Resource: [
+          { 'Fn::Join': ['', [tableArn, '/index/open-incidents']] },
+          { 'Fn::Join': ['', [tableArn, '/index/pending-reviews']] },
+        ],
         Condition: undefined,
       },
     ]);
