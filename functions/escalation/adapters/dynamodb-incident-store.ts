@@ -394,23 +394,12 @@ export class DynamoDbIncidentStore implements IncidentStore {
   }
 
   async reviewsDue(at: Date): Promise<Incident[]> {
-    const found: Incident[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: REVIEW_INDEX.name,
-          KeyConditionExpression: '#pending = :pending AND #due <= :at',
-          ExpressionAttributeNames: { '#pending': REVIEW_INDEX.partitionKey, '#due': REVIEW_INDEX.sortKey },
-          ExpressionAttributeValues: { ':pending': PENDING, ':at': at.toISOString() },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) found.push(toIncident(item)!);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return found;
+    return this.queryIndex({
+      IndexName: REVIEW_INDEX.name,
+      KeyConditionExpression: '#pending = :pending AND #due <= :at',
+      ExpressionAttributeNames: { '#pending': REVIEW_INDEX.partitionKey, '#due': REVIEW_INDEX.sortKey },
+      ExpressionAttributeValues: { ':pending': PENDING, ':at': at.toISOString() },
+    });
   }
 
   async markReviewDone(id: string, event: TimelineEvent): Promise<boolean> {
@@ -605,17 +594,22 @@ export class DynamoDbIncidentStore implements IncidentStore {
   }
 
   async openIncidents(): Promise<Incident[]> {
+    return this.queryIndex({
+      IndexName: OPEN_INDEX,
+      KeyConditionExpression: 'openFlag = :open',
+      ExpressionAttributeValues: { ':open': 'OPEN' },
+    });
+  }
+
+  /** Every incident a query of one of the sparse indexes finds, page by page. */
+  private async queryIndex(
+    query: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'ExclusiveStartKey'>,
+  ): Promise<Incident[]> {
     const found: Incident[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          IndexName: OPEN_INDEX,
-          KeyConditionExpression: 'openFlag = :open',
-          ExpressionAttributeValues: { ':open': 'OPEN' },
-          ExclusiveStartKey: start,
-        }),
+        new QueryCommand({ ...query, TableName: this.table, ExclusiveStartKey: start }),
       );
       for (const item of page.Items ?? []) found.push(toIncident(item)!);
       start = page.LastEvaluatedKey;
