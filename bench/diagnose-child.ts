@@ -12,37 +12,25 @@ import { followUpIncident } from '../functions/escalation/diagnosis-follow-up.ts
 import { intakeMessage, resolveIncident } from '../functions/escalation/escalation.ts';
 import { escalationPorts, settingsFromEnv } from '../functions/escalation/wiring.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
+import { amMessage, localEscalationEnv } from '../test/support/escalation-harness.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const endpoints = readEndpoints();
 const target = { region: endpoints.region, endpoint: endpoints.aws.endpoint };
 const ports = escalationPorts(
   target,
-  settingsFromEnv({
-    INCIDENTS_TABLE: endpoints.tables.incidents,
-    DELIVERIES_TABLE: endpoints.tables.deliveries,
-    TIER_TOPICS: JSON.stringify(endpoints.topics.tiers),
-    LINK_SECRET_ARN: endpoints.secrets.linkSecret,
-    CHAT_TOPIC_ARN: endpoints.topics.chat,
-  }),
+  settingsFromEnv(localEscalationEnv(endpoints, 'https://respond.example/')),
 );
 const deps = await ports.deps(() => new Date());
 const kc = new KubeConfig();
 kc.loadFromFile(endpoints.kubernetes!.kubeconfigReadonly);
 const s3 = new S3Client(s3ClientConfig(target));
 const name = `BenchCrashLoop${Date.now()}`;
-const message = JSON.stringify({
-  receiver: 'bench',
-  status: 'firing',
-  alerts: [
-    {
-      status: 'firing',
-      labels: { alertname: name, severity: 'critical', runbook: 'runbook-3-pod-crash-loop' },
-      annotations: { summary: 'pods crash-looping (benchmark)' },
-      startsAt: new Date().toISOString(),
-      fingerprint: name,
-    },
-  ],
+const message = amMessage(name, {
+  severity: 'critical',
+  runbook: 'runbook-3-pod-crash-loop',
+  summary: 'pods crash-looping (benchmark)',
+  startsAt: new Date(),
 });
 const opened = performance.now();
 const [outcome] = await intakeMessage(deps, { messageId: `bench-${name}`, message });

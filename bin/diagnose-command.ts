@@ -1,14 +1,12 @@
 // `mcp-ops diagnose [--runbook N] [--incident ID]`: the manual's quick assessment and the runbook's
 // steps, read-only, from a terminal (the same code the diagnosis follow-up runs).
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubernetesClient } from '../core/adapters/kubernetes-client.ts';
-import { PrometheusHttp } from '../core/adapters/prometheus-http.ts';
 import type { AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
 import { diagnose, diagnosisText, runbookOf, type RunbookNumber } from '../functions/diagnosis/diagnose.ts';
 import { escalationPorts } from '../functions/escalation/wiring.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
 import { escalationSettings } from './escalation-commands.ts';
+import { terminalClusterReaders } from './terminal-cluster.ts';
 
 export class DiagnoseCommandError extends Error {
   override name = 'DiagnoseCommandError';
@@ -45,18 +43,9 @@ export async function diagnoseCommand(options: {
     runbook ??= runbookOf(incident.alert.runbook);
     alertAt = new Date(incident.alert.startedAt ?? incident.createdAt);
   }
-  const path = options.kubeconfig ?? endpoints?.kubernetes?.kubeconfigReadonly ?? process.env.KUBECONFIG;
-  if (!path)
-    throw new DiagnoseCommandError('no cluster access: pass --kubeconfig, set KUBECONFIG or use --local');
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
+  const readers = terminalClusterReaders(options, (message) => new DiagnoseCommandError(message));
   const diagnosis = await diagnose(
-    {
-      config,
-      kube: new KubernetesClient(kc),
-      prometheus: new PrometheusHttp(endpoints?.prometheus ?? config.prometheus.url),
-      now: () => new Date(),
-    },
+    { ...readers, now: () => new Date() },
     {
       ...(runbook ? { runbook } : {}),
       ...(options.incident ? { incidentId: options.incident } : {}),

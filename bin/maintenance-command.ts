@@ -7,9 +7,6 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { KubeConfig } from '@kubernetes/client-node';
-import { KubernetesClient } from '../core/adapters/kubernetes-client.ts';
-import { PrometheusHttp } from '../core/adapters/prometheus-http.ts';
 import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { awsClientConfig, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
@@ -32,6 +29,7 @@ import { runStage } from '../functions/maintenance/maintenance-job.ts';
 import { checkMail, whenText } from '../functions/maintenance/messages.ts';
 import { recordId } from '../functions/maintenance/window-record.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
+import { terminalClusterReaders } from './terminal-cluster.ts';
 
 export class MaintenanceCommandError extends Error {
   override name = 'MaintenanceCommandError';
@@ -114,17 +112,12 @@ export async function maintenanceCommand(
 
 function maintenanceDeps(options: MaintenanceCommandOptions, now: Date): MaintenanceDeps {
   const { config, endpoints, target } = options;
-  const kubeconfigPath =
-    options.kubeconfig ?? endpoints?.kubernetes?.kubeconfigReadonly ?? process.env.KUBECONFIG;
-  if (!kubeconfigPath)
-    throw new MaintenanceCommandError('no cluster access: pass --kubeconfig, set KUBECONFIG or use --local');
+  const readers = terminalClusterReaders(options, (message) => new MaintenanceCommandError(message));
   const stateBucket = options.stateBucket ?? endpoints?.buckets.reports ?? process.env.REPORTS_BUCKET;
   if (!stateBucket)
     throw new MaintenanceCommandError(
       'no place for the window’s baseline: pass --state-bucket (the stack’s reports bucket), set REPORTS_BUCKET or use --local',
     );
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
   const s3 = new S3Client(s3ClientConfig(target));
   const sns = new SNSClient(awsClientConfig(target));
   const reportsTopic = endpoints?.topics.reports ?? process.env.REPORTS_TOPIC_ARN;
@@ -140,11 +133,7 @@ function maintenanceDeps(options: MaintenanceCommandOptions, now: Date): Mainten
   const table =
     endpoints?.tables.incidents ?? process.env.INCIDENTS_TABLE ?? incidentsTableName(config.resourcePrefix);
   return {
-    config: endpoints
-      ? { ...config, buckets: { ...config.buckets, backup: endpoints.buckets.backup } }
-      : config,
-    kube: new KubernetesClient(kc),
-    prometheus: new PrometheusHttp(endpoints?.prometheus ?? config.prometheus.url),
+    ...readers,
     store: new S3ObjectStore(s3),
     stateBucket,
     mail: maintenanceMailer({

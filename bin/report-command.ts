@@ -3,13 +3,10 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { KubeConfig } from '@kubernetes/client-node';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { awsClientConfig, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
-import { KubernetesClient } from '../core/adapters/kubernetes-client.ts';
-import { PrometheusHttp } from '../core/adapters/prometheus-http.ts';
 import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { awsReportChannels, type SesSettings } from '../functions/checks/adapters/report-channels.ts';
 import { compareReports } from '../functions/checks/delta.ts';
@@ -20,6 +17,7 @@ import { reportHtml, reportText } from '../functions/checks/render.ts';
 import type { Report, ReportKind } from '../functions/checks/report-model.ts';
 import { REPORTS } from '../functions/checks/checklists.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
+import { terminalClusterReaders } from './terminal-cluster.ts';
 
 export class ReportCommandError extends Error {
   override name = 'ReportCommandError';
@@ -46,20 +44,11 @@ export async function reportCommand(
   if (!['text', 'json', 'html'].includes(options.format))
     throw new ReportCommandError(`--format: expected text, json or html, got ${options.format}`);
   const { config, endpoints } = options;
-  const kubeconfigPath =
-    options.kubeconfig ?? endpoints?.kubernetes?.kubeconfigReadonly ?? process.env.KUBECONFIG;
-  if (!kubeconfigPath)
-    throw new ReportCommandError('no cluster access: pass --kubeconfig, set KUBECONFIG or use --local');
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
+  const readers = terminalClusterReaders(options, (message) => new ReportCommandError(message));
   const s3 = new S3Client(s3ClientConfig(options.target));
   const sns = new SNSClient(awsClientConfig(options.target));
   const report = await REPORTS[kind as ReportKind]({
-    config: endpoints
-      ? { ...config, buckets: { ...config.buckets, backup: endpoints.buckets.backup } }
-      : config,
-    kube: new KubernetesClient(kc),
-    prometheus: new PrometheusHttp(endpoints?.prometheus ?? config.prometheus.url),
+    ...readers,
     store: new S3ObjectStore(s3),
     imageScans: new EcrImageScans(new ECRClient(awsClientConfig(options.target))),
     now: () => new Date(),

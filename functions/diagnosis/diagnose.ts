@@ -8,7 +8,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { mapBounded } from '../../core/bounded.ts';
 import { parseCpu, parseMemory } from '../../core/kubernetes.ts';
 import { CACHE_SIZE_KEY } from '../../core/service-config.ts';
-import { errorSignature } from '../checks/sections/errors.ts';
+import { errorSignature, logTargets, scanErrorLines } from '../checks/sections/errors.ts';
 import type { DiagnosisDeps } from './diagnosis-deps.ts';
 
 export type RunbookNumber = 1 | 2 | 3 | 4;
@@ -142,23 +142,14 @@ interface ErrorGroups {
 
 /** The last `tail` lines of each pod's log, error lines grouped by signature (as the morning report does). */
 async function errorGroups(deps: DiagnosisDeps, pods: V1Pod[], tail: number): Promise<ErrorGroups> {
-  const { namespace } = deps.config.cluster;
   const groups = new Map<string, { signature: string; count: number; example: string; pods: Set<string> }>();
-  const unreadable: string[] = [];
   let total = 0;
-  await mapBounded(pods, 16, async (pod) => {
-    const name = pod.metadata?.name;
-    const container = pod.spec?.containers[0]?.name;
-    if (!name || !container || pod.status?.phase === 'Pending') return;
-    let text: string;
-    try {
-      text = await deps.kube.podLog(namespace, name, container, 3600, { tailLines: tail });
-    } catch (error) {
-      unreadable.push(`${name}: ${(error as Error).message.split('\n')[0]!.slice(0, 100)}`);
-      return;
-    }
-    for (const line of text.split('\n')) {
-      if (!/error|\bFATAL\b/i.test(line)) continue;
+  const unreadable = await scanErrorLines(
+    deps.kube,
+    deps.config.cluster.namespace,
+    logTargets(pods),
+    { sinceSeconds: 3600, tailLines: tail, concurrency: 16 },
+    (pod, line) => {
       total += 1;
       const signature = errorSignature(line);
       const group = groups.get(signature) ?? {
@@ -168,10 +159,10 @@ async function errorGroups(deps: DiagnosisDeps, pods: V1Pod[], tail: number): Pr
         pods: new Set<string>(),
       };
       group.count += 1;
-      group.pods.add(name);
+      group.pods.add(pod);
       groups.set(signature, group);
-    }
-  });
+    },
+  );
   return { total, groups: [...groups.values()].sort((a, b) => b.count - a.count), unreadable };
 }
 
@@ -362,11 +353,9 @@ async function slowestEndpoints(deps: DiagnosisDeps): Promise<PartResult> {
   const samples = await deps.prometheus.query(
     'topk(5, histogram_quantile(0.95, sum by (le, route) (rate(http_request_duration_seconds_bucket[5m]))))',
   );
-  const rows = samples
-    .filter((s) => !Number.isNaN(s.value))
-    .sort((a, b) => b.value - a.value)
-    .map((s) => `${s.labels.route ?? '?'}: p95 ${(s.value * 1000).toFixed(0)} ms`);
-  const top = samples.filter((s) => !Number.isNaN(s.value)).sort((a, b) => b.value - a.value)[0];
+  const slowest = samples.filter((s) => !Number.isNaN(s.value)).sort((a, b) => b.value - a.value);
+  const rows = slowest.map((s) => `${s.labels.route ?? '?'}: p95 ${(s.value * 1000).toFixed(0)} ms`);
+  const top = slowest[0];
   return {
     summary: top
       ? `slowest ${top.labels.route ?? '?'} at ${(top.value * 1000).toFixed(0)} ms p95`

@@ -15,8 +15,7 @@ import {
 import type { DiagnosisDeps } from '../diagnosis/diagnosis-deps.ts';
 import type { Pager } from './escalation.ts';
 import type { IncidentStore } from './incident-store.ts';
-import { chatMessage, type Chat } from './notify.ts';
-import { runbookLink } from './page-message.ts';
+import { tellTiersAndChat, tiersPaged, type Chat } from './notify.ts';
 import { pagesAtOnce, type ResponsePolicy } from './policy.ts';
 
 export interface FollowUpDeps {
@@ -56,7 +55,7 @@ export async function followUpIncident(deps: FollowUpDeps, incidentId: string): 
   const summary = diagnosisSummary(diagnosis, ref);
   // The tiers paged so far; an incident that pages at once whose page is still on its way: the primary.
   const latest = (await deps.store.get(incidentId)) ?? incident;
-  let tiers = deps.tiers.filter((t) => latest.pages[t.name] !== undefined);
+  let tiers = tiersPaged(deps.tiers, latest);
   if (tiers.length === 0 && latest.status !== 'held' && pagesAtOnce(deps.policy, latest.severity))
     tiers = deps.tiers.slice(0, 1);
   // SNS subjects stop at 100 characters: the headline is cut to fit, visibly.
@@ -65,19 +64,10 @@ export async function followUpIncident(deps: FollowUpDeps, incidentId: string): 
     lead.length + diagnosis.headline.length <= 99
       ? `${lead}${diagnosis.headline}`
       : `${lead}${diagnosis.headline.slice(0, 98 - lead.length)}…`;
-  for (const tier of tiers) await deps.pager.page(tier, { subject, body: summary });
-  const to = tiers.map((t) => t.name);
-  if (deps.chat) {
-    await deps.chat.post(
-      chatMessage(
-        'diagnosed',
-        latest,
-        runbookLink(latest.alert.runbook, deps.runbookBaseUrl),
-        summary.split('\n'),
-      ),
-    );
-    to.push('chat');
-  }
+  const to = await tellTiersAndChat(deps, tiers, latest, 'diagnosed', {
+    subject,
+    lines: summary.split('\n'),
+  });
   await deps.store.recordDiagnosis(incidentId, ref, {
     at: deps.diagnosis.now().toISOString(),
     event: 'diagnosed',

@@ -14,7 +14,9 @@ import { signedLink } from './links.ts';
 import { inMaintenanceWindow } from '../../core/maintenance-window.ts';
 import {
   chatMessage,
+  tellTiersAndChat,
   ticketRequest,
+  tiersPaged,
   type Chat,
   type ChatEvent,
   type IncidentChannels,
@@ -607,20 +609,16 @@ async function remindReviewsDue(deps: EscalationDeps): Promise<string[]> {
       `Draft: ${incident.review}`,
       `Fill in root cause, resolution, action items and lessons, then: mcp-ops incident review ${incident.id} --done`,
     ];
-    const paged = deps.tiers.filter((t) => incident.pages[t.name] !== undefined);
     const sent = await sendOnce(
       deps,
       incident,
       `review-due:${day}`,
       ['resolved'],
       async () => {
-        for (const tier of paged)
-          await deps.pager.page(tier, {
-            subject: `[${incident.severity}] ${incident.id}: post-incident review overdue`,
-            body: text.join('\n'),
-          });
-        if (deps.chat)
-          await deps.chat.post(chatMessage('review-due', incident, runbookOf(deps, incident), text));
+        await tellTiersAndChat(deps, tiersPaged(deps.tiers, incident), incident, 'review-due', {
+          subject: `[${incident.severity}] ${incident.id}: post-incident review overdue`,
+          lines: text,
+        });
       },
       event(now, 'reminded', `post-incident review overdue (due ${incident.reviewDueAt})`),
     );
@@ -651,10 +649,14 @@ export function nextUpdateDue(incident: Incident): Date | undefined {
  * primary); once per cadence period, until an update is posted or it is resolved.
  */
 async function remindUpdateDue(deps: EscalationDeps, listed: Incident): Promise<void> {
+  const now = deps.now();
+  // Decided on the listing (only a person changes the acknowledgement or the last update); read
+  // again only when a reminder is due, so a quiet tick costs no read per open incident.
+  const listedDue = nextUpdateDue(listed);
+  if (!listedDue || listedDue > now) return;
   const incident = (await deps.store.get(listed.id)) ?? listed;
   const due = nextUpdateDue(incident);
   const cadence = UPDATE_CADENCE_MINUTES[incident.severity];
-  const now = deps.now();
   if (!due || cadence === undefined || due > now) return;
   const last = new Date(due.getTime() - cadence * 60_000);
   const period = Math.floor((now.getTime() - last.getTime()) / (cadence * 60_000));

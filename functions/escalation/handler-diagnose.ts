@@ -7,12 +7,11 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
 import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { ENV, requiredEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
-import { describeIssues } from '../../core/zod-issues.ts';
+import { DiagnoseRequestError, workOf, type Work } from './diagnose-request.ts';
 import { followUpIncident, type FollowUpOutcome } from './diagnosis-follow-up.ts';
 import { writeReview } from './review.ts';
 import { escalationPorts, settingsFromEnv } from './wiring.ts';
@@ -28,56 +27,17 @@ const s3 = new S3Client(s3ClientConfig(target));
 const cluster = clusterReaders(config, target);
 const prometheus = cluster.prometheus;
 
-const INCIDENT_ID = /^INC-\d{8}-\d{3,}$/;
-const StreamEvent = z.object({
-  Records: z.array(
-    z.object({
-      eventID: z.string().optional(),
-      eventName: z.string(),
-      dynamodb: z.object({
-        NewImage: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
-      }),
-    }),
-  ),
-});
-const DirectEvent = z
-  .object({ incidentId: z.string().regex(INCIDENT_ID), review: z.boolean().optional() })
-  .strict();
-
-export class DiagnoseRequestError extends Error {
-  override name = 'DiagnoseRequestError';
-}
-
-type Work = { kind: 'diagnose' | 'review'; incidentId: string; itemId?: string };
-
-/**
- * What a stream batch asks for: a new incident (INSERT) is diagnosed; an incident a person resolved
- * (MODIFY to status resolved) gets its post-incident review. Each with its record's id.
- */
-function workOf(event: unknown): Work[] {
-  const direct = DirectEvent.safeParse(event);
-  if (direct.success)
-    return [{ kind: direct.data.review ? 'review' : 'diagnose', incidentId: direct.data.incidentId }];
-  const stream = StreamEvent.safeParse(event);
-  if (!stream.success)
-    throw new DiagnoseRequestError(
-      `expected a DynamoDB stream batch or {"incidentId": "INC-YYYYMMDD-NNN"}: ${describeIssues(stream.error.issues)}`,
-    );
-  return stream.data.Records.flatMap((r): Work[] => {
-    const image = r.dynamodb.NewImage;
-    const id = image?.id?.S;
-    if (typeof id !== 'string' || !INCIDENT_ID.test(id)) return [];
-    const itemId = r.eventID ? { itemId: r.eventID } : {};
-    if (r.eventName === 'INSERT') return [{ kind: 'diagnose', incidentId: id, ...itemId }];
-    if (r.eventName === 'MODIFY' && image?.status?.S === 'resolved' && image.review === undefined)
-      return [{ kind: 'review', incidentId: id, ...itemId }];
-    return [];
-  });
+/** Keeps a file of the incident's in the reports bucket; answers where a person finds it. */
+async function putReport(key: string, body: string, contentType: string): Promise<string> {
+  await s3.send(
+    new PutObjectCommand({ Bucket: reportsBucket, Key: key, Body: body, ContentType: contentType }),
+  );
+  return `s3://${reportsBucket}/${key}`;
 }
 
 async function followUp(event: unknown) {
+  // The cluster is connected on first use: a batch of reviews alone never needs it.
   cluster.fresh();
-  const kubernetes = await cluster.kube();
   const deps = await ports.deps(() => new Date());
   const outcomes: Array<{ incidentId: string; kind: Work['kind']; done: boolean }> = [];
   const failures: Array<{ itemIdentifier: string }> = [];
@@ -93,18 +53,8 @@ async function followUp(event: unknown) {
             ...(deps.chat ? { chat: deps.chat } : {}),
             ...(deps.runbookBaseUrl ? { runbookBaseUrl: deps.runbookBaseUrl } : {}),
             now: () => new Date(),
-            async archive(id, markdown) {
-              const key = `reports/reviews/${id}.md`;
-              await s3.send(
-                new PutObjectCommand({
-                  Bucket: reportsBucket,
-                  Key: key,
-                  Body: markdown,
-                  ContentType: 'text/markdown; charset=utf-8',
-                }),
-              );
-              return `s3://${reportsBucket}/${key}`;
-            },
+            archive: (id, markdown) =>
+              putReport(`reports/reviews/${id}.md`, markdown, 'text/markdown; charset=utf-8'),
           },
           incidentId,
         );
@@ -116,7 +66,7 @@ async function followUp(event: unknown) {
       }
       const outcome: FollowUpOutcome = await followUpIncident(
         {
-          diagnosis: { config, kube: kubernetes, prometheus, now: () => new Date() },
+          diagnosis: { config, kube: await cluster.kube(), prometheus, now: () => new Date() },
           store: deps.store,
           pager: deps.pager,
           tiers: deps.tiers,
@@ -124,24 +74,8 @@ async function followUp(event: unknown) {
           ...(deps.chat ? { chat: deps.chat } : {}),
           ...(deps.runbookBaseUrl ? { runbookBaseUrl: deps.runbookBaseUrl } : {}),
           async archive(id, text, json) {
-            const key = `reports/diagnosis/${id}`;
-            await s3.send(
-              new PutObjectCommand({
-                Bucket: reportsBucket,
-                Key: `${key}.json`,
-                Body: json,
-                ContentType: 'application/json',
-              }),
-            );
-            await s3.send(
-              new PutObjectCommand({
-                Bucket: reportsBucket,
-                Key: `${key}.txt`,
-                Body: text,
-                ContentType: 'text/plain; charset=utf-8',
-              }),
-            );
-            return `s3://${reportsBucket}/${key}.txt`;
+            await putReport(`reports/diagnosis/${id}.json`, json, 'application/json');
+            return putReport(`reports/diagnosis/${id}.txt`, text, 'text/plain; charset=utf-8');
           },
         },
         incidentId,

@@ -1,4 +1,7 @@
+import type { OnCallTier } from '../../core/config.ts';
+import type { Pager } from './escalation.ts';
 import type { Incident } from './incident.ts';
+import { runbookLink } from './page-message.ts';
 import type { IncidentSeverity } from './severity.ts';
 
 /**
@@ -153,4 +156,30 @@ export function ticketRequest(incident: Incident, runbookUrl: string): TicketReq
     ].join('\n'),
     labels: ['mcp-ops', kind, incident.severity.toLowerCase(), `mcp-ops-${incident.id}`],
   };
+}
+
+/** The tiers that were paged for an incident (those with a page record), in ladder order. */
+export function tiersPaged(tiers: readonly OnCallTier[], incident: Incident): OnCallTier[] {
+  return tiers.filter((t) => incident.pages[t.name] !== undefined);
+}
+
+/**
+ * One message about an incident to some tiers' page topics and to the chat (when there is one):
+ * the diagnosis, the review and its reminder go to the people paged. Answers who was told.
+ */
+export async function tellTiersAndChat(
+  via: { readonly pager: Pager; readonly chat?: Chat; readonly runbookBaseUrl?: string },
+  tiers: readonly OnCallTier[],
+  incident: Incident,
+  event: ChatEvent,
+  message: { readonly subject: string; readonly lines: string[] },
+): Promise<string[]> {
+  const body = message.lines.join('\n');
+  for (const tier of tiers) await via.pager.page(tier, { subject: message.subject, body });
+  const told = tiers.map((t) => t.name);
+  if (!via.chat) return told;
+  await via.chat.post(
+    chatMessage(event, incident, runbookLink(incident.alert.runbook, via.runbookBaseUrl), message.lines),
+  );
+  return [...told, 'chat'];
 }

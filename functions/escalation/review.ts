@@ -9,8 +9,7 @@ import type { PrometheusPort } from '../../core/prometheus.ts';
 import type { Pager } from './escalation.ts';
 import type { Incident } from './incident.ts';
 import type { IncidentStore } from './incident-store.ts';
-import { chatMessage, type Chat } from './notify.ts';
-import { runbookLink } from './page-message.ts';
+import { tellTiersAndChat, tiersPaged, type Chat } from './notify.ts';
 
 export interface ReviewDeps {
   readonly store: IncidentStore;
@@ -193,26 +192,14 @@ export async function writeReview(deps: ReviewDeps, incidentId: string): Promise
     new Date(drafted.getTime() + REVIEW_DUE_HOURS * 3_600_000),
   );
   if (!recorded) return { incidentId, written: false, reason: 'written by another run' };
-  // Everyone who was paged: the tiers with a page record (and the chat).
-  const paged = deps.tiers.filter((t) => incident.pages[t.name] !== undefined);
-  const subject = `[${incident.severity}] ${incidentId} post-incident review due within 48 h`;
-  const body = [
-    `${incidentId} (${incident.alert.name}) was resolved. The post-incident review is drafted: ${ref}`,
-    `Duration ${Math.round(impact.window.seconds / 60)} min; requests failed: ${impact.requestsFailed}; validations failed: ${impact.validationsFailed}.`,
-    'Fill in root cause, resolution, action items and lessons within 48 hours.',
-  ].join('\n');
-  for (const tier of paged) await deps.pager.page(tier, { subject, body });
-  const to = paged.map((t) => t.name);
-  if (deps.chat) {
-    await deps.chat.post(
-      chatMessage(
-        'reviewed',
-        incident,
-        runbookLink(incident.alert.runbook, deps.runbookBaseUrl),
-        body.split('\n'),
-      ),
-    );
-    to.push('chat');
-  }
+  // Everyone who was paged (and the chat).
+  const to = await tellTiersAndChat(deps, tiersPaged(deps.tiers, incident), incident, 'reviewed', {
+    subject: `[${incident.severity}] ${incidentId} post-incident review due within ${REVIEW_DUE_HOURS} h`,
+    lines: [
+      `${incidentId} (${incident.alert.name}) was resolved. The post-incident review is drafted: ${ref}`,
+      `Duration ${Math.round(impact.window.seconds / 60)} min; requests failed: ${impact.requestsFailed}; validations failed: ${impact.validationsFailed}.`,
+      `Fill in root cause, resolution, action items and lessons within ${REVIEW_DUE_HOURS} hours.`,
+    ],
+  });
   return { incidentId, written: true, ref, to, impact, markdown };
 }

@@ -23,7 +23,7 @@ import {
 import { escalationPorts, settingsFromEnv } from '../../functions/escalation/wiring.ts';
 import { localClients, localTarget, subscribeQueue } from '../support/aws.ts';
 import { setServiceFault } from '../support/checks.ts';
-import { localEscalationEnv } from '../support/escalation-harness.ts';
+import { amMessage, localEscalationEnv } from '../support/escalation-harness.ts';
 import { clusterInScenario } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
 
@@ -175,18 +175,11 @@ describe('diagnosis on the local stack', () => {
     const name = `ReviewWindow${Date.now()}`;
     const [opened] = await intakeMessage(escalation, {
       messageId: `m-${name}`,
-      message: JSON.stringify({
-        receiver: 'test',
-        status: 'firing',
-        alerts: [
-          {
-            status: 'firing',
-            labels: { alertname: name, severity: 'critical', runbook: 'runbook-1-high-error-rate' },
-            annotations: { summary: 'error rate fault (test)' },
-            startsAt: startsAt.toISOString(),
-            fingerprint: name,
-          },
-        ],
+      message: amMessage(name, {
+        severity: 'critical',
+        runbook: 'runbook-1-high-error-rate',
+        summary: 'error rate fault (test)',
+        startsAt,
       }),
     });
     const id = opened!.incidentId!;

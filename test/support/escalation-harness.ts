@@ -112,6 +112,10 @@ export function amMessage(
     /** The `service` label: alerts of one service within the window join one incident. */
     service?: string;
     priority?: string;
+    /** The `runbook` label: the diagnosis reads that runbook's steps. */
+    runbook?: string;
+    summary?: string;
+    startsAt?: Date;
   } = {},
 ): string {
   const status = options.status ?? 'firing';
@@ -126,9 +130,10 @@ export function amMessage(
           severity: options.severity ?? 'warning',
           ...(options.service ? { service: options.service } : {}),
           ...(options.priority ? { priority: options.priority } : {}),
+          ...(options.runbook ? { runbook: options.runbook } : {}),
         },
-        annotations: { summary: `${alertname} is happening` },
-        startsAt: '2026-11-25T10:00:00Z',
+        annotations: { summary: options.summary ?? `${alertname} is happening` },
+        startsAt: options.startsAt?.toISOString() ?? '2026-11-25T10:00:00Z',
         fingerprint: options.fingerprint ?? `fp-${alertname}`,
       },
     ],

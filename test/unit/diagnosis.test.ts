@@ -13,6 +13,7 @@ import {
   resolveIncident,
 } from '../../functions/escalation/escalation.ts';
 import { writeReview } from '../../functions/escalation/review.ts';
+import { DiagnoseRequestError, workOf } from '../../functions/escalation/diagnose-request.ts';
 import {
   amMessage,
   escalationDeps,
@@ -312,5 +313,46 @@ describe('the post-incident review', () => {
       opened!.incidentId!,
     );
     expect(outcome).toEqual({ incidentId: opened!.incidentId, written: false, reason: 'still triggered' });
+  });
+});
+
+describe('what the diagnosis function is asked', () => {
+  const record = (eventID: string, eventName: string, image: Record<string, unknown>) => ({
+    eventID,
+    eventName,
+    dynamodb: { NewImage: image },
+  });
+  const incident = (id: string, status: string, extra: Record<string, unknown> = {}) => ({
+    pk: { S: `INC#${id}` },
+    id: { S: id },
+    status: { S: status },
+    ...extra,
+  });
+
+  it('diagnoses new incidents, reviews each resolved one once per batch at its first record, and skips the rest', () => {
+    expect(
+      workOf({
+        Records: [
+          record('1', 'INSERT', incident('INC-20261128-001', 'triggered')),
+          record('2', 'MODIFY', incident('INC-20261128-002', 'resolved')),
+          // The all-clear pages and the chat notice write it again before its review exists.
+          record('3', 'MODIFY', incident('INC-20261128-002', 'resolved')),
+          record('4', 'MODIFY', incident('INC-20261128-003', 'resolved', { review: { S: 's3://r' } })),
+          record('5', 'MODIFY', incident('INC-20261128-001', 'acknowledged')),
+          record('6', 'INSERT', { pk: { S: 'OPEN#x' }, incidentId: { S: 'INC-20261128-001' } }),
+        ],
+      }),
+    ).toEqual([
+      { kind: 'diagnose', incidentId: 'INC-20261128-001', itemId: '1' },
+      { kind: 'review', incidentId: 'INC-20261128-002', itemId: '2' },
+    ]);
+    expect(workOf({ incidentId: 'INC-20261128-009', review: true })).toEqual([
+      { kind: 'review', incidentId: 'INC-20261128-009' },
+    ]);
+  });
+
+  it('refuses anything else with a clear error', () => {
+    expect(() => workOf({ incidentId: 'INC-1' })).toThrow(DiagnoseRequestError);
+    expect(() => workOf({ hello: 'world' })).toThrow(/expected a DynamoDB stream batch/);
   });
 });

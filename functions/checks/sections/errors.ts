@@ -1,6 +1,8 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import type { SectionOutcome } from '../report-model.ts';
 import { table } from '../render.ts';
 import { mapBounded } from '../../../core/bounded.ts';
+import type { KubernetesPort } from '../../../core/kubernetes.ts';
 import { type ChecksDeps } from '../checks-deps.ts';
 
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+/;
@@ -26,6 +28,49 @@ export function errorSignature(line: string): string {
     .slice(0, 160);
 }
 
+/** The pods whose log can be read: started (not Pending), each with its first container. */
+export function logTargets(pods: readonly V1Pod[]): Array<{ pod: string; container: string }> {
+  return pods.flatMap((pod) => {
+    const container = pod.spec?.containers[0]?.name;
+    return container && pod.metadata?.name && pod.status?.phase !== 'Pending'
+      ? [{ pod: pod.metadata.name, container }]
+      : [];
+  });
+}
+
+/**
+ * Reads each target's log (`concurrency` at a time) and hands every error line (`error` in any
+ * case, or `FATAL`) to `onError`; answers the pods whose log could not be read, with why. The
+ * morning report and the incident diagnosis read logs this way.
+ */
+export async function scanErrorLines(
+  kube: KubernetesPort,
+  namespace: string,
+  targets: ReadonlyArray<{ pod: string; container: string }>,
+  log: { sinceSeconds: number; tailLines?: number; concurrency: number },
+  onError: (pod: string, line: string) => void,
+): Promise<string[]> {
+  const unreadable: string[] = [];
+  await mapBounded(targets, log.concurrency, async ({ pod, container }) => {
+    let text: string;
+    try {
+      text = await kube.podLog(
+        namespace,
+        pod,
+        container,
+        log.sinceSeconds,
+        log.tailLines === undefined ? undefined : { tailLines: log.tailLines },
+      );
+    } catch (error) {
+      unreadable.push(`${pod}: ${(error as Error).message.split('\n')[0]!.slice(0, 120)}`);
+      return;
+    }
+    for (const line of text.split('\n'))
+      if (/error/i.test(line) || /\bFATAL\b/.test(line)) onError(pod, line);
+  });
+  return unreadable;
+}
+
 interface ErrorLine {
   readonly pod: string;
   readonly at?: string;
@@ -41,28 +86,17 @@ const LOG_CONCURRENCY = 24;
 export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Promise<SectionOutcome> {
   const { namespace, appSelector } = deps.config.cluster;
   const targets: Array<{ pod: string; container: string }> = [];
-  for await (const page of deps.kube.pods(namespace, appSelector)) {
-    for (const pod of page) {
-      const container = pod.spec?.containers[0]?.name;
-      if (container && pod.metadata?.name && pod.status?.phase !== 'Pending')
-        targets.push({ pod: pod.metadata.name, container });
-    }
-  }
+  for await (const page of deps.kube.pods(namespace, appSelector)) targets.push(...logTargets(page));
   const perPod = new Map<string, number>();
   const groups = new Map<string, { count: number; example: string }>();
   let recent: ErrorLine[] = [];
   let fatal = 0;
-  const unreadable: string[] = [];
-  await mapBounded(targets, LOG_CONCURRENCY, async ({ pod, container }) => {
-    let text: string;
-    try {
-      text = await deps.kube.podLog(namespace, pod, container, sinceSeconds);
-    } catch (error) {
-      unreadable.push(`${pod}: ${(error as Error).message.split('\n')[0]!.slice(0, 120)}`);
-      return;
-    }
-    for (const line of text.split('\n')) {
-      if (!/error/i.test(line) && !/\bFATAL\b/.test(line)) continue;
+  const unreadable = await scanErrorLines(
+    deps.kube,
+    namespace,
+    targets,
+    { sinceSeconds, concurrency: LOG_CONCURRENCY },
+    (pod, line) => {
       if (/\bFATAL\b/.test(line)) fatal += 1;
       perPod.set(pod, (perPod.get(pod) ?? 0) + 1);
       const signature = errorSignature(line);
@@ -72,8 +106,8 @@ export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Prom
       const at = line.match(TIMESTAMP)?.[1];
       recent.push({ pod, text: line.slice(0, 400), ...(at ? { at } : {}) });
       if (recent.length > RECENT * 4) recent = newest(recent);
-    }
-  });
+    },
+  );
   recent = newest(recent);
   const total = [...perPod.values()].reduce((a, b) => a + b, 0);
   const sortedGroups = [...groups.entries()].sort((a, b) => b[1].count - a[1].count);
