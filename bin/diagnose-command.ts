@@ -1,6 +1,8 @@
 // `mcp-ops diagnose [--runbook N] [--incident ID]`: the manual's quick assessment and the runbook's
 // steps, read-only, from a terminal (the same code the diagnosis follow-up runs).
-import type { AwsTarget } from '../core/aws.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
+import { s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
 import { diagnose, diagnosisText, runbookOf, type RunbookNumber } from '../functions/diagnosis/diagnose.ts';
 import { escalationPorts } from '../functions/escalation/wiring.ts';
@@ -44,8 +46,21 @@ export async function diagnoseCommand(options: {
     alertAt = new Date(incident.alert.startedAt ?? incident.createdAt);
   }
   const readers = terminalClusterReaders(options, (message) => new DiagnoseCommandError(message));
+  // Runbook 4's storage report: the cleanup job's runs in the reports bucket, when it is known.
+  const reportsBucket = endpoints?.buckets.reports ?? process.env.REPORTS_BUCKET;
   const diagnosis = await diagnose(
-    { ...readers, now: () => new Date() },
+    {
+      ...readers,
+      ...(reportsBucket
+        ? {
+            cleanupRuns: {
+              store: new S3ObjectStore(new S3Client(s3ClientConfig(options.target))),
+              bucket: reportsBucket,
+            },
+          }
+        : {}),
+      now: () => new Date(),
+    },
     {
       ...(runbook ? { runbook } : {}),
       ...(options.incident ? { incidentId: options.incident } : {}),

@@ -354,15 +354,32 @@ export class Escalation extends Construct {
         ],
       }),
     );
+    // Runbook 4: the storage report of the cleanup job's newest finished run (cleanup/<run>/summary.json).
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CleanupRuns',
+        actions: ['s3:ListBucket'],
+        resources: [foundation.reportsBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['cleanup/', 'cleanup/*/summary.json'] } },
+      }),
+    );
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CleanupSummaries',
+        actions: ['s3:GetObject'],
+        resources: [foundation.reportsBucket.arnForObjects('cleanup/*/summary.json')],
+      }),
+    );
     NagSuppressions.addResourceSuppressions(
       fn.role,
       [
         {
           id: 'AwsSolutions-IAM5',
           reason:
-            'Diagnoses and reviews are archived under reports/diagnosis/ and reports/reviews/ (keys carry the incident id); the stream actions on the incidents table stream are added by the event source.',
+            "Diagnoses and reviews are archived under reports/diagnosis/ and reports/reviews/ (keys carry the incident id); the cleanup runs' summaries are read from cleanup/<run>/summary.json; the stream actions on the incidents table stream are added by the event source.",
           appliesTo: [
             { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/(diagnosis|reviews)\\/\\*$/g' },
+            { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/cleanup\\/\\*\\/summary\\.json$/g' },
             'Resource::*',
           ],
         },

@@ -63,6 +63,12 @@ export function parseCleanupRequest(input: unknown): z.output<typeof CleanupRequ
   );
 }
 
+/** When a run started, from its id (`20261125T101500Z-ab12cd`); undefined for another shape. */
+export function runStartedAt(runId: string): Date | undefined {
+  const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z-/.exec(runId);
+  return m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) : undefined;
+}
+
 export function newRunId(now: Date, random: () => number = Math.random): string {
   const stamp = now
     .toISOString()

@@ -1,6 +1,7 @@
 import type { ObjectStore, StoredObject } from '../../core/object-store.ts';
 import type { BatchOutcome } from './batch-delete.ts';
 import { CLEANUP_STATE_PREFIX } from './retention-policy.ts';
+import type { CleanupSummary } from './retention-cleanup.ts';
 import type { StorageReport } from './storage-report.ts';
 
 export interface PartitionState {
@@ -159,4 +160,38 @@ export class RunJournal {
     }
     return manifest;
   }
+}
+
+/**
+ * The newest finished run's summary (with its storage report) under cleanup/ in the state bucket,
+ * or undefined when none finished. Run ids start with their UTC time, so the newest sort last; a
+ * paused run has no summary yet, so up to `lookBack` of the newest are tried.
+ */
+export async function latestCleanupSummary(
+  store: ObjectStore,
+  bucket: string,
+  lookBack = 5,
+): Promise<CleanupSummary | undefined> {
+  const runs: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await store.listPage({
+      bucket,
+      prefix: CLEANUP_STATE_PREFIX,
+      delimiter: '/',
+      continuationToken: token,
+    });
+    runs.push(...page.prefixes);
+    token = page.nextToken;
+  } while (token);
+  for (const run of runs.sort().reverse().slice(0, lookBack)) {
+    // Listed before it is read: on S3 a reader allowed to list only these prefixes gets 403, not
+    // 404, for a summary that does not exist (a paused run's).
+    const key = `${run}summary.json`;
+    const found = await store.listPage({ bucket, prefix: key, pageSize: 1 });
+    if (!found.objects.some((o) => o.key === key)) continue;
+    const text = await store.getText(bucket, key);
+    if (text !== undefined) return JSON.parse(text) as CleanupSummary;
+  }
+  return undefined;
 }

@@ -7,7 +7,10 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { mapBounded } from '../../core/bounded.ts';
 import { parseCpu, parseMemory } from '../../core/kubernetes.ts';
-import { CACHE_SIZE_KEY } from '../../core/service-config.ts';
+import { CACHE_SIZE_KEY, RETENTION_KEY } from '../../core/service-config.ts';
+import { runStartedAt } from '../cleanup/retention-policy.ts';
+import { latestCleanupSummary } from '../cleanup/run-journal.ts';
+import { formatBytes } from '../cleanup/summary-text.ts';
 import { errorSignature, logTargets, scanErrorLines } from '../checks/sections/errors.ts';
 import type { DiagnosisDeps } from './diagnosis-deps.ts';
 
@@ -442,27 +445,60 @@ async function warningEventsOf(deps: DiagnosisDeps, names: Set<string>): Promise
 
 // ---- Runbook 4: storage ---------------------------------------------------------------------
 
+/**
+ * The runbook's steps: usage against capacity (the service's metrics, instead of listing the
+ * bucket), the largest files and what retention removes (the storage report of the cleanup job's
+ * newest finished run, with its age), the ConfigMap's retention days.
+ */
 async function storagePart(deps: DiagnosisDeps): Promise<PartResult> {
-  const [used, capacity] = await Promise.all([
+  const { namespace, configMap } = deps.config.cluster;
+  const now = deps.now();
+  const [used, capacity, data, last] = await Promise.all([
     deps.prometheus.query('max(artifact_storage_used_bytes)'),
     deps.prometheus.query('max(artifact_storage_capacity_bytes)'),
+    deps.kube.configMapData(namespace, configMap),
+    deps.cleanupRuns
+      ? latestCleanupSummary(deps.cleanupRuns.store, deps.cleanupRuns.bucket)
+      : Promise.resolve(undefined),
   ]);
   const u = used[0]?.value;
   const c = capacity[0]?.value;
   const ratio = u !== undefined && c ? u / c : undefined;
+  const retention = data?.[RETENTION_KEY];
+  const lines = [
+    `artifact storage used: ${u === undefined ? 'no data' : formatBytes(u)}${c ? ` of ${formatBytes(c)}` : ''}`,
+    `${RETENTION_KEY}: ${retention ?? 'unset'} (ConfigMap ${configMap})`,
+  ];
+  const findings =
+    ratio !== undefined && ratio > 0.9
+      ? [`artifact storage at ${(ratio * 100).toFixed(0)}%: run mcp-ops cleanup (dry run first)`]
+      : [];
+  if (last) {
+    const frees = Object.entries(last.report.expiring).sort((a, b) => b[1].bytes - a[1].bytes);
+    const freeable = frees.reduce((a, [, e]) => a + e.bytes, 0);
+    lines.push(
+      `last cleanup run ${last.runId} (${last.dryRun ? 'dry run' : 'applied'}, ${ago(runStartedAt(last.runId), now)}): ${last.report.objects} objects, ${formatBytes(last.report.bytes)} in s3://${last.bucket}/${last.prefix}; retention ${last.retentionDays} days ${last.dryRun ? `would free ${formatBytes(freeable)}` : `freed ${formatBytes(last.bytesFreed)}`}`,
+      ...frees
+        .slice(0, 5)
+        .map(([prefix, e]) => `  expiring ${prefix}: ${e.objects} objects, ${formatBytes(e.bytes)}`),
+      'largest files:',
+      ...last.report.largest
+        .slice(0, 5)
+        .map((o) => `  ${formatBytes(o.size).padStart(10)}  ${o.key}  (${o.lastModified.slice(0, 10)})`),
+    );
+  } else
+    lines.push(
+      deps.cleanupRuns
+        ? 'no finished cleanup run recorded: mcp-ops cleanup (a dry run) lists the largest files and what retention would free'
+        : 'cleanup runs not read here: mcp-ops cleanup (a dry run) lists the largest files and what retention would free',
+    );
   return {
     summary:
       ratio === undefined
         ? 'storage not measured'
-        : `${(ratio * 100).toFixed(1)}% of ${(c! / 2 ** 40).toFixed(2)} TiB used`,
-    lines: [
-      `artifact storage used: ${u === undefined ? 'no data' : `${(u / 2 ** 30).toFixed(1)} GiB`}`,
-      'the storage report by prefix, largest objects and what retention would free: mcp-ops cleanup (a dry run)',
-    ],
-    findings:
-      ratio !== undefined && ratio > 0.9
-        ? [`artifact storage at ${(ratio * 100).toFixed(0)}%: run mcp-ops cleanup (dry run first)`]
-        : [],
+        : `${(ratio * 100).toFixed(1)}% of ${formatBytes(c!)} used`,
+    lines,
+    findings,
   };
 }
 

@@ -8,6 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
+import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { ENV, requiredEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
@@ -66,7 +67,13 @@ async function followUp(event: unknown) {
       }
       const outcome: FollowUpOutcome = await followUpIncident(
         {
-          diagnosis: { config, kube: await cluster.kube(), prometheus, now: () => new Date() },
+          diagnosis: {
+            config,
+            kube: await cluster.kube(),
+            prometheus,
+            cleanupRuns: { store: new S3ObjectStore(s3), bucket: reportsBucket },
+            now: () => new Date(),
+          },
           store: deps.store,
           pager: deps.pager,
           tiers: deps.tiers,

@@ -10,7 +10,7 @@ import {
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -141,7 +141,24 @@ async function queueOn(topicArn: string) {
 }
 
 /** The SNS event the alerts topic delivers for one Alertmanager message. */
-function alertEvent(name: string, status: 'firing' | 'resolved' = 'firing', severity = 'critical') {
+/** A finished cleanup run's summary as the cleanup job keeps it (what Runbook 4's diagnosis reads). */
+const CLEANUP_SUMMARY = {
+  runId: '29991231T000000Z-ablate',
+  status: 'completed',
+  dryRun: true,
+  bucket: 'mcp-artifacts',
+  prefix: '',
+  retentionDays: 90,
+  bytesFreed: 0,
+  report: { objects: 1, bytes: 10, largest: [], expiring: {} },
+};
+
+function alertEvent(
+  name: string,
+  status: 'firing' | 'resolved' = 'firing',
+  severity = 'critical',
+  runbook?: string,
+) {
   const alertsTopic = resolver.refs.get(
     resolver.ofType('AWS::SNS::Topic').find(([id]) => id.includes('AlertsTopic'))![0],
   )!;
@@ -156,7 +173,7 @@ function alertEvent(name: string, status: 'firing' | 'resolved' = 'firing', seve
           MessageId: `msg-${name}-${status}`,
           TopicArn: alertsTopic,
           Subject: null,
-          Message: amMessage(name, { severity, status }),
+          Message: amMessage(name, { severity, status, ...(runbook ? { runbook } : {}) }),
           Timestamp: new Date().toISOString(),
         },
       },
@@ -464,9 +481,11 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
   });
 
   /** An incident opened by the intake bundle, then its INSERT as the table's stream delivers it. */
-  const diagnoseRun = async (f: RunningFunction) => {
+  const diagnoseRun = async (f: RunningFunction, runbook?: string) => {
     const intakeFn = await fn('mcp-ops-escalation-intake');
-    const intake = await intakeFn.invoke(alertEvent(`AblationDiagnose${Date.now()}`));
+    const intake = await intakeFn.invoke(
+      alertEvent(`AblationDiagnose${Date.now()}`, 'firing', 'critical', runbook),
+    );
     const opened = intake.json() as Array<{ incidentId?: string }>;
     if (!Array.isArray(opened))
       throw new Error(`intake answered ${intake.status}: ${intakeFn.output().slice(-4000)}`);
@@ -487,6 +506,34 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     });
     return { id, answer };
   };
+
+  /** Runbook 4 reads the cleanup job's newest finished run: one is there, newest of all. */
+  const seedCleanupSummary = async () => {
+    await new S3Client({ ...admin, forcePathStyle: true }).send(
+      new PutObjectCommand({
+        Bucket: spec('mcp-ops-escalation-diagnose').environment.REPORTS_BUCKET!,
+        Key: `cleanup/${CLEANUP_SUMMARY.runId}/summary.json`,
+        Body: JSON.stringify(CLEANUP_SUMMARY),
+      }),
+    );
+  };
+
+  it('diagnoses a storage incident (Runbook 4) with the cleanup job’s newest run, with the diagnose function’s role', async () => {
+    const running = await fn('mcp-ops-escalation-diagnose');
+    await seedCleanupSummary();
+    const { id, answer } = await diagnoseRun(running, 'runbook-4-storage-full');
+    expect(answer.status, running.output().slice(-3000)).toBe(200);
+    const archived = await new S3Client({ ...admin, forcePathStyle: true }).send(
+      new GetObjectCommand({
+        Bucket: spec('mcp-ops-escalation-diagnose').environment.REPORTS_BUCKET!,
+        Key: `reports/diagnosis/${id}.txt`,
+      }),
+    );
+    const text = await archived.Body!.transformToString();
+    expect(text).toContain(`last cleanup run ${CLEANUP_SUMMARY.runId} (dry run`);
+    expect(text).not.toMatch(/Storage: FAILED/);
+    expect(running.output()).not.toMatch(/AccessDenied/);
+  });
 
   it('follows a new incident’s page with its diagnosis, from the table’s stream, with the diagnose function’s role', async () => {
     const diagnose = spec('mcp-ops-escalation-diagnose');
@@ -548,6 +595,8 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
   const scenarios: Record<string, (f: RunningFunction) => Promise<void>> = {
     'mcp-ops-escalation-diagnose': async (f) => {
       await diagnoseRun(f);
+      await seedCleanupSummary();
+      await diagnoseRun(f, 'runbook-4-storage-full');
     },
     'mcp-ops-maintenance': async (f) => {
       await maintenanceRun(f);

@@ -11,7 +11,9 @@ import { diagnose, diagnosisSummary, type Diagnosis } from '../../functions/diag
 import type { DiagnosisDeps } from '../../functions/diagnosis/diagnosis-deps.ts';
 import { STACK_DIR } from '../../stack/endpoints.ts';
 import { rollOut } from '../../stack/kube/scenarios.ts';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
+import { cleanupJob } from '../../functions/cleanup/cleanup-job.ts';
 import { followUpIncident } from '../../functions/escalation/diagnosis-follow-up.ts';
 import { writeReview } from '../../functions/escalation/review.ts';
 import { parseExposition } from '../../core/prometheus.ts';
@@ -274,6 +276,41 @@ describe('diagnosis on the local stack', () => {
       /dependency errors:\n\s+\d+\s+ERROR promotion failed: timeout after <n>ms contacting registry/,
     );
     expect(d.findings.slice(0, 3).join('\n')).toMatch(/deployed 1[12] min before the alert/);
+  }, 120_000);
+
+  it('Runbook 4 shows the storage report of the cleanup job’s newest finished run, read from the reports bucket', async () => {
+    const deps = await depsFor('healthy');
+    const { s3 } = localClients();
+    const store = new S3ObjectStore(s3);
+    const bucket = endpoints.buckets.artifacts;
+    const prefix = `it-diagnose-${Date.now()}/`;
+    await store.putText(bucket, `${prefix}cache/a.bin`, 'x'.repeat(3000));
+    await store.putText(bucket, `${prefix}models/big.bin`, 'y'.repeat(9000));
+    // Its own state bucket: other suites run the cleanup on clocks set in the future.
+    const stateBucket = `it-diagnose-state-${Date.now()}`;
+    await s3.send(new CreateBucketCommand({ Bucket: stateBucket }));
+    // A real run of the cleanup job (nothing is old enough to delete: it finishes and keeps its summary).
+    const run = await cleanupJob(
+      { bucket, prefix, retentionDays: 90, dryRun: false },
+      {
+        config: deps.config,
+        store,
+        now: () => new Date(),
+        stateBucket,
+        configMapRetentionDays: async () => undefined,
+      },
+    );
+    expect(run.status).toBe('completed');
+    const d = await diagnose({ ...deps, cleanupRuns: { store, bucket: stateBucket } }, { runbook: 4 });
+    const storage = partOf(d, 'storage');
+    expect(storage.status).toBe('ok');
+    expect(storage.lines).toContain(
+      `last cleanup run ${run.runId} (applied, 0 min ago): 2 objects, 11.7 KiB in s3://${bucket}/${prefix}; retention 90 days freed 0 B`,
+    );
+    expect(storage.lines).toContain(
+      `     8.8 KiB  ${prefix}models/big.bin  (${new Date().toISOString().slice(0, 10)})`,
+    );
+    expect(storage.lines).toContain('artifact.retention.days: 90 (ConfigMap mcp-semantic-config)');
   }, 120_000);
 
   it('Runbook 2 names the cache hit rate against the ConfigMap’s cache size, and the slowest endpoints', async () => {

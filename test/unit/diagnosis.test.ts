@@ -22,6 +22,7 @@ import {
   TestClock,
 } from '../support/escalation-harness.ts';
 import { MemoryIncidentStore } from '../support/memory-incident-store.ts';
+import { MemoryObjectStore } from '../support/memory-object-store.ts';
 
 const NOW = new Date('2026-11-28T03:00:00Z');
 
@@ -125,6 +126,67 @@ describe('diagnosis', () => {
       'Changed recently: nothing found',
       'Full diagnosis: s3://b/reports/diagnosis/INC-20261128-001.txt',
     ]);
+  });
+
+  it('Runbook 4 shows usage against capacity, the retention days and the newest finished cleanup run’s storage report', async () => {
+    const store = new MemoryObjectStore();
+    const summary = (runId: string, objects: number) => ({
+      runId,
+      status: 'completed',
+      dryRun: true,
+      bucket: 'mcp-artifacts',
+      prefix: '',
+      retentionDays: 90,
+      bytesFreed: 0,
+      report: {
+        objects,
+        bytes: 3 * 2 ** 40,
+        largest: [{ key: 'models/big.bin', size: 50 * 2 ** 30, lastModified: '2026-01-02T00:00:00.000Z' }],
+        expiring: { 'cache/': { objects: 900, bytes: 2 ** 40 }, 'tmp/': { objects: 10, bytes: 2 ** 30 } },
+      },
+    });
+    await store.putText(
+      'reports',
+      'cleanup/20261120T090000Z-aaaaaa/summary.json',
+      JSON.stringify(summary('20261120T090000Z-aaaaaa', 1)),
+    );
+    await store.putText(
+      'reports',
+      'cleanup/20261126T090000Z-bbbbbb/summary.json',
+      JSON.stringify(summary('20261126T090000Z-bbbbbb', 2)),
+    );
+    // The newest run paused half-way: no summary yet, the one before it is shown.
+    await store.putText('reports', 'cleanup/20261127T090000Z-cccccc/checkpoint.json', '{}');
+    const values: Record<string, number> = {
+      'max(artifact_storage_used_bytes)': 0.95 * 4 * 2 ** 40,
+      'max(artifact_storage_capacity_bytes)': 4 * 2 ** 40,
+    };
+    const kube = fakeCluster({ configMapData: async () => ({ 'artifact.retention.days': '90' }) });
+    const d = await diagnose(
+      {
+        ...diagnosisDeps(kube, {
+          query: async (e) => [{ labels: {}, value: values[e] ?? 0 }],
+          alerts: async () => [],
+        }),
+        cleanupRuns: { store, bucket: 'reports' },
+      },
+      { runbook: 4 },
+    );
+    const storage = d.parts.find((p) => p.id === 'storage')!;
+    expect(storage.summary).toBe('95.0% of 4.0 TiB used');
+    expect(storage.lines).toEqual([
+      'artifact storage used: 3.8 TiB of 4.0 TiB',
+      'artifact.retention.days: 90 (ConfigMap mcp-semantic-config)',
+      'last cleanup run 20261126T090000Z-bbbbbb (dry run, 42 h ago): 2 objects, 3.0 TiB in s3://mcp-artifacts/; retention 90 days would free 1.0 TiB',
+      '  expiring cache/: 900 objects, 1.0 TiB',
+      '  expiring tmp/: 10 objects, 1.0 GiB',
+      'largest files:',
+      '    50.0 GiB  models/big.bin  (2026-01-02)',
+    ]);
+    expect(d.headline).toBe('artifact storage at 95%: run mcp-ops cleanup (dry run first)');
+    // Without the cleanup runs, the part says where the report comes from.
+    const bare = await diagnose(diagnosisDeps(kube), { runbook: 4 });
+    expect(bare.parts.find((p) => p.id === 'storage')!.lines.at(-1)).toMatch(/^cleanup runs not read here/);
   });
 
   it('a source that never answers fails its parts within their limit; the rest is still read', async () => {

@@ -285,6 +285,13 @@ describe('escalation in the stack', () => {
     const archive = JSON.stringify(statements.find((s) => s.Sid === 'ArchiveDiagnosis')!.Resource);
     expect(archive).toContain('/reports/diagnosis/*');
     expect(archive).toContain('/reports/reviews/*');
+    // Runbook 4: the cleanup runs' summaries, listed and read, nothing else of the bucket.
+    const runs = statements.find((s) => s.Sid === 'CleanupRuns')!;
+    expect(runs.Action).toBe('s3:ListBucket');
+    expect(runs.Condition).toEqual({ StringLike: { 's3:prefix': ['cleanup/', 'cleanup/*/summary.json'] } });
+    const summaries = statements.find((s) => s.Sid === 'CleanupSummaries')!;
+    expect(summaries.Action).toBe('s3:GetObject');
+    expect(JSON.stringify(summaries.Resource)).toMatch(/\/cleanup\/\*\/summary\.json"\]\]\}$/);
     template.hasResourceProperties('AWS::EKS::AccessEntry', {
       PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationDiagnoseRole'), 'Arn'] },
       KubernetesGroups: ['mcp-ops:readonly'],
