@@ -85,7 +85,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       '--max-deletes N                  safety cap (default 100000)',
       '--versioned-bucket add-delete-markers   required on a versioned bucket',
       '--apply                          really delete',
-      '--resume RUN_ID                  continue a stopped run',
+      '--resume RUN_ID --apply          continue a stopped run (its own policy, checked again)',
       '--state-bucket B                 where the run keeps its checkpoint ($MCP_OPS_STATE_BUCKET)',
     ],
   },

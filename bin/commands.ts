@@ -107,18 +107,20 @@ async function cleanup(env: Environment): Promise<void> {
     );
   }
   const s3 = new S3Client(s3ClientConfig(env.target));
-  const request: Record<string, unknown> = {
-    dryRun: !values.apply,
-    prefix: values.prefix ?? '',
-    protectedPrefixes: values.protect,
-  };
-  const retentionDays = integer('retention-days');
-  const maxDeletes = integer('max-deletes');
-  if (retentionDays !== undefined) request.retentionDays = retentionDays;
-  if (maxDeletes !== undefined) request.maxDeletes = maxDeletes;
-  if (values.bucket) request.bucket = values.bucket;
-  if (values['versioned-bucket']) request.versionedBucket = values['versioned-bucket'];
-  if (values.resume) request.resumeRunId = values.resume;
+  const request: Record<string, unknown> = { dryRun: !values.apply };
+  if (values.protect && values.protect.length > 0) request.protectedPrefixes = values.protect;
+  if (values.resume) {
+    // A resume carries its run id alone: the run keeps its policy, checked against today's rules.
+    request.resumeRunId = values.resume;
+  } else {
+    request.prefix = values.prefix ?? '';
+    const retentionDays = integer('retention-days');
+    const maxDeletes = integer('max-deletes');
+    if (retentionDays !== undefined) request.retentionDays = retentionDays;
+    if (maxDeletes !== undefined) request.maxDeletes = maxDeletes;
+    if (values.bucket) request.bucket = values.bucket;
+    if (values['versioned-bucket']) request.versionedBucket = values['versioned-bucket'];
+  }
   const summary = await cleanupJob(request, {
     config: env.config,
     // Deletions are retried by cleanup's batch loop alone: their client tries once.

@@ -253,6 +253,12 @@ export const OpsConfigSchema = z
         /** How long archived HTML reports are kept in the reports bucket. */
         archiveDays: z.number().int().positive().default(90),
         /**
+         * How long the audit trail is kept in the reports bucket: cleanup runs' manifests and
+         * summaries (cleanup/) and post-incident reviews (reports/reviews/). Never shorter than
+         * archiveDays, so the record of a deletion outlives the reports around it.
+         */
+        auditDays: z.number().int().positive().default(730),
+        /**
          * Send the reports as HTML e-mail through Amazon SES (v2) from `from` to `recipients`.
          * `identity` is the SES identity that covers `from`: the address itself (default) or its
          * domain. Absent: the reports go to the reports SNS topic's e-mail subscriptions.
@@ -272,7 +278,11 @@ export const OpsConfigSchema = z
           })
           .optional(),
       })
-      .prefault({}),
+      .prefault({})
+      .refine((r) => r.auditDays >= r.archiveDays, {
+        message: 'auditDays must not be below archiveDays (the audit trail outlives the reports)',
+        path: ['auditDays'],
+      }),
     onCall: z
       .object({
         tiers: z

@@ -60,6 +60,19 @@ export class Cleanup extends Construct {
         resources: [artifacts.arnForObjects('*')],
       }),
     );
+    // The configured protected prefixes are denied by IAM as well as skipped by the code, so a bug
+    // in the code cannot delete them either.
+    const protectedPrefixes = config.retention.protectedPrefixes;
+    if (protectedPrefixes.length > 0) {
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'NeverDeleteProtected',
+          effect: iam.Effect.DENY,
+          actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+          resources: protectedPrefixes.map((prefix) => artifacts.arnForObjects(`${prefix}*`)),
+        }),
+      );
+    }
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'RunStateAndManifest',

@@ -8,6 +8,17 @@ import { NagSuppressions } from './nag.ts';
 import { Construct } from 'constructs';
 import type { OpsConfig } from '../core/config.ts';
 
+/** What the reports bucket keeps for `reports.archiveDays`: the reports and their delivery markers. */
+export const REPORT_ARCHIVE_PREFIXES = [
+  'reports/morning/',
+  'reports/evening/',
+  'reports/security/',
+  'reports/diagnosis/',
+  'reports/maintenance/',
+] as const;
+/** What it keeps for `reports.auditDays`: what was deleted and why, and what was learned. */
+export const AUDIT_TRAIL_PREFIXES = ['cleanup/', 'reports/reviews/'] as const;
+
 export interface FoundationProps {
   readonly config: OpsConfig;
 }
@@ -105,7 +116,21 @@ export class Foundation extends Construct {
       versioned: false,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'reports/',
-      lifecycleRules: [{ expiration: Duration.days(config.reports.archiveDays) }],
+      // Reports expire after archiveDays; the audit trail (cleanup manifests, post-incident
+      // reviews) after auditDays, so it outlives the data it describes. S3 applies the shorter of
+      // two overlapping expirations, so each rule names its own prefixes and none covers another's.
+      lifecycleRules: [
+        ...REPORT_ARCHIVE_PREFIXES.map((prefix) => ({
+          id: `reports-${prefix.split('/')[1]}`,
+          prefix,
+          expiration: Duration.days(config.reports.archiveDays),
+        })),
+        ...AUDIT_TRAIL_PREFIXES.map((prefix) => ({
+          id: `audit-${prefix.replace(/\/$/, '').replace(/\//g, '-')}`,
+          prefix,
+          expiration: Duration.days(config.reports.auditDays),
+        })),
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
 

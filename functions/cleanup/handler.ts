@@ -68,6 +68,8 @@ async function cleanup(event: unknown, context: Context): Promise<CleanupRespons
       now: () => new Date(),
       stateBucket,
       configMapRetentionDays,
+      // Lambda keeps the request id when it retries an asynchronous invoke: one request, one run.
+      requestId: context.awsRequestId,
     },
     { shouldPause: () => context.getRemainingTimeInMillis() < PAUSE_MARGIN_MS },
   );
@@ -81,7 +83,7 @@ async function cleanup(event: unknown, context: Context): Promise<CleanupRespons
       new InvokeCommand({
         FunctionName: context.functionName,
         InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify({ resumeRunId: summary.runId })),
+        Payload: Buffer.from(JSON.stringify({ resumeRunId: summary.runId, dryRun: false })),
       }),
     );
     logger.info('continuing in a fresh invocation', { runId: summary.runId });

@@ -1,9 +1,20 @@
 import { mapBounded } from '../../core/bounded.ts';
 import { DEFAULT_RETRY, type RetryOptions } from '../../core/retry.ts';
-import type { KeyError, ObjectStore } from '../../core/object-store.ts';
+import type { KeyError, ObjectStore, StoredObject } from '../../core/object-store.ts';
 import { deleteWithRetry } from './batch-delete.ts';
-import { RunJournal, type Checkpoint, type PartitionState } from './run-journal.ts';
-import { CleanupRequestError, type RetentionPolicy, type RetentionSource } from './retention-policy.ts';
+import {
+  RunJournal,
+  type Checkpoint,
+  type PartitionState,
+  type SkippedCounts,
+  type SkippedKey,
+} from './run-journal.ts';
+import {
+  CleanupRequestError,
+  isProtected,
+  type RetentionPolicy,
+  type RetentionSource,
+} from './retention-policy.ts';
 import { emptyReport, mergeReports, type StorageReport } from './storage-report.ts';
 import { SweepRun, sweepPartition, type RunCounters } from './partition-sweep.ts';
 
@@ -51,6 +62,11 @@ export interface CleanupSummary {
   deleted: number;
   failed: number;
   bytesFreed: number;
+  /**
+   * Keys a paused run had journalled for deletion that no longer qualified when the run resumed
+   * and judged them again (re-uploaded since, under a protected prefix today, already gone).
+   */
+  skipped: SkippedCounts;
   /** True when maxDeletes stopped the selection: more objects have expired than were deleted. */
   capped: boolean;
   /** On a versioned bucket, deletes add markers and free no bytes until lifecycle removes old versions. */
@@ -110,12 +126,13 @@ export async function runRetentionCleanup(
   }
 
   const journal = policy.dryRun ? undefined : new RunJournal(store, ports.stateBucket, policy.runId);
-  const { checkpoint, done, givenUp } = journal
+  const { checkpoint, done, givenUp, resumed } = journal
     ? await resumeOrStart(ports, policy, options, journal, started)
     : {
         checkpoint: startCheckpoint(policy, started, await findPartitions(store, policy)),
         done: undefined,
         givenUp: new Set<string>(),
+        resumed: false,
       };
   const run = new SweepRun(store, policy, options, checkpoint, journal, givenUp, done);
 
@@ -147,6 +164,7 @@ export async function runRetentionCleanup(
     deleted: counters.deleted,
     failed: counters.failed,
     bytesFreed: versioned ? 0 : counters.bytesFreed,
+    skipped: journal && resumed ? await journal.skippedCounts() : {},
     capped,
     versioned,
     durationMs: ports.now().getTime() - started,
@@ -165,30 +183,75 @@ async function resumeOrStart(
   options: CleanupOptions,
   journal: RunJournal,
   started: number,
-): Promise<{ checkpoint: Checkpoint; done?: RunCounters; givenUp: Set<string> }> {
+): Promise<{ checkpoint: Checkpoint; done?: RunCounters; givenUp: Set<string>; resumed: boolean }> {
   const existing = await journal.loadCheckpoint();
   if (!existing) {
     const partitions = await findPartitions(ports.store, policy);
-    return { checkpoint: startCheckpoint(policy, started, partitions), givenUp: new Set() };
+    return { checkpoint: startCheckpoint(policy, started, partitions), givenUp: new Set(), resumed: false };
   }
   if (existing.status === 'completed') {
     throw new CleanupRequestError(`resumeRunId: run ${policy.runId} has already completed`);
   }
-  // Finish the batches an earlier invocation journalled but may not have deleted, then count
-  // everything already done from the manifest itself.
+  // Finish the batches an earlier invocation journalled but may not have deleted, each key judged
+  // again now against today's policy, then count everything already done from the manifest itself.
   try {
     for (const pending of await journal.unfinishedBatches()) {
-      const result = await deleteWithRetry(ports.store, policy.bucket, pending.objects, options.retry);
-      await journal.recordBatch(pending.id, result);
+      const { still, skipped } = await judgeAgain(ports.store, policy, pending.objects);
+      const result =
+        still.length > 0
+          ? await deleteWithRetry(ports.store, policy.bucket, still, options.retry)
+          : { deletedKeys: [], deleted: 0, bytes: 0, failed: [] };
+      await journal.recordBatch(pending.id, result, skipped);
     }
   } catch (error) {
     throw stoppedRun(policy.runId, error);
   }
   return {
-    checkpoint: { ...existing, invocation: existing.invocation + 1, status: 'running' },
+    // The stored policy is replaced by today's, as checked: a later resume starts from it.
+    checkpoint: {
+      ...existing,
+      policy: { ...policy, cutoff: policy.cutoff.toISOString() },
+      invocation: existing.invocation + 1,
+      status: 'running',
+    },
     done: await journal.manifestTotals(),
     givenUp: new Set(await journal.failedKeys()),
+    resumed: true,
   };
+}
+
+/** Keys looked up at once when a journalled batch is judged again. */
+const JUDGE_CONCURRENCY = 16;
+
+/**
+ * A journalled batch's keys judged at the moment they are to be deleted: each listed afresh (a
+ * one-key listing needs only the ListBucket the run already has), and left alone unless it is still
+ * older than the cutoff, inside the run's prefix and not protected by today's policy.
+ */
+export async function judgeAgain(
+  store: ObjectStore,
+  policy: RetentionPolicy,
+  objects: readonly StoredObject[],
+): Promise<{ still: StoredObject[]; skipped: SkippedKey[] }> {
+  const verdicts = await mapBounded(objects, JUDGE_CONCURRENCY, async (object) => {
+    if (!object.key.startsWith(policy.prefix)) return { key: object.key, reason: 'outside prefix' as const };
+    if (isProtected(object.key, policy)) return { key: object.key, reason: 'protected' as const };
+    const page = await store.listPage({ bucket: policy.bucket, prefix: object.key, pageSize: 1 });
+    const now = page.objects.find((o) => o.key === object.key);
+    // Gone already: most likely deleted by the invocation that journalled it and died before its
+    // manifest entry. Deleting it again is a no-op that keeps the manifest whole.
+    if (!now) return object;
+    if (now.lastModified.getTime() >= policy.cutoff.getTime())
+      return { key: object.key, reason: 're-uploaded' as const };
+    return now;
+  });
+  const still: StoredObject[] = [];
+  const skipped: SkippedKey[] = [];
+  for (const verdict of verdicts) {
+    if ('reason' in verdict) skipped.push(verdict);
+    else still.push(verdict);
+  }
+  return { still, skipped };
 }
 
 function startCheckpoint(policy: RetentionPolicy, started: number, partitions: PartitionState[]): Checkpoint {
@@ -205,7 +268,11 @@ function startCheckpoint(policy: RetentionPolicy, started: number, partitions: P
 
 export function stoppedRun(runId: string, cause: unknown): Error {
   const message = cause instanceof Error ? cause.message : String(cause);
-  return new Error(`cleanup run ${runId} stopped: ${message}. Resume it with resumeRunId "${runId}".`, {
-    cause,
-  });
+  return new Error(
+    `cleanup run ${runId} stopped: ${message}. Resume it with resumeRunId "${runId}" and dryRun false ` +
+      `(mcp-ops cleanup --resume ${runId} --apply).`,
+    {
+      cause,
+    },
+  );
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ObjectStore, StoredObject } from '../../core/object-store.ts';
 import type { BatchOutcome } from './batch-delete.ts';
 import { CLEANUP_STATE_PREFIX } from './retention-policy.ts';
@@ -41,6 +42,45 @@ interface PendingBatch {
   objects: StoredObject[];
 }
 
+/** Why a key journalled for deletion was left alone when its batch was settled later. */
+export type SkipReason = 're-uploaded' | 'protected' | 'outside prefix';
+export interface SkippedKey {
+  key: string;
+  reason: SkipReason;
+}
+export type SkippedCounts = Partial<Record<SkipReason, number>>;
+
+/**
+ * A state object that may not exist, listed before it is read: on S3 a role allowed to list only
+ * cleanup/ (as the cleanup and diagnose roles are) gets 403, not 404, for a missing key.
+ */
+export async function readListed(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+): Promise<string | undefined> {
+  const found = await store.listPage({ bucket, prefix: key, pageSize: 1 });
+  if (!found.objects.some((o) => o.key === key)) return undefined;
+  return store.getText(bucket, key);
+}
+
+/** cleanup/<runId>/request.json: the policy the run's request decided, and when. */
+export interface RunRequestRecord {
+  runId: string;
+  requestedAt: string;
+  idempotencyKey?: string;
+  policy: Checkpoint['policy'];
+}
+
+/** A run's folder under cleanup/: its id, as `newRunId` makes them. */
+export const RUN_FOLDER = /^cleanup\/\d{8}T\d{6}Z-[a-z0-9]{6}\/$/;
+const MANIFEST_NAME = /-d(\d+)-f(\d+)-b(\d+)(?:-s(\d+))?\.json$/;
+
+/** Where the run a request started is remembered: cleanup/requests/<sha256 of its key>.json. */
+export function requestMarkerKey(idempotencyKey: string): string {
+  return `${CLEANUP_STATE_PREFIX}requests/${createHash('sha256').update(idempotencyKey).digest('hex')}.json`;
+}
+
 /**
  * The run's audit trail and resume state in S3, under cleanup/<runId>/:
  *   checkpoint.json           where each prefix's listing stands
@@ -64,7 +104,7 @@ export class RunJournal {
   }
 
   async loadCheckpoint(): Promise<Checkpoint | undefined> {
-    const text = await this.store.getText(this.bucket, `${this.base}checkpoint.json`);
+    const text = await readListed(this.store, this.bucket, `${this.base}checkpoint.json`);
     return text === undefined ? undefined : (JSON.parse(text) as Checkpoint);
   }
 
@@ -81,13 +121,41 @@ export class RunJournal {
     await this.store.putText(this.bucket, `${this.base}pending/${id}.json`, JSON.stringify(body));
   }
 
-  async recordBatch(id: string, outcome: BatchOutcome): Promise<void> {
-    const key = `${this.manifestPrefix}${id}-d${outcome.deleted}-f${outcome.failed.length}-b${outcome.bytes}.json`;
+  async recordBatch(id: string, outcome: BatchOutcome, skipped: readonly SkippedKey[] = []): Promise<void> {
+    const counts = `-d${outcome.deleted}-f${outcome.failed.length}-b${outcome.bytes}`;
+    const key = `${this.manifestPrefix}${id}${counts}${skipped.length > 0 ? `-s${skipped.length}` : ''}.json`;
     await this.store.putText(
       this.bucket,
       key,
-      JSON.stringify({ deleted: outcome.deletedKeys, failed: outcome.failed }),
+      JSON.stringify({ deleted: outcome.deletedKeys, failed: outcome.failed, skipped }),
     );
+  }
+
+  /** The run's request as first decided, written once before anything is deleted and never again. */
+  async saveRequest(record: RunRequestRecord): Promise<void> {
+    await this.store.putText(this.bucket, `${this.base}request.json`, JSON.stringify(record, null, 2));
+  }
+
+  async loadRequest(): Promise<RunRequestRecord | undefined> {
+    const text = await readListed(this.store, this.bucket, `${this.base}request.json`);
+    return text === undefined ? undefined : (JSON.parse(text) as RunRequestRecord);
+  }
+
+  async loadSummary<T>(): Promise<T | undefined> {
+    const text = await readListed(this.store, this.bucket, `${this.base}summary.json`);
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+
+  /** Keys settled after a pause but left alone, by reason, read from the manifest parts that name some. */
+  async skippedCounts(): Promise<SkippedCounts> {
+    const counts: SkippedCounts = {};
+    for (const key of await this.listKeys(this.manifestPrefix)) {
+      if (!MANIFEST_NAME.exec(key)?.[4]) continue;
+      const text = await this.store.getText(this.bucket, key);
+      for (const s of (JSON.parse(text ?? '{}') as { skipped?: SkippedKey[] }).skipped ?? [])
+        counts[s.reason] = (counts[s.reason] ?? 0) + 1;
+    }
+    return counts;
   }
 
   async saveSummary(summary: unknown): Promise<void> {
@@ -106,9 +174,7 @@ export class RunJournal {
   }
 
   private manifestIds(keys: readonly string[]): Set<string> {
-    return new Set(
-      keys.map((k) => k.slice(this.manifestPrefix.length).replace(/-d\d+-f\d+-b\d+\.json$/, '')),
-    );
+    return new Set(keys.map((k) => k.slice(this.manifestPrefix.length).replace(MANIFEST_NAME, '')));
   }
 
   /** Batches journalled as pending with no manifest entry: deleted or not, they must be settled. */
@@ -128,7 +194,7 @@ export class RunJournal {
   async manifestTotals(): Promise<{ deleted: number; failed: number; bytesFreed: number }> {
     const totals = { deleted: 0, failed: 0, bytesFreed: 0 };
     for (const key of await this.listKeys(this.manifestPrefix)) {
-      const match = /-d(\d+)-f(\d+)-b(\d+)\.json$/.exec(key);
+      const match = MANIFEST_NAME.exec(key);
       if (!match) continue;
       totals.deleted += Number(match[1]);
       totals.failed += Number(match[2]);
@@ -141,7 +207,7 @@ export class RunJournal {
   async failedKeys(): Promise<Set<string>> {
     const failed = new Set<string>();
     for (const key of await this.listKeys(this.manifestPrefix)) {
-      if (/-f0-b\d+\.json$/.test(key)) continue;
+      if (MANIFEST_NAME.exec(key)?.[2] === '0') continue;
       const text = await this.store.getText(this.bucket, key);
       for (const f of (JSON.parse(text ?? '{}') as { failed: Array<{ key: string }> }).failed)
         failed.add(f.key);
@@ -184,13 +250,11 @@ export async function latestCleanupSummary(
     runs.push(...page.prefixes);
     token = page.nextToken;
   } while (token);
-  for (const run of runs.sort().reverse().slice(0, lookBack)) {
+  const finished = runs.filter((run) => RUN_FOLDER.test(run));
+  for (const run of finished.sort().reverse().slice(0, lookBack)) {
     // Listed before it is read: on S3 a reader allowed to list only these prefixes gets 403, not
     // 404, for a summary that does not exist (a paused run's).
-    const key = `${run}summary.json`;
-    const found = await store.listPage({ bucket, prefix: key, pageSize: 1 });
-    if (!found.objects.some((o) => o.key === key)) continue;
-    const text = await store.getText(bucket, key);
+    const text = await readListed(store, bucket, `${run}summary.json`);
     if (text !== undefined) return JSON.parse(text) as CleanupSummary;
   }
   return undefined;

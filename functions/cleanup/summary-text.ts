@@ -31,6 +31,11 @@ export function formatCleanupSummary(s: CleanupSummary): string {
   lines.push(
     `Scanned ${s.scanned}, matched ${s.matched}, deleted ${s.deleted}, failed ${s.failed}, freed ${formatBytes(s.bytesFreed)} in ${(s.durationMs / 1000).toFixed(1)} s (${s.status})`,
   );
+  const skipped = Object.entries(s.skipped ?? {}).filter(([, n]) => n > 0);
+  if (skipped.length > 0)
+    lines.push(
+      `Judged again on resume and kept: ${skipped.map(([reason, n]) => `skipped: ${reason} ${n}`).join(', ')}`,
+    );
   if (s.capped) lines.push('maxDeletes reached: more objects have expired than this run removed.');
   if (s.versioned)
     lines.push(

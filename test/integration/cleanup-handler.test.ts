@@ -35,7 +35,7 @@ describe('the cleanup Lambda handler', () => {
       [{ bucket, dryrun: false }, /Unrecognized key: "dryrun"/],
       [{ bucket: 'mcp-artifacts-backup', dryRun: false }, /is the backup bucket/],
       ['delete everything', /expected object/],
-      [{ resumeRunId: '20261125T000000Z-zzzzzz' }, /no run 20261125T000000Z-zzzzzz/],
+      [{ resumeRunId: '20261125T000000Z-zzzzzz', dryRun: false }, /no run 20261125T000000Z-zzzzzz/],
     ];
     for (const [event, message] of cases) {
       const answer = await handler(event, lambdaContext());

@@ -216,7 +216,9 @@ describe('retention cleanup under S3 faults', () => {
 
     // A later invocation, a day on: the run keeps its first cutoff.
     const later = new Date(now.getTime() + DAY_MS);
-    const second = await cleanupJob({ resumeRunId: first.runId }, deps(s3, later), { retry: FAST_RETRY });
+    const second = await cleanupJob({ resumeRunId: first.runId, dryRun: false }, deps(s3, later), {
+      retry: FAST_RETRY,
+    });
     expect(second).toMatchObject({
       status: 'completed',
       runId: first.runId,
@@ -227,7 +229,7 @@ describe('retention cleanup under S3 faults', () => {
     const manifest = await new RunJournal(new S3ObjectStore(s3), stateBucket, first.runId).readManifest();
     expect(manifest.deleted).toHaveLength(keys.length);
     expect(new Set(manifest.deleted).size).toBe(keys.length);
-    await expect(cleanupJob({ resumeRunId: first.runId }, deps(s3, later))).rejects.toThrow(
+    await expect(cleanupJob({ resumeRunId: first.runId, dryRun: false }, deps(s3, later))).rejects.toThrow(
       /already completed/,
     );
   });
@@ -250,7 +252,9 @@ describe('retention cleanup under S3 faults', () => {
     expect(runId).not.toBe('');
     expect((await listAll(s3, bucket)).size).toBeGreaterThan(0);
 
-    const resumed = await cleanupJob({ resumeRunId: runId }, deps(s3, now), { retry: FAST_RETRY });
+    const resumed = await cleanupJob({ resumeRunId: runId, dryRun: false }, deps(s3, now), {
+      retry: FAST_RETRY,
+    });
     expect(resumed).toMatchObject({ status: 'completed', deleted: keys.length, failed: 0 });
     expect((await listAll(s3, bucket)).size).toBe(0);
     const manifest = await new RunJournal(new S3ObjectStore(s3), stateBucket, runId).readManifest();
@@ -272,5 +276,61 @@ describe('retention cleanup under S3 faults', () => {
     );
     expect(summary).toMatchObject({ deleted: keys.length, versioned: true, bytesFreed: 0 });
     expect((await listAll(s3, bucket)).size).toBe(0);
+  });
+
+  it('judges a paused run’s journalled keys again on resume: re-uploaded and newly protected keys are kept', async () => {
+    const bucket = await newBucket(s3);
+    await putAll(s3, bucket, ['old.bin', 'other.bin', 'releases-v1.bin']);
+    const first = await listAll(s3, bucket);
+    const uploaded = Math.max(...[...first.values()].map((d) => d.getTime()));
+    // Retention 7 days, the cutoff one second after the upload: all three have expired.
+    const now = new Date(uploaded + 1_000 + 7 * DAY_MS);
+    const dead = faultyS3Client(localTarget(), () => 'access-denied');
+    const request = { bucket, retentionDays: 7, dryRun: false, idempotencyKey: `it-${bucket}` };
+    let runId = '';
+    await expect(
+      cleanupJob(request, deps(dead.client, now), { retry: FAST_RETRY, batchSize: 10 }).catch(
+        (error: Error) => {
+          runId = /resumeRunId "([^"]+)"/.exec(error.message)?.[1] ?? '';
+          throw error;
+        },
+      ),
+    ).rejects.toThrow(/Access Denied/);
+    expect(runId).not.toBe('');
+
+    // Before the resume: old.bin is uploaded again (fresh), and configuration now protects releases-.
+    await sleep(2_100);
+    await putAll(s3, bucket, ['old.bin']);
+    const later = new Date(now.getTime() + 60_000);
+    const protecting = {
+      ...deps(s3, later),
+      config: parseConfig({ retention: { protectedPrefixes: ['releases-'] } }),
+    };
+    // A dry-run resume is refused and deletes nothing.
+    await expect(cleanupJob({ resumeRunId: runId, dryRun: true }, protecting)).rejects.toThrow(
+      /never a dry run/,
+    );
+    expect([...(await listAll(s3, bucket)).keys()].sort()).toEqual([
+      'old.bin',
+      'other.bin',
+      'releases-v1.bin',
+    ]);
+
+    const resumed = await cleanupJob({ resumeRunId: runId, dryRun: false }, protecting, {
+      retry: FAST_RETRY,
+    });
+    expect(resumed).toMatchObject({
+      status: 'completed',
+      deleted: 1,
+      skipped: { 're-uploaded': 1, protected: 1 },
+    });
+    expect([...(await listAll(s3, bucket)).keys()].sort()).toEqual(['old.bin', 'releases-v1.bin']);
+    const manifest = await new RunJournal(new S3ObjectStore(s3), stateBucket, runId).readManifest();
+    expect(manifest.deleted).toEqual(['other.bin']);
+
+    // The same request retried (same idempotency key) answers the run it started; nothing more goes.
+    const retried = await cleanupJob(request, protecting, { retry: FAST_RETRY });
+    expect(retried).toMatchObject({ runId, status: 'completed', deleted: 1 });
+    expect((await listAll(s3, bucket)).size).toBe(2);
   });
 });

@@ -10,7 +10,14 @@ import {
   PutUserPolicyCommand,
 } from '@aws-sdk/client-iam';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -194,7 +201,11 @@ function scheduledInputs(fnLogicalId: string): unknown[] {
 describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emulator, with their roles', () => {
   beforeAll(async () => {
     // The reports go by SES as a team that configured `reports.email` gets them.
-    resolver = synthesize(CDK_OUT, { reports: { email: { from: REPORTS_SENDER } } });
+    // Cleanup protects releases/ (denied by IAM on its role too).
+    resolver = synthesize(CDK_OUT, {
+      reports: { email: { from: REPORTS_SENDER } },
+      retention: { protectedPrefixes: ['releases/'] },
+    });
     runtime = ensureLambdaRuntime(() => undefined);
 
     kc.loadFromFile(endpoints.kubernetes!.kubeconfig);
@@ -349,6 +360,46 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     }
   });
 
+  it('refuses, by IAM, the cleanup role’s delete under a configured protected prefix, whatever its code asks', async () => {
+    const cleanup = spec('mcp-ops-cleanup');
+    const roleArn = resolver.attrs.get(cleanup.roleLogicalId)!.Arn!;
+    await moto.relax();
+    const session = await sessionFor(
+      moto.endpoint,
+      roles.get(cleanup.roleLogicalId)!,
+      roleArn,
+      roleStatements(resolver, cleanup.roleLogicalId),
+    ).finally(() => moto.enforce());
+    const asAdmin = new S3Client({ ...admin, forcePathStyle: true });
+    for (const Key of ['releases/v1.bin', 'scratch/old.bin'])
+      await asAdmin.send(new PutObjectCommand({ Bucket: 'mcp-artifacts', Key, Body: 'x' }));
+    const asCleanup = new S3Client({
+      region: REGION,
+      endpoint: moto.endpoint,
+      forcePathStyle: true,
+      credentials: session,
+    });
+    const before = moto.log().length;
+    await expect(
+      asCleanup.send(new DeleteObjectCommand({ Bucket: 'mcp-artifacts', Key: 'releases/v1.bin' })),
+    ).rejects.toThrow(/Access Denied|AccessDenied/);
+    expect(moto.log().slice(before)).toContain(
+      `/${roles.get(cleanup.roleLogicalId)}/${roles.get(cleanup.roleLogicalId)!.slice(0, 60)} s3:DeleteObject on arn:aws:s3:::mcp-artifacts/releases/v1.bin`,
+    );
+    // The same role deletes outside the protected prefix.
+    await asCleanup.send(new DeleteObjectCommand({ Bucket: 'mcp-artifacts', Key: 'scratch/old.bin' }));
+    const left = await asAdmin.send(new ListObjectsV2Command({ Bucket: 'mcp-artifacts' }));
+    expect((left.Contents ?? []).map((o) => o.Key)).toContain('releases/v1.bin');
+    expect((left.Contents ?? []).map((o) => o.Key)).not.toContain('scratch/old.bin');
+
+    // One request, one run: the same request invoked again answers the run it started.
+    const request = { dryRun: false, idempotencyKey: `deployed-${Date.now()}` };
+    const first = (await (await fn('mcp-ops-cleanup')).invoke(request)).json() as { runId: string };
+    const again = (await (await fn('mcp-ops-cleanup')).invoke(request)).json() as { runId: string };
+    expect(first.runId).toMatch(/^\d{8}T\d{6}Z-[a-z0-9]{6}$/);
+    expect(again.runId).toBe(first.runId);
+  });
+
   it('verifies the latest backup with the backup function’s role', async () => {
     const backup = spec('mcp-ops-backup-verify');
     const [input] = scheduledInputs(backup.logicalId);
@@ -428,8 +479,6 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     'DeleteExpiredArtifacts:s3:DeleteObject': 'no object here is older than the retention floor',
     // Only a run that nears the 15-minute limit continues in a fresh invocation of itself.
     'ContinueLongRun:lambda:InvokeFunction': 'a run pauses only near the function timeout',
-    // Listing run state is for `resumeRunId`.
-    'ListRunState:s3:ListBucket': 'only a resumed run lists its state',
   };
 
   // Each run of the maintenance scenario takes a window of its own (a month further on), so
@@ -606,8 +655,11 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     },
     'mcp-ops-cleanup': async (f) => {
       await f.invoke({});
-      // A real run (nothing here has expired) keeps its journal and manifest under cleanup/.
-      await f.invoke({ dryRun: false });
+      // A real run (nothing here has expired) keeps its journal and manifest under cleanup/; the
+      // same request again (its idempotency key) answers that run's summary.
+      const request = { dryRun: false, idempotencyKey: `ablation-${Date.now()}` };
+      await f.invoke(request);
+      await f.invoke(request);
     },
     'mcp-ops-backup-verify': async (f) => {
       for (const input of scheduledInputs(spec('mcp-ops-backup-verify').logicalId)) await f.invoke(input);
@@ -674,6 +726,8 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     for (const f of specs) {
       const all = roleStatements(resolver, f.roleLogicalId);
       for (const [index, statement] of all.entries()) {
+        // A Deny grants nothing to take away; its own test shows it refusing.
+        if (statement.Effect === 'Deny') continue;
         for (const action of [statement.Action].flat()) {
           if (LAMBDA_SERVICE.test(action)) continue;
           const label = `${statement.Sid ?? index}:${action}`;

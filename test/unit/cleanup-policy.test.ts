@@ -5,6 +5,7 @@ import {
   decidePolicy,
   isExpired,
   parseCleanupRequest,
+  resumedPolicy,
 } from '../../functions/cleanup/retention-policy.ts';
 import { positiveInteger as parseRetentionDays } from '../../core/service-config.ts';
 import { mergeLifecycleRules, retentionLifecycleRules } from '../../functions/cleanup/lifecycle-rule.ts';
@@ -29,6 +30,72 @@ describe('the cleanup request', () => {
     expect(() => parseCleanupRequest({ dryRun: 'no' })).toThrow(/dryRun: Invalid input: expected boolean/);
     expect(() => parseCleanupRequest({ maxDeletes: 0 })).toThrow(/maxDeletes/);
     expect(() => parseCleanupRequest({ resumeRunId: '../../etc' })).toThrow(/expected a run id/);
+  });
+
+  it('refuses, before any call, retentions no date can hold and resumes that are not plainly resumes', () => {
+    expect(() => parseCleanupRequest({ retentionDays: Number.MAX_SAFE_INTEGER })).toThrow(
+      /retentionDays: Too big: expected number to be <=36500/,
+    );
+    expect(() => parseCleanupRequest({ retentionDays: 36_501 })).toThrow(/retentionDays/);
+    expect(parseCleanupRequest({ retentionDays: 36_500 }).retentionDays).toBe(36_500);
+    expect(() => parseCleanupRequest({ retentionDays: 30.5 })).toThrow(
+      /retentionDays: Invalid input: expected int/,
+    );
+    expect(() => parseCleanupRequest({ retentionDays: Number.NaN })).toThrow(/retentionDays/);
+    const run = '20261125T101500Z-ab12cd';
+    expect(() => parseCleanupRequest({ resumeRunId: run })).toThrow(
+      /dryRun: resuming run .* never a dry run/,
+    );
+    expect(() => parseCleanupRequest({ resumeRunId: run, dryRun: true })).toThrow(/never a dry run/);
+    expect(() => parseCleanupRequest({ resumeRunId: run, dryRun: false, retentionDays: 30 })).toThrow(
+      /retentionDays: a resume continues run 20261125T101500Z-ab12cd with its own policy/,
+    );
+    expect(parseCleanupRequest({ resumeRunId: run, dryRun: false, protectedPrefixes: ['x/'] })).toMatchObject(
+      {
+        resumeRunId: run,
+        dryRun: false,
+      },
+    );
+  });
+
+  it('holds a resumed run to today’s rules, naming the stored field it refuses', () => {
+    const runId = '20261125T120000Z-ab12cd';
+    const stored = {
+      bucket: 'mcp-artifacts',
+      prefix: '',
+      retentionDays: 90,
+      cutoff: '2026-08-27T12:00:00.000Z',
+      dryRun: false,
+      maxDeletes: 10,
+      protectedPrefixes: [],
+      versionedBucket: 'refuse',
+    };
+    const later = { now: new Date('2026-11-26T12:00:00Z'), stateBucket: 'mcp-ops-reports' };
+    const policy = resumedPolicy(runId, stored, config, { ...later, protectedPrefixes: ['keep/'] });
+    // Today's configured prefixes and the request's are merged in; the cutoff stays the run's.
+    expect(policy.protectedPrefixes).toEqual(['releases/', 'keep/']);
+    expect(policy.cutoff.toISOString()).toBe('2026-08-27T12:00:00.000Z');
+    expect(policy.dryRun).toBe(false);
+    const refused = (patch: object) => () => resumedPolicy(runId, { ...stored, ...patch }, config, later);
+    expect(refused({ cutoff: '2026-11-27T00:00:00.000Z' })).toThrow(
+      /cannot be resumed: checkpoint.policy.cutoff: 2026-11-27T00:00:00.000Z is later than the run's start/,
+    );
+    // A cutoff inside the floor, with a retention edited to match, is still refused by the floor.
+    expect(refused({ cutoff: '2026-11-24T00:00:00.000Z', retentionDays: 1 })).toThrow(
+      /checkpoint.policy.retentionDays: 1 is below the configured floor of 7 days/,
+    );
+    expect(refused({ bucket: 'mcp-artifacts-backup' })).toThrow(
+      /checkpoint.policy.bucket: mcp-artifacts-backup is the backup bucket/,
+    );
+    expect(refused({ cutoff: 'tomorrow' })).toThrow(/checkpoint.policy.cutoff: Invalid ISO datetime/);
+    expect(refused({ dryRun: true })).toThrow(/checkpoint.policy.dryRun: a stored run always deletes/);
+    expect(refused({ maxDeletes: -1 })).toThrow(/checkpoint.policy.maxDeletes/);
+    expect(refused({ retentionDays: 1e9 })).toThrow(
+      /checkpoint.policy.retentionDays: expected a whole number/,
+    );
+    // A run paused for weeks: the floor is measured from today, the run's cutoff still holds.
+    const weeksOn = { now: new Date('2027-01-01T00:00:00Z'), stateBucket: 'mcp-ops-reports' };
+    expect(resumedPolicy(runId, stored, config, weeksOn).cutoff.toISOString()).toBe(stored.cutoff);
   });
 
   it('refuses a retention below the configured floor and the backup bucket', () => {

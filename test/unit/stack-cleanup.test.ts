@@ -116,6 +116,28 @@ describe('the cleanup job in the stack', () => {
     expect(statements).toHaveLength(8);
   });
 
+  it('denies deleting under the configured protected prefixes, whatever the code does', () => {
+    expect(statementsOf('CleanupJobRole').find((s) => s.Sid === 'NeverDeleteProtected')).toBeUndefined();
+    const guarded = Template.fromStack(
+      new McpOpsStack(new App(), 'Guarded', {
+        config: parseConfig({ retention: { protectedPrefixes: ['releases/', 'models/golden/'] } }),
+        env: { account: '111122223333', region: 'eu-west-1' },
+      }),
+    );
+    const statements = Object.entries(guarded.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('CleanupJobRole'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+    const arn = (key: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::mcp-artifacts/${key}`]],
+    });
+    expect(statements.find((s) => s.Sid === 'NeverDeleteProtected')).toEqual({
+      Sid: 'NeverDeleteProtected',
+      Effect: 'Deny',
+      Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+      Resource: [arn('releases/*'), arn('models/golden/*')],
+    });
+  });
+
   it('alarms on errors, on dead letters and on storage above 90 %, paging through the alerts topic and resolving too', () => {
     const alertsTopic = { Ref: Match.stringLikeRegexp('AlertsTopic') };
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -1,3 +1,4 @@
+import { deliveredMarkerKey } from '../../functions/checks/deliver.ts';
 import { App, Aspects, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -125,7 +126,6 @@ describe('the mcp-ops stack', () => {
     expect(names).not.toContain('mcp-artifacts');
     expect(names).not.toContain('mcp-artifacts-backup');
     template.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: { Rules: [{ ExpirationInDays: 90, Status: 'Enabled' }] },
       LoggingConfiguration: { LogFilePrefix: 'reports/' },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
@@ -134,6 +134,38 @@ describe('the mcp-ops stack', () => {
         RestrictPublicBuckets: true,
       },
     });
+  });
+
+  it('keeps reports for archiveDays and the audit trail (cleanup manifests, reviews) for auditDays, no rule covering another', () => {
+    const bucket = Object.values(template.findResources('AWS::S3::Bucket')).find(
+      (b) => b.Properties?.LoggingConfiguration?.LogFilePrefix === 'reports/',
+    )!;
+    const rules = bucket.Properties.LifecycleConfiguration.Rules as Array<{
+      Prefix: string;
+      ExpirationInDays: number;
+      Status: string;
+    }>;
+    const days = Object.fromEntries(rules.map((r) => [r.Prefix, r.ExpirationInDays]));
+    expect(days).toEqual({
+      'reports/morning/': 90,
+      'reports/evening/': 90,
+      'reports/security/': 90,
+      'reports/diagnosis/': 90,
+      'reports/maintenance/': 90,
+      'cleanup/': 730,
+      'reports/reviews/': 730,
+    });
+    expect(rules.every((r) => r.Status === 'Enabled')).toBe(true);
+    // S3 applies the shorter of overlapping expirations: no prefix may lie under another.
+    for (const a of rules)
+      for (const b of rules)
+        if (a !== b) expect(a.Prefix.startsWith(b.Prefix), `${a.Prefix} under ${b.Prefix}`).toBe(false);
+    // Every report the checks deliver is under an archived prefix (reports/<kind>/...).
+    for (const kind of ['morning', 'evening', 'security'] as const)
+      expect(rules.some((r) => deliveredMarkerKey(kind, '2026-12-03').startsWith(r.Prefix))).toBe(true);
+    expect(() => parseConfig({ reports: { archiveDays: 400, auditDays: 365 } })).toThrow(
+      /reports.auditDays: auditDays must not be below archiveDays/,
+    );
   });
 
   it('follows the configuration: prefix, tiers and recipients', () => {
