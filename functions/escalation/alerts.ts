@@ -28,6 +28,49 @@ export interface NormalizedAlert {
 
 const MAX_RAW = 4_000;
 
+/**
+ * Caps on what one alert may bring into an incident item (DynamoDB's 400 KB item limit) and a
+ * page: longer text is cut, and what is left out is counted (`_left_out` label) so nobody thinks
+ * they saw all of it.
+ */
+export const ALERT_LIMITS = { name: 120, summary: 1_000, labels: 40, labelKey: 64, labelValue: 256 } as const;
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** An alert made safe to keep: single-line name, capped text and labels (first ones by name). */
+function bounded(alert: NormalizedAlert): NormalizedAlert {
+  const entries = Object.entries(alert.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const kept = entries
+    .slice(0, ALERT_LIMITS.labels)
+    .map(([k, v]) => [cut(k, ALERT_LIMITS.labelKey), cut(v, ALERT_LIMITS.labelValue)] as const);
+  const leftOut = entries.length - kept.length;
+  const labels: Record<string, string> = Object.fromEntries(kept);
+  if (leftOut > 0) labels._left_out = `${leftOut} more labels not kept`;
+  return {
+    ...alert,
+    name: cut(alert.name.replace(/\s+/g, ' ').trim() || 'unnamed alert', ALERT_LIMITS.name),
+    summary: cut(alert.summary, ALERT_LIMITS.summary),
+    ...(alert.runbook ? { runbook: cut(alert.runbook, ALERT_LIMITS.labelValue) } : {}),
+    ...(alert.priority ? { priority: cut(alert.priority, 8) } : {}),
+    severityLabel: cut(alert.severityLabel, 32),
+    labels,
+  };
+}
+
+/** A key part as sent when short and plain, else its hash: a key is a DynamoDB key (≤ 2 KB). */
+function keyPart(value: string): string {
+  return value.length <= 256 && !/\p{Cc}/u.test(value) ? value : `sha256:${sha256(value).slice(0, 32)}`;
+}
+
+/** A time the sender gave, as ISO 8601, or nothing when it is not a date. */
+function isoTime(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  const at = new Date(text);
+  return Number.isNaN(at.getTime()) ? undefined : at.toISOString();
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -81,13 +124,13 @@ function fromCloudWatch(alarm: z.infer<typeof CloudWatchAlarmSchema>): Normalize
   return [
     {
       source: 'cloudwatch',
-      dedupKey: `cloudwatch:${alarm.AlarmArn ?? alarm.AlarmName}`,
+      dedupKey: `cloudwatch:${keyPart(alarm.AlarmArn ?? alarm.AlarmName)}`,
       name: alarm.AlarmName,
       status: alarm.NewStateValue === 'ALARM' ? 'firing' : 'resolved',
       severityLabel: severityFromDescription(alarm.AlarmDescription),
       summary: alarm.NewStateReason ?? alarm.AlarmDescription ?? alarm.AlarmName,
       ...(runbook ? { runbook } : {}),
-      ...(alarm.StateChangeTime ? { startedAt: new Date(alarm.StateChangeTime).toISOString() } : {}),
+      ...(isoTime(alarm.StateChangeTime) ? { startedAt: isoTime(alarm.StateChangeTime)! } : {}),
       labels: {
         alarm: alarm.AlarmName,
         ...(alarm.Region ? { region: alarm.Region } : {}),
@@ -98,7 +141,7 @@ function fromCloudWatch(alarm: z.infer<typeof CloudWatchAlarmSchema>): Normalize
 }
 
 function alertmanagerKey(labels: Record<string, string>, fingerprint?: string): string {
-  if (fingerprint) return `alertmanager:${fingerprint}`;
+  if (fingerprint) return `alertmanager:${keyPart(fingerprint)}`;
   const sorted = Object.keys(labels)
     .sort()
     .map((k) => `${k}=${labels[k]}`)
@@ -117,7 +160,7 @@ function fromAlertmanagerAlert(alert: z.infer<typeof AlertmanagerAlertSchema>): 
     ...(labels.priority ? { priority: labels.priority.toUpperCase() } : {}),
     summary: alert.annotations.summary ?? alert.annotations.description ?? labels.alertname ?? '',
     ...(labels.runbook ? { runbook: labels.runbook } : {}),
-    ...(alert.startsAt ? { startedAt: alert.startsAt } : {}),
+    ...(isoTime(alert.startsAt) ? { startedAt: isoTime(alert.startsAt)! } : {}),
     labels,
   };
 }
@@ -181,8 +224,19 @@ function unparsed(message: string, reason: string): NormalizedAlert {
   };
 }
 
-/** Parses one SNS message into alerts; what cannot be parsed becomes one `unparsed` alert. */
+/**
+ * Parses one SNS message into alerts; what cannot be parsed becomes one `unparsed` alert. Never
+ * throws: whatever arrives either parses or pages as unparsed ("a malformed alert still pages").
+ */
 export function parseAlertMessage(message: string): NormalizedAlert[] {
+  try {
+    return parseAlerts(message).map(bounded);
+  } catch (error) {
+    return [bounded(unparsed(message, `the parser failed: ${(error as Error).message}`))];
+  }
+}
+
+function parseAlerts(message: string): NormalizedAlert[] {
   let json: unknown;
   try {
     json = JSON.parse(message);

@@ -44,7 +44,16 @@ export interface Pager {
 
 export interface EscalationMetrics {
   count(
-    name: 'PagesSent' | 'Escalations' | 'Acknowledgements' | 'ParseFailures' | 'Held',
+    name:
+      | 'PagesSent'
+      | 'Escalations'
+      | 'Acknowledgements'
+      | 'ParseFailures'
+      | 'Held'
+      /** A send refused by an integration (dimension: pager, chat, tickets); retried next tick. */
+      | 'IntegrationFailures'
+      /** An incident the tick could not handle (its own reads or writes failing); the rest went on. */
+      | 'IncidentFailures',
     dimension?: string,
   ): void;
   timeToAcknowledge(seconds: number): void;
@@ -99,9 +108,16 @@ function linksFor(deps: EscalationDeps, incident: Incident, tier: OnCallTier) {
 const runbookOf = (deps: EscalationDeps, incident: Incident) =>
   runbookLink(incident.alert.runbook, deps.runbookBaseUrl);
 
+/** Who carries a message: the page topics, the team's chat, the ticket system. */
+export type Integration = 'pager' | 'chat' | 'tickets';
+
 /**
  * Sends one message at most once: claim it with a conditional write, send, mark it sent. Only a
- * sender that died between claim and send leaves a claim that goes stale and is retried.
+ * sender that died between claim and send leaves a claim that goes stale and is retried. A send
+ * the integration refuses is recorded (`failed`, its first failure on the timeline, a metric
+ * with the integration's name) and claimable again at once, so the next tick tries it again; a
+ * page's failure is thrown on to the caller's isolation (the tick's per incident, intake's
+ * retry), a chat post's or ticket's is not: nothing else waits on them.
  */
 async function sendOnce(
   deps: EscalationDeps,
@@ -111,6 +127,7 @@ async function sendOnce(
   send: () => Promise<void>,
   /** The timeline's record of it; a function when what happened is known only after sending. */
   done: TimelineEvent | (() => TimelineEvent),
+  integration: Integration = 'pager',
 ): Promise<boolean> {
   const now = deps.now();
   const token = randomUUID();
@@ -123,9 +140,40 @@ async function sendOnce(
     statuses,
   );
   if (!claimed) return false;
-  await send();
+  try {
+    await send();
+  } catch (error) {
+    await recordSendFailure(deps, incident, key, token, integration, error);
+    if (integration === 'pager') throw error;
+    return false;
+  }
   await deps.store.markPageSent(incident.id, key, token, typeof done === 'function' ? done() : done);
   return true;
+}
+
+async function recordSendFailure(
+  deps: EscalationDeps,
+  incident: Incident,
+  key: string,
+  token: string,
+  integration: Integration,
+  error: unknown,
+): Promise<void> {
+  const now = deps.now();
+  const failures = (incident.pages[key]?.failures ?? 0) + 1;
+  const message = oneLine(error instanceof Error ? error.message : String(error), 300);
+  deps.metrics?.count('IntegrationFailures', integration);
+  // The first failure goes on the timeline; a long outage does not grow the item by a line a minute.
+  const note =
+    failures === 1
+      ? event(now, 'send-failed', `${integration} refused ${key} (${message}); tried again every tick`)
+      : undefined;
+  await deps.store.markSendFailed(incident.id, key, token, { failures, error: message, at: now }, note);
+}
+
+function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\p{Cc}+/gu, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 async function pageTier(deps: EscalationDeps, incident: Incident, index: number): Promise<boolean> {
@@ -162,6 +210,7 @@ async function postChat(
     statuses,
     () => chat.post(chatMessage(kind, incident, runbookOf(deps, incident), extra)),
     event(deps.now(), 'notified', `chat: ${kind}`),
+    'chat',
   );
 }
 
@@ -179,6 +228,7 @@ async function openTicket(deps: EscalationDeps, incident: Incident): Promise<voi
       ref = await tickets.open(ticketRequest(incident, runbookOf(deps, incident)));
     },
     event(deps.now(), 'notified', 'ticket opened'),
+    'tickets',
   );
   if (ref) await deps.store.setReference(incident.id, 'ticketRef', ref);
 }
@@ -190,7 +240,7 @@ async function commentTicket(deps: EscalationDeps, incident: Incident, text: str
 /** Whether message `key` still needs sending: never claimed, or claimed by a sender that died. */
 function unsent(deps: EscalationDeps, incident: Incident, key: string): boolean {
   const record = incident.pages[key];
-  if (!record) return true;
+  if (!record || record.state === 'failed') return true;
   return record.state === 'claimed' && deps.now().getTime() - new Date(record.at).getTime() > STALE_CLAIM_MS;
 }
 
@@ -250,13 +300,65 @@ async function openChannel(deps: EscalationDeps, incident: Incident): Promise<In
   return (await deps.store.get(incident.id)) ?? incident;
 }
 
-/** Re-sends the page of the tier an incident has reached if it never went out (its sender died). */
+/**
+ * The response-time reminder: in chat (under the reminder's own key, which the ladder reads) and
+ * as a comment on the ticket (its own key), each sent once.
+ */
+async function sendReminder(deps: EscalationDeps, incident: Incident): Promise<void> {
+  const now = deps.now();
+  const response = deps.policy.severities[incident.severity];
+  const text = `${incident.id} has not been acknowledged within its response time (${response.responseMinutes} min).`;
+  const chat = deps.chat && response.chat ? deps.chat : undefined;
+  await sendOnce(
+    deps,
+    incident,
+    REMINDER_KEY,
+    ['triggered'],
+    async () => {
+      if (chat) await chat.post(chatMessage('reminder', incident, runbookOf(deps, incident), [text]));
+    },
+    event(now, 'reminded', `response time of ${response.responseMinutes} min passed unacknowledged`),
+    'chat',
+  );
+  if (deps.tickets && incident.ticketRef)
+    await sendOnce(
+      deps,
+      incident,
+      `${REMINDER_KEY}:ticket`,
+      ['triggered'],
+      () => commentTicket(deps, incident, text),
+      event(now, 'notified', 'ticket: response-time reminder'),
+      'tickets',
+    );
+}
+
+/** A reminder whose chat post or ticket comment was refused earlier is tried again. */
+async function retryReminder(deps: EscalationDeps, incident: Incident): Promise<void> {
+  if (incident.status !== 'triggered') return;
+  const failed = (key: string) => incident.pages[key]?.state === 'failed';
+  if (failed(REMINDER_KEY) || failed(`${REMINDER_KEY}:ticket`)) await sendReminder(deps, incident);
+}
+
+/**
+ * Re-sends the pages of the tiers an incident has reached that never went out: the reached tier's
+ * if its sender died before claiming it, and any tier's whose send was refused (`failed`) or whose
+ * sender died after claiming it (a stale claim), lowest tier first.
+ */
 async function repairPage(deps: EscalationDeps, incident: Incident): Promise<void> {
-  if (incident.tierReached < 0) return;
-  const tier = deps.tiers[incident.tierReached];
-  if (!tier || incident.pages[tier.name]?.state === 'sent') return;
-  if (!pageableStatuses(tier, incident.tierReached).includes(incident.status)) return;
-  await pageTier(deps, incident, incident.tierReached);
+  let refused: unknown;
+  for (let index = 0; index <= incident.tierReached; index += 1) {
+    const tier = deps.tiers[index];
+    if (!tier || !pageableStatuses(tier, index).includes(incident.status)) continue;
+    const record = incident.pages[tier.name];
+    if (record?.state === 'sent') continue;
+    if (!record && index !== incident.tierReached) continue;
+    if (record && !unsent(deps, incident, tier.name)) continue;
+    // Each tier on its own: one tier's topic refusing does not keep the others' pages back.
+    await pageTier(deps, incident, index).catch((error: unknown) => {
+      refused ??= error;
+    });
+  }
+  if (refused) throw refused;
 }
 
 /**
@@ -267,7 +369,13 @@ async function repairPage(deps: EscalationDeps, incident: Incident): Promise<voi
 async function advance(deps: EscalationDeps, start: Incident): Promise<Array<{ tier: string }>> {
   const now = deps.now();
   const escalated: Array<{ tier: string }> = [];
-  let incident: Incident | undefined = start;
+  // A lower tier's page that was refused goes out before the ladder climbs past it; if it is
+  // refused again the ladder climbs all the same (the failure is on record), and it is thrown last.
+  let refused: unknown;
+  await repairPage(deps, start).catch((error: unknown) => {
+    refused = error;
+  });
+  let incident: Incident | undefined = (await deps.store.get(start.id)) ?? start;
   for (let guard = 0; incident && guard < deps.tiers.length + 3; guard += 1) {
     const step = nextStep(deps.policy, incident);
     if (!step || step.dueAt > now) {
@@ -277,21 +385,9 @@ async function advance(deps: EscalationDeps, start: Incident): Promise<Array<{ t
       break;
     }
     if (step.kind === 'reminder') {
-      const response = deps.policy.severities[incident.severity];
-      const text = `${incident.id} has not been acknowledged within its response time (${response.responseMinutes} min).`;
-      const current: Incident = incident;
-      await sendOnce(
-        deps,
-        current,
-        REMINDER_KEY,
-        ['triggered'],
-        async () => {
-          if (deps.chat && response.chat)
-            await deps.chat.post(chatMessage('reminder', current, runbookOf(deps, current), [text]));
-          await commentTicket(deps, current, text);
-        },
-        event(now, 'reminded', `response time of ${response.responseMinutes} min passed unacknowledged`),
-      );
+      // A chat or ticket that refuses it leaves the reminder `failed`: the ladder goes on, and the
+      // reminder is tried again by the next tick (retryReminder).
+      await sendReminder(deps, incident);
       incident = await deps.store.get(incident.id);
       continue;
     }
@@ -330,6 +426,7 @@ async function advance(deps: EscalationDeps, start: Incident): Promise<Array<{ t
     await pageTier(deps, incident, step.tier);
   }
   if (incident) await repairPage(deps, incident);
+  if (refused) throw refused;
   return escalated;
 }
 
@@ -398,7 +495,7 @@ async function joinRelated(
     relatedId,
     alert.dedupKey,
     deliveryKey,
-    { at: now.toISOString(), name: alert.name, severity, summary: alert.summary },
+    { at: now.toISOString(), name: alert.name, severity, summary: alert.summary.slice(0, 200) },
     event(now, 'related', `${alert.name} (${severity}) joined`),
   );
   if (joined.outcome === 'closed') return undefined;
@@ -543,49 +640,96 @@ export interface TickOutcome {
   readonly released: string[];
   /** Incidents whose overdue post-incident review was reminded on this tick. */
   readonly reviewReminders: string[];
+  /** Incidents this tick could not finish, and why; each was skipped, the others went on. */
+  readonly failures: Array<{ incidentId: string; stage: 'pages' | 'notices' | 'review'; error: string }>;
 }
 
 /**
  * The scheduled tick: every open incident whose next step is due takes it (and any that came due
  * since), and held incidents whose maintenance window ended are released with their clock
  * starting then. Conditional writes make two ticks racing act once; a missed tick catches up.
+ *
+ * Two passes, each incident on its own: first the pages of every incident, then the chat notices,
+ * tickets, reminders and update reminders, so no page waits on a chat post or a ticket system. An
+ * incident that fails (an integration refusing its page, its own item refusing writes) is counted
+ * (`IncidentFailures`), reported in the outcome and skipped; the next tick tries it again.
  */
 export async function escalateDueIncidents(deps: EscalationDeps): Promise<TickOutcome> {
-  const now = deps.now();
   const escalated: TickOutcome['escalated'] = [];
   const released: string[] = [];
-  for (const listed of await deps.store.openIncidents()) {
-    let incident: Incident | undefined = listed;
-    const due = incident.nextEscalationAt && new Date(incident.nextEscalationAt) <= now;
-    if (incident.status === 'held') {
-      if (!due) continue;
-      const start = new Date(incident.nextEscalationAt!);
-      const nextAt = nextStep(deps.policy, {
-        ...incident,
-        status: 'triggered',
-        ladderStartedAt: start.toISOString(),
-      })?.dueAt;
-      if (
-        !(await deps.store.release(
-          incident.id,
-          start,
-          nextAt,
-          event(now, 'released', 'maintenance window over'),
-        ))
-      )
-        continue;
-      released.push(incident.id);
-      incident = await deps.store.get(incident.id);
+  const failures: Array<TickOutcome['failures'][number]> = [];
+  const isolated = async (
+    incidentId: string,
+    stage: 'pages' | 'notices' | 'review',
+    work: () => Promise<void>,
+  ) => {
+    try {
+      await work();
+    } catch (error) {
+      deps.metrics?.count('IncidentFailures', stage);
+      failures.push({
+        incidentId,
+        stage,
+        error: oneLine(error instanceof Error ? error.message : String(error), 300),
+      });
     }
-    if (!incident) continue;
-    // Not due: only what a sender that died left unsent may need sending.
-    if (due || released.includes(incident.id))
-      for (const e of await advance(deps, incident)) escalated.push({ incidentId: incident.id, ...e });
-    else await repairPage(deps, incident);
-    await announce(deps, incident);
-    await remindUpdateDue(deps, incident);
+  };
+  const handled: Incident[] = [];
+  for (const listed of await deps.store.openIncidents()) {
+    await isolated(listed.id, 'pages', async () => {
+      const incident = await pagesDue(deps, listed, escalated, released);
+      if (incident) handled.push(incident);
+    });
   }
-  return { escalated, released, reviewReminders: await remindReviewsDue(deps) };
+  for (const incident of handled) {
+    await isolated(incident.id, 'notices', async () => {
+      await announce(deps, incident);
+      await retryReminder(deps, incident);
+      await remindUpdateDue(deps, incident);
+    });
+  }
+  const reviewReminders = await remindReviewsDue(deps, (id, work) => isolated(id, 'review', work));
+  return { escalated, released, reviewReminders, failures };
+}
+
+/** One incident's part of the tick's first pass: its release, its due steps, a page left unsent. */
+async function pagesDue(
+  deps: EscalationDeps,
+  listed: Incident,
+  escalated: TickOutcome['escalated'],
+  released: string[],
+): Promise<Incident | undefined> {
+  const now = deps.now();
+  let incident: Incident | undefined = listed;
+  const due = incident.nextEscalationAt && new Date(incident.nextEscalationAt) <= now;
+  let releasedNow = false;
+  if (incident.status === 'held') {
+    if (!due) return incident;
+    const start = new Date(incident.nextEscalationAt!);
+    const nextAt = nextStep(deps.policy, {
+      ...incident,
+      status: 'triggered',
+      ladderStartedAt: start.toISOString(),
+    })?.dueAt;
+    if (
+      !(await deps.store.release(
+        incident.id,
+        start,
+        nextAt,
+        event(now, 'released', 'maintenance window over'),
+      ))
+    )
+      return incident;
+    released.push(incident.id);
+    releasedNow = true;
+    incident = await deps.store.get(incident.id);
+  }
+  if (!incident) return undefined;
+  // Not due: only what a sender that died (or an integration that refused) left unsent.
+  if (due || releasedNow)
+    for (const e of await advance(deps, incident)) escalated.push({ incidentId: incident.id, ...e });
+  else await repairPage(deps, incident);
+  return incident;
 }
 
 /**
@@ -594,7 +738,10 @@ export async function escalateDueIncidents(deps: EscalationDeps): Promise<TickOu
  * team's business hours (a review is no reason to wake anyone), until someone marks it done
  * with `mcp-ops incident review ID --done`.
  */
-async function remindReviewsDue(deps: EscalationDeps): Promise<string[]> {
+async function remindReviewsDue(
+  deps: EscalationDeps,
+  isolated: (incidentId: string, work: () => Promise<void>) => Promise<void>,
+): Promise<string[]> {
   const now = deps.now();
   if (!inBusinessHours(deps.policy, now)) return [];
   const local = wallTime(now, deps.policy.timeZone);
@@ -603,26 +750,30 @@ async function remindReviewsDue(deps: EscalationDeps): Promise<string[]> {
   for (const incident of await deps.store.reviewsDue(now)) {
     // Already reminded today: no claim to write (the tick runs every minute).
     if (incident.pages[`review-due:${day}`]?.state === 'sent') continue;
-    const overdueHours = Math.floor((now.getTime() - new Date(incident.reviewDueAt!).getTime()) / 3_600_000);
-    const text = [
-      `The post-incident review of ${incident.id} (${incident.severity}, ${incident.alert.name}) was due ${incident.reviewDueAt!.slice(0, 16).replace('T', ' ')} UTC${overdueHours > 0 ? ` (${overdueHours} h ago)` : ''} and is not marked done.`,
-      `Draft: ${incident.review}`,
-      `Fill in root cause, resolution, action items and lessons, then: mcp-ops incident review ${incident.id} --done`,
-    ];
-    const sent = await sendOnce(
-      deps,
-      incident,
-      `review-due:${day}`,
-      ['resolved'],
-      async () => {
-        await tellTiersAndChat(deps, tiersPaged(deps.tiers, incident), incident, 'review-due', {
-          subject: `[${incident.severity}] ${incident.id}: post-incident review overdue`,
-          lines: text,
-        });
-      },
-      event(now, 'reminded', `post-incident review overdue (due ${incident.reviewDueAt})`),
-    );
-    if (sent) reminded.push(incident.id);
+    await isolated(incident.id, async () => {
+      const overdueHours = Math.floor(
+        (now.getTime() - new Date(incident.reviewDueAt!).getTime()) / 3_600_000,
+      );
+      const text = [
+        `The post-incident review of ${incident.id} (${incident.severity}, ${incident.alert.name}) was due ${incident.reviewDueAt!.slice(0, 16).replace('T', ' ')} UTC${overdueHours > 0 ? ` (${overdueHours} h ago)` : ''} and is not marked done.`,
+        `Draft: ${incident.review}`,
+        `Fill in root cause, resolution, action items and lessons, then: mcp-ops incident review ${incident.id} --done`,
+      ];
+      const sent = await sendOnce(
+        deps,
+        incident,
+        `review-due:${day}`,
+        ['resolved'],
+        async () => {
+          await tellTiersAndChat(deps, tiersPaged(deps.tiers, incident), incident, 'review-due', {
+            subject: `[${incident.severity}] ${incident.id}: post-incident review overdue`,
+            lines: text,
+          });
+        },
+        event(now, 'reminded', `post-incident review overdue (due ${incident.reviewDueAt})`),
+      );
+      if (sent) reminded.push(incident.id);
+    });
   }
   return reminded;
 }
@@ -663,23 +814,33 @@ async function remindUpdateDue(deps: EscalationDeps, listed: Incident): Promise<
   const by = incident.ackedBy ?? 'the responder';
   const tier = deps.tiers.find((t) => by.startsWith(t.title)) ?? deps.tiers[0];
   const text = `${incident.id} (${incident.severity}): no status update for ${period * cadence} min (the manual: every ${cadence} min). ${by}: post one with mcp-ops incident update ${incident.id} --status investigating|identified|monitoring|resolved "what we know".`;
-  await sendOnce(
-    deps,
-    incident,
-    `update-due:${last.toISOString()}:${period}`,
-    ['acknowledged'],
-    async () => {
-      // Only a severity the manual pages at once is reminded on a page topic; a P2's in chat.
-      if (tier && pagesAtOnce(deps.policy, incident.severity))
-        await deps.pager.page(tier, {
+  const key = `update-due:${last.toISOString()}:${period}`;
+  // Only a severity the manual pages at once is reminded on a page topic; a P2's in chat. Each
+  // carrier under its own key, so a chat outage never sends the page twice.
+  if (tier && pagesAtOnce(deps.policy, incident.severity))
+    await sendOnce(
+      deps,
+      incident,
+      key,
+      ['acknowledged'],
+      () =>
+        deps.pager.page(tier, {
           subject: `[${incident.severity}] ${incident.id}: status update due`,
           body: text,
-        });
-      if (deps.chat)
-        await deps.chat.post(chatMessage('update-due', incident, runbookOf(deps, incident), [text]));
-    },
-    event(now, 'reminded', `status update due (${cadence} min cadence)`),
-  );
+        }),
+      event(now, 'reminded', `status update due (${cadence} min cadence)`),
+    );
+  const chat = deps.chat;
+  if (chat)
+    await sendOnce(
+      deps,
+      incident,
+      `${key}:chat`,
+      ['acknowledged'],
+      () => chat.post(chatMessage('update-due', incident, runbookOf(deps, incident), [text])),
+      event(now, 'notified', 'chat: status update due'),
+      'chat',
+    );
 }
 
 export type UpdateStatus = 'investigating' | 'identified' | 'monitoring' | 'resolved';

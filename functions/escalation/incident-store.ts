@@ -72,8 +72,8 @@ export interface IncidentStore {
   recordRepeat(id: string, dedupKey: string, deliveryKey: string, at: Date): Promise<RepeatOutcome>;
   /**
    * Claims the right to send page `key` (a tier, or `resolved:<tier>`): true for one caller only,
-   * unless an earlier claim is older than `staleBefore` (its sender died). Only while the incident's
-   * status is one of `statuses`.
+   * unless an earlier claim is older than `staleBefore` (its sender died) or the last try failed.
+   * Only while the incident's status is one of `statuses`.
    */
   claimPage(
     id: string,
@@ -84,6 +84,17 @@ export interface IncidentStore {
     statuses: IncidentStatus[],
   ): Promise<boolean>;
   markPageSent(id: string, key: string, token: string, event: TimelineEvent): Promise<void>;
+  /**
+   * The send claimed with `token` failed: the record becomes `failed` (claimable again at once)
+   * with its count of failures and the error, and `event` (when given) joins the timeline.
+   */
+  markSendFailed(
+    id: string,
+    key: string,
+    token: string,
+    failure: { failures: number; error: string; at: Date },
+    event?: TimelineEvent,
+  ): Promise<void>;
   /**
    * Moves the incident from tier `from` to tier `to` and sets when its next step is due; false
    * when it is no longer at `from` or no longer in one of `statuses`.

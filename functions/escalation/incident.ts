@@ -19,11 +19,18 @@ export interface TimelineEvent {
     | 'diagnosed'
     | 'reviewed'
     | 'review-done'
-    | 'updated';
+    | 'updated'
+    | 'send-failed';
   readonly detail: string;
   /** What the responder wrote when acknowledging or resolving ("what we know"). */
   readonly note?: string;
 }
+
+/**
+ * Related alerts listed on one incident (with a timeline line each); more are counted only, so a
+ * storm of per-pod alerts keeps the item far below DynamoDB's 400 KB.
+ */
+export const RELATED_LIMIT = 50;
 
 export interface RelatedAlert {
   readonly at: string;
@@ -33,9 +40,14 @@ export interface RelatedAlert {
 }
 
 export interface PageRecord {
-  readonly state: 'claimed' | 'sent';
+  /** `failed`: the last try was refused (the integration down); the next tick tries again. */
+  readonly state: 'claimed' | 'sent' | 'failed';
   readonly at: string;
   readonly token: string;
+  /** Failed tries so far (a `failed` record; a new claim carries the count on). */
+  readonly failures?: number;
+  /** Why the last try failed, cut short. */
+  readonly error?: string;
 }
 
 export interface Incident {
@@ -67,6 +79,8 @@ export interface Incident {
   readonly service?: string;
   /** Alerts of the same service that joined this incident instead of paging again. */
   readonly related?: RelatedAlert[];
+  /** Related alerts that joined after `related` reached RELATED_LIMIT: counted, not listed. */
+  readonly relatedOmitted?: number;
   /** The ticket opened for it (the ticket system's key or URL). */
   readonly ticketRef?: string;
   /** The incident chat channel created for it (P0: `#incident-YYYYMMDD-NNN`). */

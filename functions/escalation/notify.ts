@@ -93,7 +93,9 @@ export function communicationLines(incident: Incident, runbookUrl: string): stri
     `Impact: ${incident.alert.summary}`,
     `Alert: ${incident.alert.name}`,
     ...(related.length
-      ? [`Related alerts: ${related.map((r) => `${r.name} (${r.severity}, ${utc(r.at)})`).join('; ')}`]
+      ? [
+          `Related alerts: ${related.map((r) => `${r.name} (${r.severity}, ${utc(r.at)})`).join('; ')}${incident.relatedOmitted ? `; and ${incident.relatedOmitted} more` : ''}`,
+        ]
       : []),
     ...(incident.ackedBy ? [`Acknowledged by: ${incident.ackedBy}`] : []),
     ...(incident.ticketRef ? [`Ticket: ${incident.ticketRef}`] : []),

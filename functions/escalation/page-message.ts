@@ -1,5 +1,6 @@
 import type { OnCallTier } from '../../core/config.ts';
 import type { Incident } from './incident.ts';
+import { plainText, singleLine, snsSubject } from '../../core/text-safety.ts';
 
 export interface PageLinks {
   readonly ack: string;
@@ -19,10 +20,9 @@ export function runbookLink(runbook: string | undefined, base = RUNBOOK_BASE): s
   return `${base.endsWith('/') ? base : `${base}/`}${name}.md`;
 }
 
-/** SMS-sized: "[P1] INC-20261125-001 ValidationErrorRateCritical" within 100 characters. */
+/** SMS-sized: "[P1] INC-20261125-001 ValidationErrorRateCritical", a valid SNS subject. */
 function subjectLine(prefix: string, incident: Incident): string {
-  const text = `${prefix}[${incident.severity}] ${incident.id} ${incident.alert.name}`.replace(/\s+/g, ' ');
-  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
+  return snsSubject(`${prefix}[${incident.severity}] ${incident.id} ${incident.alert.name}`);
 }
 
 /** The manual's incident communication template, as plain text: pages are read in mail and SMS. */
@@ -32,7 +32,7 @@ function templateLines(incident: Incident, status: string): string[] {
     `Severity: ${incident.severity}`,
     `Status: ${status}`,
     `Started: ${incident.createdAt.slice(0, 16).replace('T', ' ')} UTC`,
-    `Impact: ${incident.alert.summary}`,
+    `Impact: ${singleLine(incident.alert.summary)}`,
   ];
 }
 
@@ -40,9 +40,13 @@ function templateLines(incident: Incident, status: string): string[] {
 function relatedLines(incident: Incident): string[] {
   const related = incident.related ?? [];
   if (related.length === 0) return [];
+  const omitted = incident.relatedOmitted ?? 0;
   return [
-    `Related alerts that joined this incident (${related.length}):`,
-    ...related.map((r) => `  ${r.at.slice(11, 16)} UTC ${r.name} (${r.severity}): ${r.summary}`),
+    `Related alerts that joined this incident (${related.length + omitted}):`,
+    ...related.map(
+      (r) => `  ${r.at.slice(11, 16)} UTC ${singleLine(r.name)} (${r.severity}): ${singleLine(r.summary)}`,
+    ),
+    ...(omitted > 0 ? [`  ... and ${omitted} more not listed`] : []),
   ];
 }
 
@@ -57,8 +61,9 @@ export function renderPage(
   const lines = [
     ...templateLines(incident, `Investigating (${incident.status}; paging ${tier.title})`),
     '',
-    `Alert: ${a.name} (${a.source}, severity ${a.severityLabel}, ${a.status})`,
-    ...Object.entries(a.labels).map(([k, v]) => `  ${k} = ${v}`),
+    // Every field from the alert is one line: no text of its own can pose as a line of ours.
+    `Alert: ${singleLine(a.name)} (${a.source}, severity ${singleLine(a.severityLabel)}, ${a.status})`,
+    ...Object.entries(a.labels).map(([k, v]) => `  ${singleLine(k)} = ${singleLine(v)}`),
     ...relatedLines(incident),
     ...(incident.channel ? [`Incident channel: ${incident.channel}`] : []),
     `Runbook: ${runbookLink(a.runbook, runbookBase)}`,
@@ -70,9 +75,11 @@ export function renderPage(
   if (a.parseError) {
     lines.push(
       '',
-      `NOTE: this alert could not be parsed (${a.parseError}). The raw message follows.`,
+      `NOTE: this alert could not be parsed (${singleLine(a.parseError)}). The raw message follows, each line after "| ".`,
       '',
-      a.raw ?? '',
+      ...plainText(a.raw ?? '')
+        .split('\n')
+        .map((line) => `| ${line}`),
     );
   }
   return { subject: subjectLine('', incident), body: lines.join('\n') };
@@ -82,8 +89,8 @@ export function renderResolved(incident: Incident, by: string, note?: string): P
   return {
     subject: subjectLine('RESOLVED ', incident),
     body: [
-      ...templateLines(incident, `Resolved (${by})`),
-      ...(note ? [`What we know: ${note}`] : []),
+      ...templateLines(incident, `Resolved (${singleLine(by)})`),
+      ...(note ? [`What we know: ${singleLine(note)}`] : []),
       '',
       'No further pages will be sent for this incident.',
     ].join('\n'),

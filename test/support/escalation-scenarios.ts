@@ -22,6 +22,8 @@ import {
   type RecordingPager,
 } from './escalation-harness.ts';
 import { writeReview } from '../../functions/escalation/review.ts';
+import type { OnCallTier } from '../../core/config.ts';
+import type { Page } from '../../functions/escalation/page-message.ts';
 
 export interface ScenarioContext {
   store: IncidentStore;
@@ -612,20 +614,107 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       expect(pagesOf(id)).toEqual(['primary', 'secondary', 'team-lead']);
     });
 
-    it('sends a page whose publish failed on the next delivery or tick, once', async () => {
+    it('sends a page whose publish failed on the next delivery or tick, once, with the failure on record', async () => {
       ctx.pager.failNext = 1;
       await expect(fire('critical')).rejects.toThrow(/1 of 1 alerts failed/);
       const open = (await ctx.store.openIncidents()).find((i) => i.alert.name === alertName)!;
       expect(pagesOf(open.id)).toEqual([]);
-      // The Lambda retry arrives at once: the claim is fresh, so it does not page twice...
+      const failed = (await ctx.store.get(open.id))!;
+      expect(failed.pages.primary).toMatchObject({ state: 'failed', failures: 1 });
+      expect(failed.timeline.map((e) => e.event)).toContain('send-failed');
+      expect(metrics.counts.get('IntegrationFailures:pager')).toBe(1);
+      // The Lambda retry of the delivery sends it at once (a refused send is claimable again)...
       await fire('critical');
-      expect(pagesOf(open.id)).toEqual([]);
-      // ...but once the claim is stale, the next tick sends it.
+      expect(pagesOf(open.id)).toEqual(['primary']);
+      // ...and a tick after it sends nothing more.
       clock.advanceMinutes(3);
       await escalateDueIncidents(deps);
-      expect(pagesOf(open.id)).toEqual(['primary']);
       await escalateDueIncidents(deps);
       expect(pagesOf(open.id)).toEqual(['primary']);
+    });
+
+    it('tries a refused page again on the next tick when the delivery is not retried', async () => {
+      ctx.pager.failNext = 1;
+      await expect(fire('critical')).rejects.toThrow(/1 of 1 alerts failed/);
+      const open = (await ctx.store.openIncidents()).find((i) => i.alert.name === alertName)!;
+      clock.advanceMinutes(1);
+      const outcome = await escalateDueIncidents(deps);
+      expect(outcome.failures).toEqual([]);
+      expect(pagesOf(open.id)).toEqual(['primary']);
+    });
+
+    it('keeps paging every other incident on time while chat, tickets and one incident’s pages fail', async () => {
+      // The chat and the ticket system refuse everything (40 minutes of 503), and SNS refuses every
+      // page of the first incident.
+      const refuse = () => Promise.reject(new Error('503 Service Unavailable (injected)'));
+      let firstId = '';
+      const pager = {
+        page: async (tier: OnCallTier, page: Page) => {
+          if (firstId && page.subject.includes(firstId))
+            throw new Error('SNS: AuthorizationError (injected)');
+          return ctx.pager.page(tier, page);
+        },
+      };
+      const faulty: EscalationDeps = {
+        ...deps,
+        pager,
+        chat: { post: refuse },
+        tickets: { open: refuse, comment: refuse },
+      };
+      const opened: string[] = [];
+      for (const name of ['FaultA', 'FaultB', 'FaultC']) {
+        const message = amMessage(`${name}${alertName}`, {
+          severity: 'critical',
+          fingerprint: `fp-${name}${alertName}`,
+        });
+        if (opened.length === 0) {
+          // The first incident's id is known only once it is open: its first page is refused then.
+          ctx.pager.failNext = 1;
+          await expect(intakeMessage(faulty, { messageId: nextMessageId(), message })).rejects.toThrow(
+            /alerts failed/,
+          );
+          firstId = (await ctx.store.openIncidents()).find((i) => i.alert.name === `${name}${alertName}`)!.id;
+          opened.push(firstId);
+        } else {
+          const [o] = await intakeMessage(faulty, { messageId: nextMessageId(), message });
+          opened.push(o!.incidentId!);
+        }
+      }
+      const [first, ...others] = opened as [string, ...string[]];
+      for (let minute = 1; minute <= 40; minute += 1) {
+        clock.advanceMinutes(1);
+        const outcome = await escalateDueIncidents(faulty);
+        // Only the first incident fails; the others' pages go out on the tick they fall due.
+        expect(outcome.failures.map((f) => f.incidentId).every((id) => id === first)).toBe(true);
+        if (minute === 15) for (const id of others) expect(pagesOf(id)).toEqual(['primary', 'secondary']);
+        if (minute === 30)
+          for (const id of others) expect(pagesOf(id)).toEqual(['primary', 'secondary', 'team-lead']);
+      }
+      expect(pagesOf(first)).toEqual([]);
+      const failing = (await ctx.store.get(first))!;
+      expect(failing.pages.primary).toMatchObject({ state: 'failed' });
+      expect(failing.pages.primary!.failures).toBeGreaterThan(30);
+      // One timeline line per refused message, not one per try.
+      expect(failing.timeline.filter((e) => e.event === 'send-failed').map((e) => e.detail)).toHaveLength(3);
+      const other = (await ctx.store.get(others[0]!))!;
+      const otherFailures = other.timeline.filter((e) => e.event === 'send-failed').map((e) => e.detail);
+      expect(otherFailures).toEqual([
+        expect.stringMatching(/^chat refused chat:opened \(503 Service Unavailable \(injected\)\)/),
+        expect.stringMatching(/^tickets refused ticket/),
+      ]);
+      expect(metrics.counts.get('IntegrationFailures:pager')).toBeGreaterThan(30);
+      expect(metrics.counts.get('IntegrationFailures:chat')).toBeGreaterThan(30);
+      expect(metrics.counts.get('IntegrationFailures:tickets')).toBeGreaterThan(30);
+      expect(metrics.counts.get('IncidentFailures:pages')).toBeGreaterThan(30);
+      expect(chat.forIncident(others[0]!)).toEqual([]);
+
+      // Everything comes back: what was refused goes out once, on the next tick.
+      clock.advanceMinutes(1);
+      await escalateDueIncidents(deps);
+      await escalateDueIncidents(deps);
+      expect(pagesOf(first)).toEqual(['primary', 'secondary', 'team-lead']);
+      for (const id of opened) expect(chat.forIncident(id)).toEqual(['opened']);
+      expect(tickets.opened.filter((t) => opened.includes(t.incidentId))).toHaveLength(3);
     });
   });
 }

@@ -4,6 +4,7 @@ import type {
   RelatedAlert,
   TimelineEvent,
 } from '../../functions/escalation/incident.ts';
+import { RELATED_LIMIT } from '../../functions/escalation/incident.ts';
 import type { IncidentSeverity } from '../../functions/escalation/severity.ts';
 import type { IncidentStore, RepeatOutcome } from '../../functions/escalation/incident-store.ts';
 
@@ -114,9 +115,13 @@ export class MemoryIncidentStore implements IncidentStore {
     const incident = this.incidents.get(id);
     if (!incident || incident.status === 'resolved' || this.open.has(dedupKey)) return { outcome: 'closed' };
     this.open.set(dedupKey, id);
-    incident.related = [...(incident.related ?? []), related];
+    if ((incident.related ?? []).length >= RELATED_LIMIT) {
+      incident.relatedOmitted = (incident.relatedOmitted ?? 0) + 1;
+    } else {
+      incident.related = [...(incident.related ?? []), related];
+      incident.timeline = [...incident.timeline, event];
+    }
     incident.firing = { ...(incident.firing ?? {}), [dedupKey]: related.name };
-    incident.timeline = [...incident.timeline, event];
     const snapshot = this.copy(incident)!;
     const delivery = await this.recordDelivery(deliveryKey, id, new Date(related.at));
     if (!delivery.recorded) return { outcome: 'duplicate', incidentId: delivery.incidentId };
@@ -229,7 +234,12 @@ export class MemoryIncidentStore implements IncidentStore {
     const incident = this.incidents.get(id);
     if (!incident || !statuses.includes(incident.status)) return false;
     const existing = incident.pages[key];
-    if (existing && !(existing.state === 'claimed' && existing.at < staleBefore.toISOString())) return false;
+    if (
+      existing &&
+      existing.state !== 'failed' &&
+      !(existing.state === 'claimed' && existing.at < staleBefore.toISOString())
+    )
+      return false;
     incident.pages = { ...incident.pages, [key]: { state: 'claimed', at: at.toISOString(), token } };
     return true;
   }
@@ -241,6 +251,30 @@ export class MemoryIncidentStore implements IncidentStore {
     if (!incident || !page || page.token !== token) return;
     incident.pages = { ...incident.pages, [key]: { ...page, state: 'sent' } };
     incident.timeline = [...incident.timeline, event];
+  }
+
+  async markSendFailed(
+    id: string,
+    key: string,
+    token: string,
+    failure: { failures: number; error: string; at: Date },
+    event?: TimelineEvent,
+  ): Promise<void> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    const page = incident?.pages[key];
+    if (!incident || !page || page.token !== token) return;
+    incident.pages = {
+      ...incident.pages,
+      [key]: {
+        state: 'failed',
+        at: failure.at.toISOString(),
+        token,
+        failures: failure.failures,
+        error: failure.error,
+      },
+    };
+    if (event) incident.timeline = [...incident.timeline, event];
   }
 
   async escalate(

@@ -1,3 +1,4 @@
+import { safeFor, singleLine } from '../../../core/text-safety.ts';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import type { Chat, ChatMessage } from '../notify.ts';
@@ -49,14 +50,15 @@ export function chatbotNotification(message: ChatMessage): ChatbotNotification {
     id: `${message.incidentId}:${message.event}`,
     content: {
       textType: 'client-markdown',
-      title: `${SEVERITY_MARK[message.severity]} ${message.title}`,
-      description: message.lines.join('\n'),
-      nextSteps: [...message.nextSteps],
+      // Every line may carry an alert's or a responder's text: markdown-escaped, one line each.
+      title: `${SEVERITY_MARK[message.severity]} ${safeFor('markdown', singleLine(message.title))}`,
+      description: message.lines.map((line) => safeFor('markdown', singleLine(line))).join('\n'),
+      nextSteps: message.nextSteps.map((step) => safeFor('markdown', singleLine(step))),
       keywords: [message.incidentId, message.severity, message.event],
     },
     metadata: {
       threadId: message.incidentId,
-      summary: message.title,
+      summary: singleLine(message.title, 200),
       eventType: `mcp-ops.incident.${message.event}`,
       additionalContext: { incidentId: message.incidentId, severity: message.severity },
     },

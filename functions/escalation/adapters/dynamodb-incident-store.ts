@@ -8,7 +8,13 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { Incident, IncidentStatus, RelatedAlert, TimelineEvent } from '../incident.ts';
+import {
+  RELATED_LIMIT,
+  type Incident,
+  type IncidentStatus,
+  type RelatedAlert,
+  type TimelineEvent,
+} from '../incident.ts';
 import type { IncidentSeverity } from '../severity.ts';
 import type { IncidentStore, RepeatOutcome } from '../incident-store.ts';
 import { DELIVERIES_TABLE, INCIDENTS_TABLE } from '../incidents-table.ts';
@@ -221,6 +227,9 @@ export class DynamoDbIncidentStore implements IncidentStore {
     related: RelatedAlert,
     event: TimelineEvent,
   ): Promise<RepeatOutcome> {
+    // Past RELATED_LIMIT a related alert is counted, not listed (two joining at once may both
+    // list: the bound is approximate, the item stays small).
+    const full = ((await this.get(id))?.related?.length ?? 0) >= RELATED_LIMIT;
     try {
       await this.db.send(
         new TransactWriteCommand({
@@ -236,16 +245,19 @@ export class DynamoDbIncidentStore implements IncidentStore {
               Update: {
                 TableName: this.table,
                 Key: incidentKey(id),
-                UpdateExpression:
-                  'SET #related = list_append(if_not_exists(#related, :none), :r), firing.#k = :name, timeline = list_append(timeline, :e)',
+                UpdateExpression: full
+                  ? 'SET firing.#k = :name ADD relatedOmitted :one'
+                  : 'SET #related = list_append(if_not_exists(#related, :none), :r), firing.#k = :name, timeline = list_append(timeline, :e)',
                 ConditionExpression:
                   'attribute_exists(pk) AND #status <> :resolved AND attribute_exists(firing)',
-                ExpressionAttributeNames: { '#related': 'related', '#k': dedupKey, '#status': 'status' },
+                ExpressionAttributeNames: {
+                  ...(full ? {} : { '#related': 'related' }),
+                  '#k': dedupKey,
+                  '#status': 'status',
+                },
                 ExpressionAttributeValues: {
-                  ':none': [],
-                  ':r': [related],
+                  ...(full ? { ':one': 1 } : { ':none': [], ':r': [related], ':e': [event] }),
                   ':name': related.name,
-                  ':e': [event],
                   ':resolved': 'resolved',
                 },
               },
@@ -482,13 +494,14 @@ export class DynamoDbIncidentStore implements IncidentStore {
     const values: Record<string, unknown> = {
       ':rec': { state: 'claimed', at: at.toISOString(), token },
       ':claimed': 'claimed',
+      ':failed': 'failed',
       ':stale': staleBefore.toISOString(),
     };
     const done = await this.conditionalUpdate({
       TableName: this.table,
       Key: incidentKey(id),
       UpdateExpression: 'SET pages.#k = :rec',
-      ConditionExpression: `(attribute_not_exists(pages.#k) OR (pages.#k.#state = :claimed AND pages.#k.#at < :stale)) AND ${statusCondition(statuses, values)}`,
+      ConditionExpression: `(attribute_not_exists(pages.#k) OR (pages.#k.#state = :claimed AND pages.#k.#at < :stale) OR pages.#k.#state = :failed) AND ${statusCondition(statuses, values)}`,
       ExpressionAttributeNames: { '#k': key, '#state': 'state', '#at': 'at', '#status': 'status' },
       ExpressionAttributeValues: values,
     });
@@ -503,6 +516,33 @@ export class DynamoDbIncidentStore implements IncidentStore {
       ConditionExpression: 'pages.#k.#token = :token',
       ExpressionAttributeNames: { '#k': key, '#state': 'state', '#token': 'token' },
       ExpressionAttributeValues: { ':sent': 'sent', ':token': token, ':e': [event] },
+    });
+  }
+
+  async markSendFailed(
+    id: string,
+    key: string,
+    token: string,
+    failure: { failures: number; error: string; at: Date },
+    event?: TimelineEvent,
+  ): Promise<void> {
+    await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: `SET pages.#k = :rec${event ? ', timeline = list_append(timeline, :e)' : ''}`,
+      ConditionExpression: 'pages.#k.#token = :token',
+      ExpressionAttributeNames: { '#k': key, '#token': 'token' },
+      ExpressionAttributeValues: {
+        ':rec': {
+          state: 'failed',
+          at: failure.at.toISOString(),
+          token,
+          failures: failure.failures,
+          error: failure.error,
+        },
+        ':token': token,
+        ...(event ? { ':e': [event] } : {}),
+      },
     });
   }
 

@@ -1,3 +1,4 @@
+import { safeFor, singleLine } from '../../../core/text-safety.ts';
 import type { Chat, ChatMessage } from '../notify.ts';
 import { postJson } from './http.ts';
 
@@ -9,9 +10,13 @@ export class SlackWebhookChat implements Chat {
   constructor(private readonly webhookUrl: () => Promise<string>) {}
 
   async post(message: ChatMessage): Promise<void> {
-    const text = [`*${message.title}*`, ...message.lines, ...message.nextSteps.map((s) => `• ${s}`)].join(
-      '\n',
-    );
+    // Alert and responder text is data: mrkdwn-escaped (no <!channel>, no <url|label>), one line each.
+    const slack = (line: string) => safeFor('slack', singleLine(line));
+    const text = [
+      `*${slack(message.title)}*`,
+      ...message.lines.map(slack),
+      ...message.nextSteps.map((s) => `• ${slack(s)}`),
+    ].join('\n');
     await postJson(await this.webhookUrl(), { text });
   }
 }

@@ -1,4 +1,5 @@
 import type { OpsConfig } from '../../../core/config.ts';
+import { safeFor, singleLine } from '../../../core/text-safety.ts';
 import type { TicketRequest, Tickets } from '../notify.ts';
 import { postJson } from './http.ts';
 
@@ -6,16 +7,24 @@ export type TicketsConfig = NonNullable<OpsConfig['escalation']['tickets']>;
 
 /** The ticket system's create-issue body: Jira's REST v2 `fields`, or GitHub's issue. */
 export function ticketBody(config: TicketsConfig, ticket: TicketRequest): unknown {
+  // Titles are plain text on both; bodies are markup (GitHub markdown, Jira wiki): alert text in
+  // them is escaped line by line, so nothing in an alert can mention, embed or link.
+  const lines = (dialect: 'markdown' | 'jira') =>
+    ticket.body
+      .split('\n')
+      .map((line) => safeFor(dialect, singleLine(line)))
+      .join('\n');
+  const labels = ticket.labels.map((l) => singleLine(l, 50).replace(/[\s,]+/g, '-'));
   if (config.shape === 'github') {
-    return { title: ticket.title, body: ticket.body, labels: [...ticket.labels] };
+    return { title: singleLine(ticket.title, 250), body: lines('markdown'), labels };
   }
   return {
     fields: {
       project: { key: config.jiraProject },
-      summary: ticket.title,
-      description: ticket.body,
+      summary: singleLine(ticket.title, 250),
+      description: lines('jira'),
       issuetype: { name: ticket.kind === 'bug' ? 'Bug' : config.jiraIncidentType },
-      labels: ticket.labels.map((l) => l.replace(/\s+/g, '-')),
+      labels,
     },
   };
 }
@@ -58,7 +67,7 @@ export class WebhookTickets implements Tickets {
     if (!this.config.commentUrl) return;
     await postJson(
       this.config.commentUrl.replace('{ref}', encodeURIComponent(ref)),
-      { body: text },
+      { body: safeFor(this.config.shape === 'github' ? 'markdown' : 'jira', singleLine(text)) },
       await this.headers(),
     );
   }
