@@ -329,6 +329,20 @@ export const OpsConfigSchema = z
          */
         relatedAlertWindowMinutes: z.number().int().min(0).default(30),
         /**
+         * Who may publish to the alerts topic besides this account's CloudWatch alarms and the
+         * stack's own functions: Alertmanager's IAM role ARNs (its SNS receiver's `sigv4` role).
+         * With `prometheus.access: amp`, Amazon Managed Prometheus' alert manager of that
+         * workspace is allowed too. Everyone else is denied, so no one in the account can page or
+         * resolve by publishing.
+         */
+        alertPublishers: z
+          .array(
+            z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+              message: 'expected an IAM role ARN such as arn:aws:iam::123456789012:role/alertmanager',
+            }),
+          )
+          .default([]),
+        /**
          * Optional Slack incoming webhook, besides the chat SNS topic for AWS Chatbot: the name of
          * the Secrets Manager secret that holds the webhook URL.
          */

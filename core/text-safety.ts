@@ -47,15 +47,20 @@ export function slackText(text: string): string {
 }
 
 /**
- * Markdown as AWS Chatbot renders it (and GitHub issues): every markdown punctuation mark
- * backslash-escaped, HTML's `<` `>` `&` as entities, `@` mentions broken with a zero-width space.
+ * Markdown as AWS Chatbot's clients render it (Slack or Teams) and as GitHub renders issues, with
+ * no backslash escapes (Slack shows them as typed): `&<>` as entities, a zero-width space after
+ * each formatting mark (`*_~` and backticks) and inside the pairs that open an image or a link
+ * (`![`, `](`), and `@` mentions broken. Nothing visible changes; nothing can format or link.
  */
 export function markdownText(text: string): string {
-  return singleLineKeepBreaks(text)
+  return plainText(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/([\\`*_{}[\]()#+\-.!|~])/g, '\\$1')
+    .replace(/([*_~`#|])/g, '$1\u200b')
+    .replace(/!\[/g, '!\u200b[')
+    .replace(/\]\(/g, ']\u200b(')
+    .replace(/\[~/g, '[\u200b~')
     .replace(/@(?=\w)/g, '@\u200b');
 }
 

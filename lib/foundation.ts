@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -79,17 +79,36 @@ export class Foundation extends Construct {
         enforceSSL: true,
       });
 
+    // `enforceSSL` gives each topic a policy, and that policy replaces SNS's default one: without
+    // an allow here no CloudWatch alarm could publish. Only this account's alarms may.
+    const alarmsOfThisAccount = (target: sns.Topic) =>
+      target.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowThisAccountsAlarms',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [target.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': account },
+            ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
+          },
+        }),
+      );
+
     this.reportsTopic = topic('ReportsTopic', 'reports', 'MCP daily reports');
     for (const recipient of config.reports.recipients) {
       this.reportsTopic.addSubscription(new subscriptions.EmailSubscription(recipient));
     }
     this.alertsTopic = topic('AlertsTopic', 'alerts', 'MCP alerts');
+    alarmsOfThisAccount(this.alertsTopic);
+    this.guardAlerts(config);
     this.chatTopic = topic('ChatTopic', 'chat', 'MCP incidents (chat)');
 
     const tiers = new Map<string, sns.Topic>();
     for (const tier of config.onCall.tiers) {
       const tierTopic = topic(`PageTopic-${tier.name}`, `page-${tier.name}`, `MCP page: ${tier.title}`);
       tierTopic.addSubscription(new subscriptions.EmailSubscription(tier.contact));
+      alarmsOfThisAccount(tierTopic);
       tiers.set(tier.name, tierTopic);
     }
     this.tierTopics = tiers;
@@ -137,6 +156,90 @@ export class Foundation extends Construct {
     // The service's own buckets already exist and are owned elsewhere: referenced, never created.
     this.artifactsBucket = s3.Bucket.fromBucketName(this, 'ArtifactsBucket', config.buckets.artifacts);
     this.backupBucket = s3.Bucket.fromBucketName(this, 'BackupBucket', config.buckets.backup);
+  }
+
+  /** The stack's own roles that publish to the alerts topic (added by the jobs that do). */
+  private readonly alertRoles: iam.IRole[] = [];
+
+  /**
+   * Publishing to the alerts topic pages people and resolves incidents: only the named
+   * Alertmanager roles (and Amazon Managed Prometheus for its workspace) are allowed besides the
+   * alarms, and every other principal that is not an AWS service is denied, whatever its own IAM
+   * policy says. The stack's own publishers are added with `allowAlertPublisher`.
+   */
+  private guardAlerts(config: OpsConfig): void {
+    const { account, region, partition } = Stack.of(this);
+    const publishers = config.escalation.alertPublishers;
+    if (publishers.length > 0) {
+      this.alertsTopic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowAlertmanager',
+          principals: publishers.map((arn) => new iam.ArnPrincipal(arn)),
+          actions: ['sns:Publish'],
+          resources: [this.alertsTopic.topicArn],
+        }),
+      );
+      // A role of another account needs the topic key too (this account's principals have it
+      // through their IAM policies and the key's default statement).
+      this.topicKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowAlertmanagerToEncrypt',
+          principals: publishers.map((arn) => new iam.ArnPrincipal(arn)),
+          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'kms:ViaService': `sns.${region}.amazonaws.com` } },
+        }),
+      );
+    }
+    if (config.prometheus.access === 'amp' && config.prometheus.ampWorkspaceId) {
+      const workspace = `arn:${partition}:aps:${region}:${account}:workspace/${config.prometheus.ampWorkspaceId}`;
+      const source = {
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnEquals: { 'aws:SourceArn': workspace },
+      };
+      this.alertsTopic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowManagedPrometheusAlertManager',
+          principals: [new iam.ServicePrincipal('aps.amazonaws.com')],
+          actions: ['sns:Publish', 'sns:GetTopicAttributes'],
+          resources: [this.alertsTopic.topicArn],
+          conditions: source,
+        }),
+      );
+      this.topicKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowManagedPrometheusToEncrypt',
+          principals: [new iam.ServicePrincipal('aps.amazonaws.com')],
+          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          resources: ['*'],
+          conditions: source,
+        }),
+      );
+    }
+    // Resolved at synthesis, once every job has named its publishing role.
+    const allowed = Lazy.list({
+      produce: () => [...publishers, ...this.alertRoles.map((r) => r.roleArn)],
+    });
+    this.alertsTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyEveryOtherPublisher',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['sns:Publish'],
+        resources: [this.alertsTopic.topicArn],
+        conditions: {
+          // AWS services (CloudWatch, Managed Prometheus) carry aws:PrincipalServiceName and are
+          // held by their own statements' source conditions instead.
+          Null: { 'aws:PrincipalServiceName': 'true' },
+          StringNotEquals: { 'aws:PrincipalArn': allowed },
+        },
+      }),
+    );
+  }
+
+  /** A role of this stack that publishes to the alerts topic: the deny lets it through. */
+  allowAlertPublisher(role: iam.IRole): void {
+    this.alertRoles.push(role);
   }
 
   tierTopic(name: string): sns.Topic {

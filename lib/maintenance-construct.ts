@@ -99,6 +99,8 @@ export class Maintenance extends Construct {
     ];
     if (props.mail) statements.push(reportsMailStatement(this, props.mail, 'SendMail'));
     for (const statement of statements) this.job.role.addToPolicy(statement);
+    // It pages through the alerts topic, whose policy denies every publisher it does not name.
+    foundation.allowAlertPublisher(this.job.role);
     grantBackupRead(this.job.role, foundation.backupBucket);
     NagSuppressions.addResourceSuppressions(
       this.job.role,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import { McpOpsStack } from '../../lib/mcp-ops-stack.ts';
 import { AwsSolutionsChecks } from '../../lib/nag.ts';
+import { evaluate } from '../support/resource-policy.ts';
 
 function synth(configInput: unknown = {}, env?: { account: string; region: string }) {
   const app = new App();
@@ -166,6 +167,70 @@ describe('the mcp-ops stack', () => {
     expect(() => parseConfig({ reports: { archiveDays: 400, auditDays: 365 } })).toThrow(
       /reports.auditDays: auditDays must not be below archiveDays/,
     );
+  });
+
+  it('lets this account’s alarms publish to the alerts and page topics, and denies every publisher it does not name', () => {
+    const account = '111122223333';
+    const region = 'eu-west-1';
+    const alertmanager = 'arn:aws:iam::444455556666:role/alertmanager';
+    const { template: t } = synth({ escalation: { alertPublishers: [alertmanager] } }, { account, region });
+    const roleArn = (prefix: string) => `arn:aws:iam::${account}:role/${prefix}`;
+    // The template's policies with CloudFormation's references resolved as a deployment would.
+    const resolve = (value: unknown): unknown =>
+      JSON.parse(
+        JSON.stringify(value)
+          .replace(/\{"Ref":"AWS::Partition"\}/g, '"aws"')
+          .replace(/\{"Fn::GetAtt":\["(\w+)","Arn"\]\}/g, (_m, id: string) => `"${roleArn(id)}"`),
+        (_k, v: unknown) =>
+          v && typeof v === 'object' && 'Fn::Join' in (v as object)
+            ? ((v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1] as unknown[]).join('')
+            : v,
+      );
+    const policies = Object.entries(t.findResources('AWS::SNS::TopicPolicy')).map(([id, r]) => ({
+      id,
+      doc: resolve(r.Properties.PolicyDocument) as { Statement: never[] },
+    }));
+    const alerts = policies.find((p) => p.id.includes('AlertsTopic'))!.doc;
+    const pages = policies.filter((p) => p.id.includes('PageTopic'));
+    expect(pages).toHaveLength(5);
+    const alarm = (sourceAccount: string) => ({
+      principal: { service: 'cloudwatch.amazonaws.com' },
+      action: 'sns:Publish',
+      context: {
+        'aws:SourceAccount': sourceAccount,
+        'aws:SourceArn': `arn:aws:cloudwatch:${region}:${sourceAccount}:alarm:mcp-ops-artifact-storage-full`,
+        'aws:SecureTransport': 'true',
+        'aws:PrincipalServiceName': 'cloudwatch.amazonaws.com',
+      },
+    });
+    for (const doc of [alerts, ...pages.map((p) => p.doc)]) {
+      expect(evaluate(doc, alarm(account))).toBe('allowed');
+      expect(evaluate(doc, alarm('999999999999'))).toBe('implicit');
+    }
+    const caller = (arn: string) => ({
+      principal: { arn },
+      action: 'sns:Publish',
+      context: { 'aws:PrincipalArn': arn, 'aws:SecureTransport': 'true' },
+    });
+    expect(evaluate(alerts, caller(alertmanager))).toBe('allowed');
+    // Anyone else of the account, even with sns:Publish in their own policy, is denied by name.
+    expect(evaluate(alerts, caller(`arn:aws:iam::${account}:role/developer`), true)).toBe('denied');
+    const maintenance = Object.keys(t.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('MaintenanceJobRole'),
+    )!;
+    expect(evaluate(alerts, caller(roleArn(maintenance)), true)).toBe('allowed');
+    // The key lets the alarms and the named Alertmanager role encrypt.
+    const key = resolve(Object.values(t.findResources('AWS::KMS::Key'))[0]!.Properties.KeyPolicy) as {
+      Statement: never[];
+    };
+    expect(evaluate(key, { ...alarm(account), action: 'kms:GenerateDataKey' })).toBe('allowed');
+    expect(
+      evaluate(key, {
+        ...caller(alertmanager),
+        action: 'kms:GenerateDataKey',
+        context: { 'kms:ViaService': `sns.${region}.amazonaws.com` },
+      }),
+    ).toBe('allowed');
   });
 
   it('follows the configuration: prefix, tiers and recipients', () => {
