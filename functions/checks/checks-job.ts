@@ -4,7 +4,8 @@ import { configFromEnv, ENV, optionalEnv, requiredEnv } from '../../core/functio
 import type { KubernetesPort } from '../../core/kubernetes.ts';
 import type { ObjectStore } from '../../core/object-store.ts';
 import type { PrometheusPort } from '../../core/prometheus.ts';
-import { deliverReport, wasDelivered, type Delivery, type ReportChannels } from './deliver.ts';
+import { deliverReport, reportDay, wasDelivered, type Delivery, type ReportChannels } from './deliver.ts';
+import { createHash } from 'node:crypto';
 import type { ImageScanPort } from './image-scans.ts';
 import type { Report, ReportKind } from './report-model.ts';
 import { REPORTS } from './checklists.ts';
@@ -38,6 +39,12 @@ export function checksEnvironment(env: NodeJS.ProcessEnv) {
 }
 
 export interface ChecksRuntime {
+  /**
+   * The invocation's id, kept by Lambda across its retries of one asynchronous invoke. With it, a
+   * report is sent at most once per invocation: a retry after a crash between the e-mail and its
+   * record sends nothing (the watchdog pages if the report never arrived).
+   */
+  readonly invocationId?: string;
   readonly config: OpsConfig;
   readonly kube: () => Promise<KubernetesPort>;
   readonly prometheus: PrometheusPort;
@@ -62,7 +69,8 @@ export type ChecksResult =
       delivery: Delivery;
       failedSections: string[];
     }
-  | { watchdog: ReportKind; delivered: boolean };
+  | { watchdog: ReportKind; delivered: boolean }
+  | { report: ReportKind; repeated: string };
 
 /**
  * One scheduled invocation: build the report, deliver it and record its metrics; or, as the
@@ -87,7 +95,50 @@ export async function runChecksEvent(event: unknown, runtime: ChecksRuntime): Pr
     ...(runtime.imageScans ? { imageScans: runtime.imageScans } : {}),
     now: runtime.now,
   });
-  const delivery = await deliverReport(report, runtime.channels, zone, runtime.now);
+  // Claim, send, confirm: the claim is this invocation's, written just before the report is sent.
+  let claim: string | undefined;
+  if (runtime.invocationId) {
+    const day = reportDay(runtime.now(), zone);
+    claim = `reports/${kind}/${day}/invocations/${createHash('sha256').update(runtime.invocationId).digest('hex').slice(0, 32)}.json`;
+    const earlier = await runtime.store.getText(runtime.channels.bucket, claim);
+    // `failed`: the first try's send was refused (nothing went out); anything else: it may have.
+    if (earlier !== undefined && (JSON.parse(earlier) as { state?: string }).state !== 'failed') {
+      runtime.logger.error(
+        'a retried invocation: this report was claimed by its first try and is not sent again',
+        {
+          report: kind,
+          claim: earlier,
+        },
+      );
+      return { report: kind, repeated: earlier };
+    }
+    await runtime.store.putText(
+      runtime.channels.bucket,
+      claim,
+      JSON.stringify({ state: 'sending', at: runtime.now().toISOString() }),
+      'application/json',
+    );
+  }
+  let delivery: Delivery;
+  try {
+    delivery = await deliverReport(report, runtime.channels, zone, runtime.now);
+  } catch (error) {
+    if (claim)
+      await runtime.store.putText(
+        runtime.channels.bucket,
+        claim,
+        JSON.stringify({ state: 'failed', at: runtime.now().toISOString(), error: (error as Error).message }),
+        'application/json',
+      );
+    throw error;
+  }
+  if (claim)
+    await runtime.store.putText(
+      runtime.channels.bucket,
+      claim,
+      JSON.stringify({ state: 'sent', at: runtime.now().toISOString(), messageId: delivery.messageId }),
+      'application/json',
+    );
   const failedSections = report.sections.filter((s) => s.status === 'FAILED').map((s) => s.id);
   runtime.metric('ReportDelivered', 1, 'count', kind);
   runtime.metric('ReportStatus', STATUS_VALUE[report.status], 'count', kind);

@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
 import { awsReportChannels } from './adapters/report-channels.ts';
@@ -35,9 +36,11 @@ const channels = awsReportChannels(
 );
 const cluster = clusterReaders(env.config, target);
 
-async function checks(event: unknown) {
+async function checks(event: unknown, context: Context) {
   cluster.fresh();
   return runChecksEvent(event, {
+    // Lambda keeps the request id when it retries an asynchronous invoke: a retry sends nothing twice.
+    invocationId: context.awsRequestId,
     config: env.config,
     kube: cluster.kube,
     prometheus: cluster.prometheus,

@@ -64,10 +64,19 @@ export async function followUpIncident(deps: FollowUpDeps, incidentId: string): 
     lead.length + diagnosis.headline.length <= 99
       ? `${lead}${diagnosis.headline}`
       : `${lead}${diagnosis.headline.slice(0, 98 - lead.length)}…`;
-  const to = await tellTiersAndChat(deps, tiers, latest, 'diagnosed', {
-    subject,
-    lines: summary.split('\n'),
-  });
+  // Claim, send, confirm per destination: a retry (the stream's) sends only what is not out yet.
+  const { told: to, refused } = await tellTiersAndChat(
+    { ...deps, now: deps.diagnosis.now },
+    tiers,
+    latest,
+    'diagnosed',
+    { subject, lines: summary.split('\n') },
+    'diagnosis',
+  );
+  if (refused.length > 0)
+    throw new Error(
+      `diagnosis of ${incidentId} not delivered to ${refused.join(', ')}; the stream retries it (what went out is not sent again)`,
+    );
   await deps.store.recordDiagnosis(incidentId, ref, {
     at: deps.diagnosis.now().toISOString(),
     event: 'diagnosed',

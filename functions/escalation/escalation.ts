@@ -1,14 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { OnCallTier, OpsConfig } from '../../core/config.ts';
 import { parseAlertMessage, type NormalizedAlert } from './alerts.ts';
-import {
-  generationOf,
-  incidentId,
-  utcDay,
-  type Incident,
-  type IncidentStatus,
-  type TimelineEvent,
-} from './incident.ts';
+import { generationOf, incidentId, utcDay, type Incident, type IncidentStatus } from './incident.ts';
 import type { IncidentStore } from './incident-store.ts';
 import { signedLink } from './links.ts';
 import { inMaintenanceWindow } from '../../core/maintenance-window.ts';
@@ -36,6 +28,9 @@ import {
   type ResponsePolicy,
 } from './policy.ts';
 import { incidentSeverity, worseSeverity } from './severity.ts';
+import { event, oneLine, sendOnce, STALE_CLAIM_MS } from './send-once.ts';
+
+export type { Integration } from './send-once.ts';
 
 /** Publishes a page to a tier (its SNS topic when deployed). */
 export interface Pager {
@@ -89,13 +84,6 @@ export function configuredResponse(config: OpsConfig) {
   };
 }
 
-/** A claim older than this is taken to belong to a sender that died; the message is sent again. */
-const STALE_CLAIM_MS = 2 * 60_000;
-
-function event(at: Date, kind: TimelineEvent['event'], detail: string, note?: string): TimelineEvent {
-  return { at: at.toISOString(), event: kind, detail, ...(note ? { note } : {}) };
-}
-
 function linksFor(deps: EscalationDeps, incident: Incident, tier: OnCallTier) {
   const expiresAt = new Date(deps.now().getTime() + deps.links.ttlHours * 3_600_000);
   const claims = { incidentId: incident.id, tier: tier.name, generation: generationOf(incident), expiresAt };
@@ -107,74 +95,6 @@ function linksFor(deps: EscalationDeps, incident: Incident, tier: OnCallTier) {
 
 const runbookOf = (deps: EscalationDeps, incident: Incident) =>
   runbookLink(incident.alert.runbook, deps.runbookBaseUrl);
-
-/** Who carries a message: the page topics, the team's chat, the ticket system. */
-export type Integration = 'pager' | 'chat' | 'tickets';
-
-/**
- * Sends one message at most once: claim it with a conditional write, send, mark it sent. Only a
- * sender that died between claim and send leaves a claim that goes stale and is retried. A send
- * the integration refuses is recorded (`failed`, its first failure on the timeline, a metric
- * with the integration's name) and claimable again at once, so the next tick tries it again; a
- * page's failure is thrown on to the caller's isolation (the tick's per incident, intake's
- * retry), a chat post's or ticket's is not: nothing else waits on them.
- */
-async function sendOnce(
-  deps: EscalationDeps,
-  incident: Incident,
-  key: string,
-  statuses: IncidentStatus[],
-  send: () => Promise<void>,
-  /** The timeline's record of it; a function when what happened is known only after sending. */
-  done: TimelineEvent | (() => TimelineEvent),
-  integration: Integration = 'pager',
-): Promise<boolean> {
-  const now = deps.now();
-  const token = randomUUID();
-  const claimed = await deps.store.claimPage(
-    incident.id,
-    key,
-    token,
-    now,
-    new Date(now.getTime() - STALE_CLAIM_MS),
-    statuses,
-  );
-  if (!claimed) return false;
-  try {
-    await send();
-  } catch (error) {
-    await recordSendFailure(deps, incident, key, token, integration, error);
-    if (integration === 'pager') throw error;
-    return false;
-  }
-  await deps.store.markPageSent(incident.id, key, token, typeof done === 'function' ? done() : done);
-  return true;
-}
-
-async function recordSendFailure(
-  deps: EscalationDeps,
-  incident: Incident,
-  key: string,
-  token: string,
-  integration: Integration,
-  error: unknown,
-): Promise<void> {
-  const now = deps.now();
-  const failures = (incident.pages[key]?.failures ?? 0) + 1;
-  const message = oneLine(error instanceof Error ? error.message : String(error), 300);
-  deps.metrics?.count('IntegrationFailures', integration);
-  // The first failure goes on the timeline; a long outage does not grow the item by a line a minute.
-  const note =
-    failures === 1
-      ? event(now, 'send-failed', `${integration} refused ${key} (${message}); tried again every tick`)
-      : undefined;
-  await deps.store.markSendFailed(incident.id, key, token, { failures, error: message, at: now }, note);
-}
-
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\p{Cc}+/gu, ' ');
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
 
 async function pageTier(deps: EscalationDeps, incident: Incident, index: number): Promise<boolean> {
   const tier = deps.tiers[index];
@@ -759,17 +679,23 @@ async function remindReviewsDue(
         `Draft: ${incident.review}`,
         `Fill in root cause, resolution, action items and lessons, then: mcp-ops incident review ${incident.id} --done`,
       ];
+      // Each person and the chat once a day; the day is marked reminded once all have it.
+      const { refused } = await tellTiersAndChat(
+        deps,
+        tiersPaged(deps.tiers, incident),
+        incident,
+        'review-due',
+        { subject: `[${incident.severity}] ${incident.id}: post-incident review overdue`, lines: text },
+        `review-due:${day}`,
+      );
+      if (refused.length > 0)
+        throw new Error(`review reminder not delivered to ${refused.join(', ')}; tried again next tick`);
       const sent = await sendOnce(
         deps,
         incident,
         `review-due:${day}`,
         ['resolved'],
-        async () => {
-          await tellTiersAndChat(deps, tiersPaged(deps.tiers, incident), incident, 'review-due', {
-            subject: `[${incident.severity}] ${incident.id}: post-incident review overdue`,
-            lines: text,
-          });
-        },
+        async () => {},
         event(now, 'reminded', `post-incident review overdue (due ${incident.reviewDueAt})`),
       );
       if (sent) reminded.push(incident.id);

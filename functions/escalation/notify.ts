@@ -1,5 +1,6 @@
 import type { OnCallTier } from '../../core/config.ts';
 import type { Pager } from './escalation.ts';
+import { event as timelineEvent, sendOnce, type Integration, type SendOnceDeps } from './send-once.ts';
 import type { Incident } from './incident.ts';
 import { runbookLink } from './page-message.ts';
 import type { IncidentSeverity } from './severity.ts';
@@ -165,23 +166,65 @@ export function tiersPaged(tiers: readonly OnCallTier[], incident: Incident): On
   return tiers.filter((t) => incident.pages[t.name] !== undefined);
 }
 
+/** Every status an incident can have: a notice about it may go out in any. */
+const ANY_STATUS: Incident['status'][] = ['triggered', 'held', 'acknowledged', 'resolved'];
+
 /**
  * One message about an incident to some tiers' page topics and to the chat (when there is one):
- * the diagnosis, the review and its reminder go to the people paged. Answers who was told.
+ * the diagnosis, the review and its reminder go to the people paged. Each destination is its own
+ * claim on the incident (`<key>:<tier>`, `<key>:chat`), sent once: a retry sends only to those
+ * not claimed yet, or refused. Answers who has it (now or before) and who does not yet (refused:
+ * the caller retries; a claim whose sender died after sending counts as sent, never as twice).
  */
 export async function tellTiersAndChat(
-  via: { readonly pager: Pager; readonly chat?: Chat; readonly runbookBaseUrl?: string },
+  via: SendOnceDeps & { readonly pager: Pager; readonly chat?: Chat; readonly runbookBaseUrl?: string },
   tiers: readonly OnCallTier[],
   incident: Incident,
   event: ChatEvent,
   message: { readonly subject: string; readonly lines: string[] },
-): Promise<string[]> {
+  key: string,
+): Promise<{ told: string[]; refused: string[] }> {
   const body = message.lines.join('\n');
-  for (const tier of tiers) await via.pager.page(tier, { subject: message.subject, body });
-  const told = tiers.map((t) => t.name);
-  if (!via.chat) return told;
-  await via.chat.post(
-    chatMessage(event, incident, runbookLink(incident.alert.runbook, via.runbookBaseUrl), message.lines),
-  );
-  return [...told, 'chat'];
+  const destinations: Array<{ name: string; send: () => Promise<void>; integration: Integration }> =
+    tiers.map((tier) => ({
+      name: tier.name,
+      send: () => via.pager.page(tier, { subject: message.subject, body }),
+      integration: 'pager' as const,
+    }));
+  const chat = via.chat;
+  if (chat)
+    destinations.push({
+      name: 'chat',
+      send: () =>
+        chat.post(
+          chatMessage(
+            event,
+            incident,
+            runbookLink(incident.alert.runbook, via.runbookBaseUrl),
+            message.lines,
+          ),
+        ),
+      integration: 'chat',
+    });
+  for (const d of destinations) {
+    await sendOnce(
+      via,
+      incident,
+      `${key}:${d.name}`,
+      ANY_STATUS,
+      d.send,
+      timelineEvent(via.now(), 'notified', `${event} sent to ${d.name}`),
+      d.integration,
+      false, // a refusal is recorded and answered below; anything else (the store) is thrown
+    );
+  }
+  const latest = (await via.store.get(incident.id)) ?? incident;
+  const told: string[] = [];
+  const refused: string[] = [];
+  for (const d of destinations) {
+    const state = latest.pages[`${key}:${d.name}`]?.state;
+    if (state === 'failed' || state === undefined) refused.push(d.name);
+    else told.push(d.name);
+  }
+  return { told, refused };
 }

@@ -176,30 +176,50 @@ export async function writeReview(deps: ReviewDeps, incidentId: string): Promise
   if (!incident) return { incidentId, written: false, reason: 'no such incident' };
   if (incident.status !== 'resolved')
     return { incidentId, written: false, reason: `still ${incident.status}` };
-  if (incident.review) return { incidentId, written: false, reason: `already written (${incident.review})` };
+  const audience = [...tiersPaged(deps.tiers, incident).map((t) => t.name), ...(deps.chat ? ['chat'] : [])];
+  const noticed = (name: string) => {
+    const state = incident.pages[`review:${name}`]?.state;
+    return state === 'sent' || state === 'claimed';
+  };
+  if (incident.review && audience.every(noticed))
+    return { incidentId, written: false, reason: `already written (${incident.review})` };
   const impact = await measureImpact(deps.prometheus, incident);
   const markdown = reviewMarkdown(incident, impact);
-  const ref = await deps.archive(incidentId, markdown);
-  const drafted = deps.now();
-  const recorded = await deps.store.recordReview(
-    incidentId,
-    ref,
+  let ref = incident.review;
+  if (!ref) {
+    ref = await deps.archive(incidentId, markdown);
+    const drafted = deps.now();
+    const recorded = await deps.store.recordReview(
+      incidentId,
+      ref,
+      {
+        at: drafted.toISOString(),
+        event: 'reviewed',
+        detail: `post-incident review drafted: ${ref} (requests failed: ${impact.requestsFailed})`,
+      },
+      new Date(drafted.getTime() + REVIEW_DUE_HOURS * 3_600_000),
+    );
+    if (!recorded) return { incidentId, written: false, reason: 'written by another run' };
+  }
+  // Everyone who was paged (and the chat), each once: a retry sends only what is not out yet.
+  const { told, refused } = await tellTiersAndChat(
+    deps,
+    tiersPaged(deps.tiers, incident),
+    incident,
+    'reviewed',
     {
-      at: drafted.toISOString(),
-      event: 'reviewed',
-      detail: `post-incident review drafted: ${ref} (requests failed: ${impact.requestsFailed})`,
+      subject: `[${incident.severity}] ${incidentId} post-incident review due within ${REVIEW_DUE_HOURS} h`,
+      lines: [
+        `${incidentId} (${incident.alert.name}) was resolved. The post-incident review is drafted: ${ref}`,
+        `Duration ${Math.round(impact.window.seconds / 60)} min; requests failed: ${impact.requestsFailed}; validations failed: ${impact.validationsFailed}.`,
+        `Fill in root cause, resolution, action items and lessons within ${REVIEW_DUE_HOURS} hours.`,
+      ],
     },
-    new Date(drafted.getTime() + REVIEW_DUE_HOURS * 3_600_000),
+    'review',
   );
-  if (!recorded) return { incidentId, written: false, reason: 'written by another run' };
-  // Everyone who was paged (and the chat).
-  const to = await tellTiersAndChat(deps, tiersPaged(deps.tiers, incident), incident, 'reviewed', {
-    subject: `[${incident.severity}] ${incidentId} post-incident review due within ${REVIEW_DUE_HOURS} h`,
-    lines: [
-      `${incidentId} (${incident.alert.name}) was resolved. The post-incident review is drafted: ${ref}`,
-      `Duration ${Math.round(impact.window.seconds / 60)} min; requests failed: ${impact.requestsFailed}; validations failed: ${impact.validationsFailed}.`,
-      `Fill in root cause, resolution, action items and lessons within ${REVIEW_DUE_HOURS} hours.`,
-    ],
-  });
-  return { incidentId, written: true, ref, to, impact, markdown };
+  if (refused.length > 0)
+    throw new Error(
+      `review of ${incidentId} not delivered to ${refused.join(', ')}; the stream retries it (what went out is not sent again)`,
+    );
+  return { incidentId, written: true, ref, to: told, impact, markdown };
 }

@@ -196,6 +196,62 @@ describe('the morning report against the local stack', () => {
   });
 });
 
+describe('a scheduled report retried by Lambda is sent once', () => {
+  function runtimeWith(store: S3ObjectStore, channels: ChecksRuntime['channels']): ChecksRuntime {
+    const d = localChecksDeps();
+    return {
+      invocationId: `it-${randomUUID()}`,
+      config: d.config,
+      kube: async () => d.kube,
+      prometheus: d.prometheus,
+      store,
+      channels,
+      now: () => new Date(),
+      logger: { info: () => {}, error: () => {} },
+      metric: () => {},
+    };
+  }
+
+  it('when the first try dies right after sending: the retry sends nothing; when the send was refused: the retry sends it', async () => {
+    await clusterInScenario('healthy');
+    const queue = await subscribeQueue(endpoints.topics.reports);
+    const channels = awsReportChannels({ s3, sns }, endpoints.topics.reports, endpoints.buckets.reports);
+    // The process dies after the e-mail went out, before its claim says so.
+    const dying = new S3ObjectStore(s3);
+    const putText = dying.putText.bind(dying);
+    let died = false;
+    dying.putText = async (bucket, key, body, type) => {
+      if (!died && key.includes('/invocations/') && body.includes('"sent"')) {
+        died = true;
+        throw new Error('the process died');
+      }
+      return putText(bucket, key, body, type);
+    };
+    const runtime = runtimeWith(dying, { ...channels, store: dying });
+    await expect(runChecksEvent({ report: 'morning' }, runtime)).rejects.toThrow(/the process died/);
+    const retried = await runChecksEvent({ report: 'morning' }, runtime);
+    expect(retried).toMatchObject({ report: 'morning', repeated: expect.stringContaining('"sending"') });
+    expect(await queue.receive(2, 8_000)).toHaveLength(1);
+
+    // SNS refuses the first try: nothing went out, so the retry sends it, once.
+    let refused = false;
+    const refusing = {
+      ...channels,
+      publish: async (subject: string, message: string) => {
+        if (!refused) {
+          refused = true;
+          throw new Error('SNS refused (injected)');
+        }
+        return channels.publish(subject, message);
+      },
+    };
+    const second = runtimeWith(store, refusing);
+    await expect(runChecksEvent({ report: 'morning' }, second)).rejects.toThrow(/SNS refused/);
+    expect(await runChecksEvent({ report: 'morning' }, second)).toMatchObject({ report: 'morning' });
+    expect(await queue.receive(2, 8_000)).toHaveLength(1);
+  });
+});
+
 /** runChecksEvent with a short section timeout, as the handler runs it but quicker. */
 async function runChecksEventWithTimeout(runtime: ChecksRuntime, sectionTimeoutMs: number) {
   const { deliverReport } = await import('../../functions/checks/deliver.ts');

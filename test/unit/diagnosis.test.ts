@@ -263,6 +263,46 @@ describe('the diagnosis follow-up of an incident', () => {
     expect(pager.sent).toHaveLength(2);
   });
 
+  it('is sent once when the follow-up dies right after a send and the stream retries it', async () => {
+    const { id, store, pager, chat, follow } = await opened('critical', 'runbook-3-pod-crash-loop');
+    // The process dies after the primary's page went out, before its claim says so.
+    const markPageSent = store.markPageSent.bind(store);
+    let died = false;
+    store.markPageSent = async (...args) => {
+      if (!died && args[1] === 'diagnosis:primary') {
+        died = true;
+        throw new Error('the process died');
+      }
+      return markPageSent(...args);
+    };
+    await expect(followUpIncident(follow, id)).rejects.toThrow(/the process died/);
+    expect(await followUpIncident(follow, id)).toMatchObject({ sent: true });
+    const diagnosisPages = pager.sent.filter((p) => p.page.subject.includes('diagnosis'));
+    expect(diagnosisPages.map((p) => p.tier)).toEqual(['primary']);
+    expect(chat.forIncident(id).filter((e) => e === 'diagnosed')).toHaveLength(1);
+    expect((await store.get(id))!.diagnosis).toBeDefined();
+  });
+
+  it('a refused chat post fails the follow-up; the retry posts it without paging again', async () => {
+    const { id, pager, chat, follow } = await opened('critical', 'runbook-3-pod-crash-loop');
+    let refuse = true;
+    const flaky = {
+      post: async (message: Parameters<typeof chat.post>[0]) => {
+        if (refuse) throw new Error('chat 503 (injected)');
+        return chat.post(message);
+      },
+    };
+    await expect(followUpIncident({ ...follow, chat: flaky }, id)).rejects.toThrow(
+      /not delivered to chat; the stream retries it/,
+    );
+    refuse = false;
+    expect(await followUpIncident({ ...follow, chat: flaky }, id)).toMatchObject({ sent: true });
+    expect(pager.sent.filter((p) => p.page.subject.includes('diagnosis')).map((p) => p.tier)).toEqual([
+      'primary',
+    ]);
+    expect(chat.forIncident(id).filter((e) => e === 'diagnosed')).toHaveLength(1);
+  });
+
   it('an incident that pages nobody (P3) gets its diagnosis in chat only', async () => {
     const { id, pager, follow } = await opened('info', 'runbook-2-high-latency');
     expect(pager.sent).toEqual([]);

@@ -145,7 +145,7 @@ describe('intake over arbitrary and mutated alert payloads', () => {
           expect(unparsedIncident?.severity).toBe('P1');
         }
       }),
-      { numRuns: 500 },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 500) },
     );
   }, 120_000);
 
