@@ -64,6 +64,8 @@ export class Escalation extends Construct {
 
     this.table = new dynamodb.Table(this, 'Incidents', {
       tableName: incidentsTableName(prefix),
+      // The incidents are the record of who was paged and who acted: a delete must be deliberate.
+      deletionProtection: true,
       partitionKey: { name: INCIDENTS_TABLE.partitionKey, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -156,6 +158,8 @@ export class Escalation extends Construct {
         serviceName: `escalation-${name.toLowerCase()}`,
         metricsNamespace: ESCALATION_METRICS_NAMESPACE,
         environment: environment(linkBaseUrl),
+        // A broken intake, tick or respond page stops pages or acknowledgements: page at once.
+        alarmSeverity: 'critical',
       });
 
     // The links' target is created first: the other two put its URL into the links they sign.
@@ -290,6 +294,8 @@ export class Escalation extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
+    this.reliabilityAlarms(config, foundation);
+
     const direct = new actions.SnsAction(primaryTopic);
     for (const alarm of [
       this.heartbeatAlarm,
@@ -300,6 +306,65 @@ export class Escalation extends Construct {
     ]) {
       alarm.addAlarmAction(direct);
       alarm.addOkAction(direct);
+    }
+  }
+
+  /**
+   * What else says escalation is unwell, each with its severity: the respond page throttled (its
+   * reserved concurrency full: a person cannot acknowledge), the diagnosis stream falling behind,
+   * and incidents the tick keeps failing on (their pages may be late).
+   */
+  private reliabilityAlarms(config: OpsConfig, foundation: Foundation): void {
+    const prefix = config.resourcePrefix;
+    const alerts = new actions.SnsAction(foundation.alertsTopic);
+    const alarms = [
+      new cloudwatch.Alarm(this, 'RespondThrottledAlarm', {
+        alarmName: `${prefix}-escalation-respond-throttled`,
+        alarmDescription:
+          'severity=critical; service=mcp-ops; runbook=alert-escalation; the acknowledge/resolve page refused requests (reserved concurrency full): responders cannot acknowledge. Use `mcp-ops ack ID` meanwhile.',
+        metric: this.respond.function.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'DiagnoseStreamBehindAlarm', {
+        alarmName: `${prefix}-escalation-diagnose-stream-behind`,
+        alarmDescription:
+          'severity=warning; service=mcp-ops; the incidents stream is more than 5 minutes behind: diagnoses and reviews arrive late.',
+        metric: new cloudwatch.Metric({
+          namespace: 'AWS/Lambda',
+          metricName: 'IteratorAge',
+          dimensionsMap: { FunctionName: this.diagnose.function.functionName },
+          statistic: 'Maximum',
+          period: Duration.minutes(5),
+        }),
+        threshold: 5 * 60_000,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'TickIncidentFailuresAlarm', {
+        alarmName: `${prefix}-escalation-tick-incident-failures`,
+        alarmDescription:
+          'severity=critical; service=mcp-ops; runbook=alert-escalation; the tick failed on an incident in 3 of the last 5 minutes (its pages may be late; the others go on). Its log names the incident and why.',
+        metric: new cloudwatch.Metric({
+          namespace: ESCALATION_METRICS_NAMESPACE,
+          metricName: 'IncidentFailures',
+          dimensionsMap: { service: 'escalation-tick' },
+          statistic: 'Sum',
+          period: Duration.minutes(1),
+        }),
+        threshold: 1,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const alarm of alarms) {
+      alarm.addAlarmAction(alerts);
+      alarm.addOkAction(alerts);
     }
   }
 

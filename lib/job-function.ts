@@ -27,6 +27,11 @@ export interface JobFunctionProps {
   /** Powertools service name and metrics namespace. */
   readonly serviceName: string;
   readonly metricsNamespace: string;
+  /**
+   * What its alarms say they are (`severity=` in the description, which intake reads): `critical`
+   * pages at once (P1), `warning` is a P2. A job whose failure stops pages is critical.
+   */
+  readonly alarmSeverity?: 'critical' | 'warning';
 }
 
 /**
@@ -129,9 +134,10 @@ export class JobFunction extends Construct {
     ]);
 
     const alarmAction = new actions.SnsAction(props.alertsTopic);
+    const severity = props.alarmSeverity ?? 'warning';
     this.errorAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
       alarmName: `${props.functionName}-errors`,
-      alarmDescription: `${props.functionName} failed. Runbook: check its log group ${logGroup.logGroupName}.`,
+      alarmDescription: `severity=${severity}; service=mcp-ops; ${props.functionName} failed. Runbook: check its log group ${logGroup.logGroupName}.`,
       metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
       evaluationPeriods: 1,
@@ -140,7 +146,7 @@ export class JobFunction extends Construct {
     });
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
       alarmName: `${props.functionName}-dead-letters`,
-      alarmDescription: `An asynchronous invocation of ${props.functionName} was given up and sits in ${props.functionName}-dlq.`,
+      alarmDescription: `severity=${severity}; service=mcp-ops; an invocation of ${props.functionName} was given up and sits in ${props.functionName}-dlq.`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',

@@ -62,7 +62,13 @@ export interface EscalationDeps {
   /** What each severity gets, and when: the manual's severity levels and ladder. */
   readonly policy: ResponsePolicy;
   readonly maintenanceWindow: OpsConfig['maintenanceWindow'];
-  readonly links: { readonly baseUrl: string; readonly secret: string; readonly ttlHours: number };
+  readonly links: {
+    readonly baseUrl: string;
+    readonly secret: string;
+    /** The key before the last rotation: links it signed still open (they expire within ttlHours). */
+    readonly previousSecrets?: readonly string[];
+    readonly ttlHours: number;
+  };
   readonly runbookBaseUrl?: string;
   /** Related alerts of one service within this many minutes join one incident (0: never). */
   readonly relatedWindowMinutes?: number;
@@ -586,7 +592,7 @@ export async function escalateDueIncidents(deps: EscalationDeps): Promise<TickOu
     try {
       await work();
     } catch (error) {
-      deps.metrics?.count('IncidentFailures', stage);
+      deps.metrics?.count('IncidentFailures');
       failures.push({
         incidentId,
         stage,

@@ -16,22 +16,25 @@ const ports = escalationPorts(awsTargetFromEnv(), settingsFromEnv());
 async function intake(event: unknown): Promise<IntakeOutcome[]> {
   const deps = await ports.deps(() => new Date(), powertoolsMetrics(metrics));
   const outcomes: IntakeOutcome[] = [];
+  const failed: unknown[] = [];
+  // Each delivery on its own: one failing does not hold back the others. A failure is thrown at
+  // the end so Lambda retries the event; what succeeded is recognised as a duplicate then.
   for (const delivery of deliveriesFromEvent(event)) {
-    let result: IntakeOutcome[];
     try {
-      result = await intakeMessage(deps, delivery);
+      const result = await intakeMessage(deps, delivery);
+      logger.info('alert delivery', { messageId: delivery.messageId, outcomes: result });
+      outcomes.push(...result);
     } catch (error) {
-      // Each alert's own failure, so the log says why before Lambda retries the delivery.
       const causes = error instanceof AggregateError ? error.errors : [error];
       logger.error('alert delivery failed', {
         messageId: delivery.messageId,
         causes: causes.map((c) => (c instanceof Error ? `${c.name}: ${c.message}` : String(c))),
       });
-      throw error;
+      failed.push(error);
     }
-    logger.info('alert delivery', { messageId: delivery.messageId, outcomes: result });
-    outcomes.push(...result);
   }
+  if (failed.length === 1) throw failed[0];
+  if (failed.length > 1) throw new AggregateError(failed, `${failed.length} alert deliveries failed`);
   return outcomes;
 }
 

@@ -17,6 +17,9 @@ async function tick(): Promise<TickOutcome> {
   // A heartbeat: an alarm on its absence says the ladder has stopped climbing.
   metrics.addMetric('TickCompleted', MetricUnit.Count, 1);
   if (outcome.escalated.length || outcome.released.length) logger.info('escalation tick', { ...outcome });
+  // Each was skipped and is tried again next minute; IncidentFailures alarms when one persists.
+  if (outcome.failures.length)
+    logger.error('incidents the tick could not finish', { failures: outcome.failures });
   return outcome;
 }
 

@@ -47,14 +47,28 @@ export function signedLink(baseUrl: string, secret: string, claims: LinkClaims):
 
 export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: string };
 
-/** Checks a token: a missing, forged, altered or expired one is refused with the reason. */
-export function verifyToken(token: string | undefined, secret: string, now: Date): LinkCheck {
+/**
+ * Checks a token: a missing, forged, altered or expired one is refused with the reason. `secret`
+ * signs new links; a token signed with one of `previous` (the key before a rotation) still checks,
+ * so rotating the key does not break the links in pages already sent.
+ */
+export function verifyToken(
+  token: string | undefined,
+  secret: string,
+  now: Date,
+  previous: readonly string[] = [],
+): LinkCheck {
   if (!token) return { ok: false, reason: 'This link carries no token. Nothing was changed.' };
   const match = TOKEN.exec(token);
   if (!match) return { ok: false, reason: 'This link is damaged or incomplete. Nothing was changed.' };
   const [, action, incidentId, tier, generation, expires, given] = match;
-  const expected = Buffer.from(signature(secret, token.slice(0, token.length - given!.length - 1)));
-  if (!timingSafeEqual(expected, Buffer.from(given!))) {
+  const signed = token.slice(0, token.length - given!.length - 1);
+  const matches = (key: string) => {
+    const expected = Buffer.from(signature(key, signed));
+    const actual = Buffer.from(given!);
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  };
+  if (![secret, ...previous].some(matches)) {
     return {
       ok: false,
       reason: 'This link is not valid: its signature does not match. Nothing was changed.',

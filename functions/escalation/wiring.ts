@@ -80,6 +80,29 @@ function tierTopicsFrom(raw: string): Record<string, string> {
 const SECRET_TTL_MS = 5 * 60_000;
 
 /** A secret from Secrets Manager, cached for a few minutes per container (rotation shows within them). */
+/**
+ * The link key before its last rotation (Secrets Manager's AWSPREVIOUS stage), or none: links
+ * signed with it keep working until they expire.
+ */
+export function previousSecretReader(client: SecretsManagerClient, arn: string): () => Promise<string[]> {
+  let cached: { value: string[]; at: number } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < SECRET_TTL_MS) return cached.value;
+    let value: string[] = [];
+    try {
+      const answer = await client.send(
+        new GetSecretValueCommand({ SecretId: arn, VersionStage: 'AWSPREVIOUS' }),
+      );
+      value = answer.SecretString ? [answer.SecretString] : [];
+    } catch (error) {
+      // No rotation yet: there is no AWSPREVIOUS version.
+      if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    }
+    cached = { value, at: Date.now() };
+    return value;
+  };
+}
+
 export function secretReader(client: SecretsManagerClient, arn: string): () => Promise<string> {
   let cached: { value: string; at: number } | undefined;
   return async () => {
@@ -96,7 +119,7 @@ export function powertoolsMetrics(metrics: Metrics): EscalationMetrics {
     count(name, dimension) {
       if (dimension) {
         const single = metrics.singleMetric();
-        single.addDimension('tier', dimension);
+        single.addDimension(name === 'IntegrationFailures' ? 'integration' : 'tier', dimension);
         single.addMetric(name, MetricUnit.Count, 1);
       } else metrics.addMetric(name, MetricUnit.Count, 1);
     },
@@ -113,6 +136,7 @@ export function escalationPorts(target: AwsTarget, settings: EscalationSettings)
   });
   const secrets = new SecretsManagerClient(awsClientConfig(target));
   const readSecret = secretReader(secrets, settings.secretArn);
+  const readPrevious = previousSecretReader(secrets, settings.secretArn);
   const sns = new SNSClient(awsClientConfig(target));
   const chats: Chat[] = [];
   if (settings.chatTopicArn) chats.push(new ChatbotChat(sns, settings.chatTopicArn));
@@ -142,7 +166,12 @@ export function escalationPorts(target: AwsTarget, settings: EscalationSettings)
         pager: this.pager,
         now,
         ...configuredResponse(settings.config),
-        links: { baseUrl: settings.linkBaseUrl, secret: await readSecret(), ttlHours: settings.linkTtlHours },
+        links: {
+          baseUrl: settings.linkBaseUrl,
+          secret: await readSecret(),
+          previousSecrets: await readPrevious(),
+          ttlHours: settings.linkTtlHours,
+        },
         ...(chat ? { chat } : {}),
         ...(tickets ? { tickets } : {}),
         ...(channels ? { channels } : {}),

@@ -68,11 +68,27 @@ export async function runStage(
   const team = config.reports.recipients;
   const state = new WindowState(deps.store, deps.stateBucket, times);
   const window = times.start.toISOString();
-  /** Sends once per window: a retry finds the marker and sends nothing. */
+  /**
+   * Sends once per window: claim (the marker, `sending`), send, confirm (`sent`). A retry finds the
+   * marker and sends nothing, unless the send was refused (`failed`: nothing went out). A try that
+   * died between its claim and its confirmation is not sent again: at most once.
+   */
   const once = async (marker: string, send: () => Promise<unknown>): Promise<boolean> => {
-    if (await state.read(marker)) return false;
-    const answer = await send();
-    await state.write(marker, { at: deps.now().toISOString(), answer });
+    const earlier = await state.read<{ state?: string }>(marker);
+    if (earlier && earlier.state !== 'failed') return false;
+    await state.write(marker, { state: 'sending', at: deps.now().toISOString() });
+    let answer: unknown;
+    try {
+      answer = await send();
+    } catch (error) {
+      await state.write(marker, {
+        state: 'failed',
+        at: deps.now().toISOString(),
+        error: (error as Error).message,
+      });
+      throw error;
+    }
+    await state.write(marker, { state: 'sent', at: deps.now().toISOString(), answer });
     return true;
   };
   switch (stage) {

@@ -705,7 +705,7 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       expect(metrics.counts.get('IntegrationFailures:pager')).toBeGreaterThan(30);
       expect(metrics.counts.get('IntegrationFailures:chat')).toBeGreaterThan(30);
       expect(metrics.counts.get('IntegrationFailures:tickets')).toBeGreaterThan(30);
-      expect(metrics.counts.get('IncidentFailures:pages')).toBeGreaterThan(30);
+      expect(metrics.counts.get('IncidentFailures')).toBeGreaterThan(30);
       expect(chat.forIncident(others[0]!)).toEqual([]);
 
       // Everything comes back: what was refused goes out once, on the next tick.

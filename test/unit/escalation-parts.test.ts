@@ -317,6 +317,22 @@ describe('acknowledge and resolve links', () => {
       reason: expect.stringMatching(/^This link expired at 2026-11-26T10:00:00.000Z\. Nothing was changed/),
     });
   });
+
+  it('keeps links signed before a key rotation working with the previous key, and only with it', () => {
+    const before = signToken('key-before-rotation-0123', claims);
+    const rotated = 'key-after-rotation-456789';
+    expect(verifyToken(before, rotated, now)).toMatchObject({ ok: false });
+    expect(verifyToken(before, rotated, now, ['key-before-rotation-0123'])).toEqual({ ok: true, claims });
+    expect(verifyToken(signToken(rotated, claims), rotated, now, ['key-before-rotation-0123'])).toEqual({
+      ok: true,
+      claims,
+    });
+    expect(
+      verifyToken(signToken('someone-elses-key', claims), rotated, now, ['key-before-rotation-0123']),
+    ).toMatchObject({
+      ok: false,
+    });
+  });
 });
 
 describe('pages', () => {

@@ -166,6 +166,43 @@ describe('the maintenance job’s steps', () => {
     ]);
   });
 
+  it('sends a notice once when its first try dies right after sending, and again when the send was refused', async () => {
+    const { deps, sent } = fakeDeps(config, new Date('2026-11-28T02:00:00Z'));
+    const store = deps.store as MemoryObjectStore;
+    const putText = store.putText.bind(store);
+    let died = false;
+    store.putText = async (bucket, key, body) => {
+      if (!died && key.endsWith('notice-sent.json') && body.includes('"sent"')) {
+        died = true;
+        throw new Error('the process died');
+      }
+      return putText(bucket, key, body);
+    };
+    const notice = { stage: 'notice', at: '2026-11-28T02:00:00Z' };
+    await expect(runMaintenanceEvent(notice, deps)).rejects.toThrow(/the process died/);
+    expect(await runMaintenanceEvent(notice, deps)).toMatchObject({ sent: false });
+    expect(sent).toHaveLength(1);
+
+    // SES refuses the reminder's first try: nothing went out, so the retry sends it, once.
+    let refuse = true;
+    const mail = deps.mail;
+    const flaky = {
+      ...deps,
+      mail: async (...args: Parameters<typeof mail>) => {
+        if (refuse) {
+          refuse = false;
+          throw new Error('SES throttled (injected)');
+        }
+        return mail(...args);
+      },
+    };
+    const reminder = { stage: 'reminder', at: '2026-12-04T02:00:00Z' };
+    await expect(runMaintenanceEvent(reminder, flaky)).rejects.toThrow(/SES throttled/);
+    expect(await runMaintenanceEvent(reminder, flaky)).toMatchObject({ sent: true });
+    expect(await runMaintenanceEvent(reminder, flaky)).toMatchObject({ sent: false });
+    expect(sent).toHaveLength(2);
+  });
+
   it('a failed pre-check mails the team at 24 h and also pages the primary at 1 h', async () => {
     // No backup in the bucket: "Backup all data" fails.
     const { deps, sent, pages } = fakeDeps(config, new Date('2026-12-04T02:00:00Z'));

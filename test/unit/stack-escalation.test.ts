@@ -1,3 +1,5 @@
+import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
+import { incidentSeverity } from '../../functions/escalation/severity.ts';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -316,5 +318,53 @@ describe('escalation in the stack', () => {
         AlarmActions: [{ Ref: Match.stringLikeRegexp('AlertsTopic') }, primaryTopic],
       });
     }
+  });
+
+  it('says each alarm’s severity (intake reads it), alarms on a throttled respond page, a stream behind and a tick failing on an incident, and protects the incidents table', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties as { AlarmName: string; AlarmDescription: string },
+    );
+    // A description with the log group's name in it is an Fn::Join: the references as placeholders.
+    const text = (d: unknown): string =>
+      typeof d === 'string'
+        ? d
+        : (d as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+            .map((p) => (typeof p === 'string' ? p : 'REF'))
+            .join('');
+    const descriptionOf = (name: string) => text(alarms.find((a) => a.AlarmName === name)!.AlarmDescription);
+    // What intake would make of each (the description is what CloudWatch sends as AlarmDescription).
+    const severityOf = (name: string) =>
+      incidentSeverity(
+        parseAlertMessage(
+          JSON.stringify({ AlarmName: name, AlarmDescription: descriptionOf(name), NewStateValue: 'ALARM' }),
+        )[0]!,
+      );
+    expect(severityOf('mcp-ops-escalation-diagnose-errors')).toBe('P2');
+    for (const fn of ['intake', 'tick', 'respond'])
+      for (const kind of ['errors', 'dead-letters'])
+        expect(severityOf(`mcp-ops-escalation-${fn}-${kind}`)).toBe('P1');
+    expect(severityOf('mcp-ops-checks-errors')).toBe('P2');
+    expect(severityOf('mcp-ops-escalation-respond-throttled')).toBe('P1');
+    expect(severityOf('mcp-ops-escalation-tick-incident-failures')).toBe('P1');
+    expect(severityOf('mcp-ops-escalation-diagnose-stream-behind')).toBe('P2');
+    // Every alarm of the stack says its severity.
+    for (const a of alarms)
+      expect(text(a.AlarmDescription), a.AlarmName).toMatch(/severity=(critical|warning)/);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'mcp-ops-escalation-respond-throttled',
+      MetricName: 'Throttles',
+      Namespace: 'AWS/Lambda',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'mcp-ops-escalation-tick-incident-failures',
+      MetricName: 'IncidentFailures',
+      Dimensions: [{ Name: 'service', Value: 'escalation-tick' }],
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 3,
+    });
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'mcp-ops-incidents',
+      DeletionProtectionEnabled: true,
+    });
   });
 });
