@@ -13,7 +13,10 @@
   S3 and SQS already do), the condition keys the stack uses are read from the request
   (`dynamodb:LeadingKeys`, `s3:prefix`), a statement applies only when action, resource and
   conditions all match, an explicit Deny wins. Every refusal is logged to stderr naming the
-  principal, action and resource.
+  principal, action and resource. sns:Publish also evaluates the topic's policy (as AWS does for
+  a same-account caller: a Deny in either refuses, an Allow in either grants), and
+  POST /moto-api/mcp-ops/publish-as-service publishes as an AWS service (CloudWatch for an alarm)
+  through the topic's policy and its KMS key's policy, refusing by name what they do not allow.
 - werkzeug's log line per request is turned off: at thousands of requests a second it cost a
   quarter of the server's time.
 """
@@ -249,6 +252,7 @@ def _context(request):
 
 
 _OPERATORS = {
+    "Null": None,  # evaluated in _condition_holds: whether the key is absent
     "StringEquals": lambda want, have: have == want,
     "StringLike": lambda want, have: _glob(want, have),
     "StringNotEquals": lambda want, have: have != want,
@@ -265,6 +269,9 @@ def _condition_holds(operator, key, wanted, context):
     quantifier = None
     if ":" in operator:
         quantifier, operator = operator.split(":", 1)
+    if operator == "Null":
+        absent = context.get(key.lower()) is None
+        return any(absent == (str(w).lower() == "true") for w in _as_list(wanted))
     test = _OPERATORS.get(operator)
     if test is None:
         print(f"mcp-ops-iam: condition operator {operator} not evaluated; statement not applied", file=sys.stderr)
@@ -364,6 +371,87 @@ def _sub_requests(request, resource):
     return subs or [(request._action, resource, _context(request))]
 
 
+# ---- Resource policies: SNS topic policies and KMS key policies, as AWS evaluates them ---------
+from moto.kms.models import kms_backends  # noqa: E402
+from moto.sns.models import sns_backends  # noqa: E402
+
+
+def _principal_matches(statement, principal):
+    """`principal`: {"arn": role or user ARN, "account": id} or {"service": name}."""
+    wanted = statement.get("Principal")
+    if wanted == "*":
+        return True
+    if not isinstance(wanted, dict):
+        return False
+    if "service" in principal:
+        return principal["service"] in _as_list(wanted.get("Service"))
+    for p in _as_list(wanted.get("AWS")):
+        if p == "*" or p == principal["arn"] or p in (principal["account"], f"arn:aws:iam::{principal['account']}:root"):
+            return True
+    return False
+
+
+def _resource_effects(policy, principal, action, resource, context):
+    effects = []
+    for statement in _as_list((policy or {}).get("Statement", [])):
+        if not _principal_matches(statement, principal):
+            continue
+        if _statement_applies({k: v for k, v in statement.items() if k != "Principal"}, action, resource, context):
+            effects.append(statement.get("Effect"))
+    return effects
+
+
+def _topic(arn):
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return None
+    return sns_backends[parts[4]][parts[3]].topics.get(arn)
+
+
+def _role_arn(caller_arn):
+    """The role of an assumed-role session (what aws:PrincipalArn names), else the ARN itself."""
+    m = re.match(r"^arn:aws:sts::(\d{12}):assumed-role/([^/]+)/", caller_arn)
+    return f"arn:aws:iam::{m.group(1)}:role/{m.group(2)}" if m else caller_arn
+
+
+def _service_publish(request, full_url, headers):
+    """POST /moto-api/mcp-ops/publish-as-service: an AWS service (CloudWatch for an alarm) publishes
+    to a topic as it would on AWS, through the topic's policy and its key's policy. JSON body:
+    service, sourceAccount, sourceArn, topicArn, message, subject."""
+    body = json.loads(request.data or b"{}")
+    topic = _topic(body["topicArn"])
+    if topic is None:
+        return 404, {}, json.dumps({"error": "no such topic"})
+    principal = {"service": body["service"]}
+    context = {
+        "aws:sourceaccount": body["sourceAccount"],
+        "aws:sourcearn": body["sourceArn"],
+        "aws:principalservicename": body["service"],
+        # Services reach SNS and KMS over TLS; the emulator's plain HTTP is not what they use.
+        "aws:securetransport": "true",
+    }
+    checks = [("sns:Publish", body["topicArn"], topic._policy_json)]
+    key_id = topic.kms_master_key_id
+    if key_id:
+        parts = body["topicArn"].split(":")
+        key = kms_backends[parts[4]][parts[3]].describe_key(key_id)
+        key_context = dict(context, **{"kms:viaservice": f"sns.{parts[3]}.amazonaws.com"})
+        checks.append(("kms:GenerateDataKey", key.arn, json.loads(key.policy), key_context))
+    for check in checks:
+        action, resource, policy = check[:3]
+        ctx = check[3] if len(check) > 3 else context
+        effects = _resource_effects(policy, principal, action, resource, ctx)
+        if "Deny" in effects or "Allow" not in effects:
+            print(f"mcp-ops-iam: DENY service {body['service']} {action} on {resource} (resource policy) context={ctx}", file=sys.stderr, flush=True)
+            return 403, {"Content-Type": "application/json"}, json.dumps({"denied": action, "resource": resource})
+    parts = body["topicArn"].split(":")
+    message_id = sns_backends[parts[4]][parts[3]].publish(body["message"], arn=body["topicArn"], subject=body.get("subject"))
+    return 200, {"Content-Type": "application/json"}, json.dumps({"messageId": message_id})
+
+
+_moto_api_urls.url_paths["{0}/moto-api/mcp-ops/publish-as-service$"] = _service_publish
+
+
 def _allowed(policies, action, resource, context):
     effects = [
         statement.get("Effect")
@@ -382,6 +470,29 @@ def _check_action_permitted(self, resource):
         return _ORIGINAL_CHECK(self, resource)
     policies = self._access_key.collect_policies()
     for action, target, context in _sub_requests(self, resource):
+        if action == "sns:Publish" and _topic(target) is not None:
+            # Identity and topic policy together, as AWS evaluates a same-account request: an
+            # explicit Deny in either refuses; an Allow in either grants.
+            caller = self._access_key.arn
+            principal = {"arn": _role_arn(caller), "account": self._access_key.account_id}
+            ctx = dict(context, **{"aws:principalarn": _role_arn(caller), "aws:securetransport": "true"})
+            identity = [
+                st.get("Effect")
+                for policy in policies
+                for st in _as_list(IAMPolicy(policy)._policy_json.get("Statement", []))
+                if _statement_applies(st, action, target, ctx)
+            ]
+            resource_effects = _resource_effects(_topic(target)._policy_json, principal, action, target, ctx)
+            effects = identity + resource_effects
+            if "Deny" in effects or "Allow" not in effects:
+                why = " (resource policy)" if "Deny" in resource_effects else ""
+                print(
+                    f"mcp-ops-iam: DENY {caller} {action} on {target}{why} context={ctx}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self._raise_access_denied()
+            continue
         if not _allowed(policies, action, target, context):
             print(
                 f"mcp-ops-iam: DENY {self._access_key.arn} {action} on {target} context={context}",

@@ -18,8 +18,14 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { SNSClient } from '@aws-sdk/client-sns';
+import {
+  GetTopicAttributesCommand,
+  PublishCommand,
+  SetTopicAttributesCommand,
+  SNSClient,
+} from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +55,7 @@ import {
 import { subscribeQueue } from '../support/aws.ts';
 import { amMessage } from '../support/escalation-harness.ts';
 import { functionUrlServer } from '../support/function-url-server.ts';
+import { eventually } from '../support/eventually.ts';
 
 const endpoints = inject('endpoints');
 const CDK_OUT = join(import.meta.dirname, '..', '..', 'out', 'deployed-shape', 'cdk.out');
@@ -408,6 +415,171 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     expect(answer.status).toBe(200);
     expect(running.output()).not.toMatch(/AccessDenied/);
     expect(JSON.stringify(answer.json())).toMatch(/backup-deployed/);
+  });
+
+  it('takes a CloudWatch alarm of this account through the alerts topic’s and key’s policies to intake, and refuses what the config does not name', async () => {
+    const alertsTopic = resolver.refs.get(
+      resolver.ofType('AWS::SNS::Topic').find(([id]) => id.includes('AlertsTopic'))![0],
+    )!;
+    const alarm = resolver
+      .ofType('AWS::CloudWatch::Alarm')
+      .map(
+        ([, r]) => resolver.resolve(r.Properties as never) as { AlarmName: string; AlarmDescription: string },
+      )
+      .find((a) => a.AlarmName === 'mcp-ops-artifact-storage-full')!;
+    const alarmArn = (account: string) => `arn:aws:cloudwatch:${REGION}:${account}:alarm:${alarm.AlarmName}`;
+    const message = JSON.stringify({
+      AlarmName: alarm.AlarmName,
+      AlarmDescription: alarm.AlarmDescription,
+      AlarmArn: alarmArn(ACCOUNT),
+      NewStateValue: 'ALARM',
+      NewStateReason: 'Threshold Crossed: 1 datapoint [93.0] was greater than the threshold (90.0).',
+      StateChangeTime: new Date().toISOString(),
+      Region: 'US East (N. Virginia)',
+    });
+    // What CloudWatch does when the alarm fires: publish as the service, from this account's alarm.
+    const publishAsCloudWatch = (account: string) =>
+      fetch(`${moto.endpoint}/moto-api/mcp-ops/publish-as-service`, {
+        method: 'POST',
+        body: JSON.stringify({
+          service: 'cloudwatch.amazonaws.com',
+          sourceAccount: account,
+          sourceArn: alarmArn(account),
+          topicArn: alertsTopic,
+          message,
+          subject: `ALARM: "${alarm.AlarmName}" in US East (N. Virginia)`,
+        }),
+      });
+    // moto's stderr reaches us a moment after its answer.
+    const loggedSince = (from: number) =>
+      eventually(
+        async () => (moto.log().length > from ? moto.log().slice(from) : undefined),
+        5_000,
+        'moto log',
+      );
+    const queue = await queueOn(alertsTopic);
+    expect((await publishAsCloudWatch(ACCOUNT)).status).toBe(200);
+    const [delivered] = await queue.receive();
+    expect(JSON.parse(delivered!)).toMatchObject({ AlarmName: 'mcp-ops-artifact-storage-full' });
+    // Intake takes it as SNS hands it over: the storage-full alarm is critical, a P1 that pages.
+    const outcomes = (
+      await (
+        await fn('mcp-ops-escalation-intake')
+      ).invoke({
+        Records: [
+          {
+            EventSource: 'aws:sns',
+            EventVersion: '1.0',
+            EventSubscriptionArn: `${alertsTopic}:sub`,
+            Sns: {
+              Type: 'Notification',
+              MessageId: `cw-${Date.now()}`,
+              TopicArn: alertsTopic,
+              Subject: 'ALARM',
+              Message: delivered,
+              Timestamp: new Date().toISOString(),
+            },
+          },
+        ],
+      })
+    ).json() as Array<{ outcome: string; incidentId?: string }>;
+    expect(outcomes[0]).toMatchObject({ outcome: expect.stringMatching(/^(opened|joined)$/) });
+
+    // Another account's alarm is refused by the topic's policy, by name.
+    let before = moto.log().length;
+    expect((await publishAsCloudWatch('999999999999')).status).toBe(403);
+    expect(await loggedSince(before)).toContain(
+      `DENY service cloudwatch.amazonaws.com sns:Publish on ${alertsTopic} (resource policy)`,
+    );
+    // Without the statement that lets this account's alarms in, they are refused too.
+    const topics = new SNSClient(admin);
+    const policy = JSON.parse(
+      (await topics.send(new GetTopicAttributesCommand({ TopicArn: alertsTopic }))).Attributes!.Policy!,
+    ) as { Statement: Array<{ Sid?: string }> };
+    const setPolicy = (doc: unknown) =>
+      topics.send(
+        new SetTopicAttributesCommand({
+          TopicArn: alertsTopic,
+          AttributeName: 'Policy',
+          AttributeValue: JSON.stringify(doc),
+        }),
+      );
+    await setPolicy({
+      ...policy,
+      Statement: policy.Statement.filter((st) => st.Sid !== 'AllowThisAccountsAlarms'),
+    });
+    try {
+      before = moto.log().length;
+      expect((await publishAsCloudWatch(ACCOUNT)).status).toBe(403);
+      expect(moto.log().slice(before)).toContain(
+        `DENY service cloudwatch.amazonaws.com sns:Publish on ${alertsTopic}`,
+      );
+    } finally {
+      await setPolicy(policy);
+    }
+
+    // Nor through the topic's key without the key policy's statement for this account's alarms.
+    const kms = new KMSClient(admin);
+    const keyId = resolver.refs.get(resolver.ofType('AWS::KMS::Key')[0]![0])!;
+    const keyPolicy = (await kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })))
+      .Policy!;
+    const withoutAlarms = JSON.parse(keyPolicy) as { Statement: Array<{ Sid?: string }> };
+    withoutAlarms.Statement = withoutAlarms.Statement.filter(
+      (st) => st.Sid !== 'AllowCloudWatchAlarmsToPublish',
+    );
+    await kms.send(
+      new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: JSON.stringify(withoutAlarms) }),
+    );
+    try {
+      before = moto.log().length;
+      expect((await publishAsCloudWatch(ACCOUNT)).status).toBe(403);
+      expect(await loggedSince(before)).toMatch(
+        /DENY service cloudwatch\.amazonaws\.com kms:GenerateDataKey on arn:aws:kms:/,
+      );
+    } finally {
+      await kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: keyPolicy }));
+    }
+
+    // A principal of this account whose own policy allows the publish, not named in config: refused.
+    await moto.relax();
+    let developer;
+    try {
+      const iam = new IAMClient(admin);
+      const userName = `developer-${Date.now()}`;
+      await iam.send(new CreateUserCommand({ UserName: userName }));
+      await iam.send(
+        new PutUserPolicyCommand({
+          UserName: userName,
+          PolicyName: 'publish',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 'sns:Publish', Resource: alertsTopic }],
+          }),
+        }),
+      );
+      developer = (await iam.send(new CreateAccessKeyCommand({ UserName: userName }))).AccessKey!;
+    } finally {
+      await moto.enforce();
+    }
+    before = moto.log().length;
+    const asDeveloper = new SNSClient({
+      region: REGION,
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: developer.AccessKeyId!, secretAccessKey: developer.SecretAccessKey! },
+    });
+    await expect(
+      asDeveloper.send(
+        new PublishCommand({
+          TopicArn: alertsTopic,
+          Message: amMessage('ForgedResolve', { status: 'resolved' }),
+        }),
+      ),
+    ).rejects.toThrow(/AccessDenied|not authorized/i);
+    expect(moto.log().slice(before)).toMatch(
+      new RegExp(
+        `DENY arn:aws:iam::${ACCOUNT}:user/developer-\\d+ sns:Publish on ${alertsTopic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(resource policy\\)`,
+      ),
+    );
   });
 
   it('pages from an Alertmanager message in its SNS envelope, and the link acknowledges through the function URL', async () => {

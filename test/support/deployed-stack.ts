@@ -9,7 +9,7 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -17,7 +17,7 @@ import {
   CreateEmailIdentityCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -325,6 +325,41 @@ export async function provision(
         resolver.attrs.set(id, { FunctionUrl: 'http://127.0.0.1/' });
         break;
     }
+  }
+  // The resource policies, once everything they name exists: each topic's key and policy, each
+  // key's policy. The emulator evaluates them with the identity policies (stack/moto_server.py).
+  for (const [id, r] of resolver.ofType('AWS::SNS::Topic')) {
+    const keyId = r.Properties?.KmsMasterKeyId;
+    if (keyId === undefined) continue;
+    await sns.send(
+      new SetTopicAttributesCommand({
+        TopicArn: resolver.refs.get(id)!,
+        AttributeName: 'KmsMasterKeyId',
+        AttributeValue: String(resolver.resolve(keyId)),
+      }),
+    );
+  }
+  for (const [, r] of resolver.ofType('AWS::SNS::TopicPolicy')) {
+    const p = resolver.resolve(r.Properties as Json) as { PolicyDocument: Json; Topics: string[] };
+    for (const topicArn of p.Topics)
+      await sns.send(
+        new SetTopicAttributesCommand({
+          TopicArn: topicArn,
+          AttributeName: 'Policy',
+          AttributeValue: JSON.stringify(p.PolicyDocument),
+        }),
+      );
+  }
+  for (const [id, r] of resolver.ofType('AWS::KMS::Key')) {
+    const policy = resolver.resolve(r.Properties?.KeyPolicy as Json);
+    if (policy)
+      await kms.send(
+        new PutKeyPolicyCommand({
+          KeyId: resolver.refs.get(id)!,
+          PolicyName: 'default',
+          Policy: JSON.stringify(policy),
+        }),
+      );
   }
   for (const [id, r] of resolver.ofType('AWS::DynamoDB::Table')) {
     const p = resolver.resolve(r.Properties) as Record<string, Json>;
