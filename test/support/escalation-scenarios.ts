@@ -633,6 +633,38 @@ export function escalationScenarios(name: string, makeContext: () => Promise<Sce
       expect(pagesOf(open.id)).toEqual(['primary']);
     });
 
+    it('sends the page, chat notice and ticket once when intake dies right after each send and the delivery is retried', async () => {
+      for (const key of ['primary', 'chat:opened', 'ticket']) {
+        const name = `${alertName}${key.replace(/\W/g, '')}`;
+        const markPageSent = ctx.store.markPageSent.bind(ctx.store);
+        let died = false;
+        // The process dies after the send went out, before its claim says so.
+        ctx.store.markPageSent = async (id, k, token, e) => {
+          if (!died && k === key) {
+            died = true;
+            throw new Error('the process died');
+          }
+          return markPageSent(id, k, token, e);
+        };
+        const message = amMessage(name, { severity: 'critical', fingerprint: `fp-${name}` });
+        const delivery = { messageId: nextMessageId(), message };
+        try {
+          await intakeMessage(deps, delivery).catch(() => undefined);
+          await intakeMessage(deps, delivery);
+          await escalateDueIncidents(deps);
+        } finally {
+          ctx.store.markPageSent = markPageSent;
+        }
+        const id = (await ctx.store.openIncidents()).find((i) => i.alert.name === name)!.id;
+        expect(pagesOf(id), key).toEqual(['primary']);
+        expect(chat.forIncident(id), key).toEqual(['opened']);
+        expect(
+          tickets.opened.filter((t) => t.incidentId === id),
+          key,
+        ).toHaveLength(1);
+      }
+    });
+
     it('tries a refused page again on the next tick when the delivery is not retried', async () => {
       ctx.pager.failNext = 1;
       await expect(fire('critical')).rejects.toThrow(/1 of 1 alerts failed/);
