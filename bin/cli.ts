@@ -28,7 +28,7 @@ const INCIDENT_ID = /^INC-\d{8}-\d{3,}$/;
 
 const GLOBAL: Options = {
   local: { type: 'boolean', default: false },
-  config: { type: 'string', default: process.env.MCP_OPS_CONFIG_FILE ?? 'mcp-ops.config.json' },
+  config: { type: 'string' },
   kubeconfig: { type: 'string' },
   output: { type: 'string', short: 'o', default: 'text' },
   format: { type: 'string' },
@@ -40,7 +40,7 @@ const GLOBAL: Options = {
 const GLOBAL_HELP = [
   '-o, --output text|json           output format (--format is the same)',
   '--local                          the local stack (.stack/endpoints.json) instead of AWS',
-  '--config FILE                    configuration (default mcp-ops.config.json)',
+  '--config FILE                    configuration, JSON or YAML (must exist; default mcp-ops.config.json|yaml if present)',
   '--kubeconfig FILE                cluster access (default $KUBECONFIG)',
   '--region R, --profile P          AWS region and shared-config profile',
   '-h, --help                       this help',
@@ -63,6 +63,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {},
     help: [],
     outputs: ['text', 'json', 'yaml'],
+  },
+  {
+    name: 'config validate',
+    summary: 'check a configuration file (JSON or YAML) without deploying; exit 1 names what is wrong',
+    args: 'FILE',
+    argPattern: /^.+$/,
+    argHint: 'a configuration file (mcp-ops.config.json or .yaml)',
+    options: {},
+    help: [],
   },
   {
     name: 'cleanup',

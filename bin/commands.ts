@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { awsTargetFromEnv, s3ClientConfig, singleAttempt, type AwsTarget } from '../core/aws.ts';
-import { ConfigError, loadConfigFile, type OpsConfig } from '../core/config.ts';
+import { ConfigError, type OpsConfig } from '../core/config.ts';
+import { configFromNamedOrDefault, loadConfigFile } from '../core/config-file.ts';
 import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { cleanupJob } from '../functions/cleanup/cleanup-job.ts';
 import { positiveInteger, RETENTION_KEY } from '../core/service-config.ts';
@@ -66,7 +67,7 @@ interface Environment {
 }
 
 function environment(): Environment {
-  const config = loadConfigFile(values.config);
+  const config = configFromNamedOrDefault(values.config ?? process.env.MCP_OPS_CONFIG_FILE);
   if (values.local) {
     const endpoints = readEndpoints();
     return {
@@ -192,11 +193,45 @@ async function backupVerify(env: Environment): Promise<void> {
   if (!verdict.verified) process.exitCode = 1;
 }
 
+/** `mcp-ops config validate FILE`: 0 with the keys it sets, or 1 naming every wrong key. */
+function validateConfig(path: string): number {
+  try {
+    const config = loadConfigFile(path, { named: true });
+    const summary = {
+      file: path,
+      valid: true,
+      resourcePrefix: config.resourcePrefix,
+      cluster: config.cluster.name,
+      timeZone: config.schedules.timeZone,
+      tiers: config.onCall.tiers.map((t) => `${t.name} <${t.contact}>`),
+    };
+    console.log(
+      values.output === 'json'
+        ? JSON.stringify(summary, null, 2)
+        : `${path}: valid (prefix ${summary.resourcePrefix}, cluster ${summary.cluster}, zone ${summary.timeZone}, ${summary.tiers.length} on-call tiers)`,
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    if (values.output === 'json')
+      console.log(
+        JSON.stringify(
+          { file: path, valid: false, issues: error.issues.length ? error.issues : [error.message] },
+          null,
+          2,
+        ),
+      );
+    else console.error(`mcp-ops: ${error.message}`);
+    return 1;
+  }
+}
+
 /** Runs one checked command line; answers the exit code (0 fine, 1 found a problem or failed, 2 refused). */
 export async function runCommand(line: CommandLine): Promise<number> {
   values = line.values;
   const { command, sub } = line;
   try {
+    if (command === 'config' && sub === 'validate') return validateConfig(line.args[0]!);
     const env = environment();
     if (command === 'config') {
       if (values.output === 'yaml') {

@@ -4,7 +4,7 @@
 // report to out/.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { reportCommand } from './report-command.ts';
-import { loadConfigFile } from '../core/config.ts';
+import { configFromNamedOrDefault } from '../core/config-file.ts';
 import { renderEmail } from '../stack/chromium.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
 
@@ -12,7 +12,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const endpoints = readEndpoints();
 mkdirSync('out', { recursive: true });
 const { report, output, delivery } = await reportCommand('morning', {
-  config: loadConfigFile(process.env.MCP_OPS_CONFIG_FILE ?? 'mcp-ops.config.json'),
+  config: configFromNamedOrDefault(process.env.MCP_OPS_CONFIG_FILE),
   target: { region: endpoints.region, endpoint: endpoints.aws.endpoint },
   endpoints,
   format: 'text',

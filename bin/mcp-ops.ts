@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// The CDK app: one stack, configured from a JSON file (context key `config`, default
-// ./mcp-ops.config.json when present) over the manual's defaults, checked by cdk-nag.
+// The CDK app: one stack, configured from a JSON or YAML file (context key `config`, which must
+// exist; default ./mcp-ops.config.json or .yaml when present) over the manual's defaults, checked
+// by cdk-nag.
 import { App, Aspects } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from '../lib/nag.ts';
-import { ConfigError, loadConfigFile } from '../core/config.ts';
+import { ConfigError } from '../core/config.ts';
+import { configFromNamedOrDefault } from '../core/config-file.ts';
 import { McpOpsStack } from '../lib/mcp-ops-stack.ts';
 
 const app = new App();
-const configPath = (app.node.tryGetContext('config') as string | undefined) ?? 'mcp-ops.config.json';
+const configPath = app.node.tryGetContext('config') as string | undefined;
 
 try {
-  const config = loadConfigFile(configPath);
+  const config = configFromNamedOrDefault(configPath);
   new McpOpsStack(app, 'McpOps', {
     config,
     description: 'mcp-ops: MCP Level 3 operations (reports, backup verification, cleanup, escalation)',

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -37,24 +36,29 @@ const labelSelector = z
 const email = z.string().email({ message: 'expected an e-mail address' });
 
 export const OnCallTierSchema = z.object({
-  /** Topic-safe name of the tier: the SNS topic is `<prefix>-page-<name>`. */
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, { message: 'expected a lower-case tier name' }),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,40}$/, { message: 'expected a lower-case tier name' })
+    .describe('Topic-safe name of the tier: the SNS topic is `<prefix>-page-<name>`.'),
   title: z.string().min(1),
   contact: email,
-  /**
-   * This tier's deadline, in minutes counted from when the alert fired: when it passes, the next
-   * tier is paged (the manual's "Primary (15 min) → Secondary (30 min) → ...").
-   */
-  respondWithinMinutes: z.number().int().positive(),
-  /** Only incidents of these severities climb to this tier. */
-  severities: z.array(z.enum(['P0', 'P1', 'P2', 'P3'])).min(1),
-  /**
-   * What pages this tier when the previous tier's deadline passes: `no-response` (nobody has
-   * acknowledged; an acknowledgement stops it) or `no-resolution` (still unresolved, acknowledged
-   * or not). The manual's arrows: "(no response)" to the secondary and the team lead, "(no
-   * resolution)" to the engineering manager and on. The first tier is paged at once.
-   */
-  climbsOn: z.enum(['no-response', 'no-resolution']).default('no-response'),
+  respondWithinMinutes: z
+    .number()
+    .int()
+    .positive()
+    .describe(
+      'This tier\'s deadline, in minutes counted from when the alert fired: when it passes, the next tier is paged (the manual\'s "Primary (15 min) → Secondary (30 min) → ...").',
+    ),
+  severities: z
+    .array(z.enum(['P0', 'P1', 'P2', 'P3']))
+    .min(1)
+    .describe('Only incidents of these severities climb to this tier.'),
+  climbsOn: z
+    .enum(['no-response', 'no-resolution'])
+    .default('no-response')
+    .describe(
+      'What pages this tier when the previous tier\'s deadline passes: `no-response` (nobody has acknowledged; an acknowledgement stops it) or `no-resolution` (still unresolved, acknowledged or not). The manual\'s arrows: "(no response)" to the secondary and the team lead, "(no resolution)" to the engineering manager and on. The first tier is paged at once.',
+    ),
 });
 export type OnCallTier = z.infer<typeof OnCallTierSchema>;
 export type OnCallTierInput = z.input<typeof OnCallTierSchema>;
@@ -112,21 +116,20 @@ export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
 ];
 
 const SeverityResponseSchema = z.object({
-  /**
-   * `at-once`: the first tier is paged when the incident opens, then the ladder; `business-hours`:
-   * the first tier is paged only if the incident is still unacknowledged when `responseMinutes`
-   * has passed, and only inside business hours (it waits for them); `never`: chat and ticket only.
-   */
-  page: z.enum(['at-once', 'business-hours', 'never']),
-  /** Post to the team's chat when the incident opens, changes and ends. */
-  chat: z.boolean(),
-  /** Open a ticket (P1 "incident ticket", P2 ticket, P3 "bug ticket"). */
-  ticket: z.boolean(),
-  /**
-   * The manual's alert response time (Critical 15 min, Warning 1 h, Info 4 h): for a severity that
-   * does not page at once, a reminder goes to the chat and the ticket when it passes unacknowledged.
-   */
-  responseMinutes: z.number().int().positive(),
+  page: z
+    .enum(['at-once', 'business-hours', 'never'])
+    .describe(
+      '`at-once`: the first tier is paged when the incident opens, then the ladder; `business-hours`: the first tier is paged only if the incident is still unacknowledged when `responseMinutes` has passed, and only inside business hours (it waits for them); `never`: chat and ticket only.',
+    ),
+  chat: z.boolean().describe("Post to the team's chat when the incident opens, changes and ends."),
+  ticket: z.boolean().describe('Open a ticket (P1 "incident ticket", P2 ticket, P3 "bug ticket").'),
+  responseMinutes: z
+    .number()
+    .int()
+    .positive()
+    .describe(
+      "The manual's alert response time (Critical 15 min, Warning 1 h, Info 4 h): for a severity that does not page at once, a reminder goes to the chat and the ticket when it passes unacknowledged.",
+    ),
 });
 export type SeverityResponse = z.infer<typeof SeverityResponseSchema>;
 
@@ -146,15 +149,18 @@ const weekday = z.number().int().min(0).max(6);
 
 export const OpsConfigSchema = z
   .object({
-    /** Prefix of every named AWS resource the stack creates. */
     resourcePrefix: z
       .string()
       .regex(/^[a-z][a-z0-9-]{1,30}$/, { message: 'expected lower-case letters, digits and hyphens' })
-      .default('mcp-ops'),
+      .default('mcp-ops')
+      .describe('Prefix of every named AWS resource the stack creates.'),
     cluster: z
       .object({
-        /** EKS cluster name, used for the IAM token (x-k8s-aws-id). */
-        name: z.string().min(1).default('mcp-cluster'),
+        name: z
+          .string()
+          .min(1)
+          .default('mcp-cluster')
+          .describe('EKS cluster name, used for the IAM token (x-k8s-aws-id).'),
         namespace: z
           .string()
           .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a Kubernetes namespace name' })
@@ -168,29 +174,32 @@ export const OpsConfigSchema = z
       .prefault({}),
     prometheus: z
       .object({
-        /**
-         * How the functions, which run outside the cluster, reach Prometheus: `service-proxy` through
-         * the API server's service proxy with the same EKS token and read-only RBAC as the rest of
-         * the checks (works on any cluster the checks can read); `amp` Amazon Managed Service for
-         * Prometheus, SigV4-signed; `direct` a URL the function can reach (needs `clusterNetwork`
-         * for a URL inside the cluster's VPC).
-         */
-        access: z.enum(['service-proxy', 'amp', 'direct']).default('service-proxy'),
-        /** The Prometheus Service, for `service-proxy` (the manual's `prometheus-mcp.mcp-system:9090`). */
+        access: z
+          .enum(['service-proxy', 'amp', 'direct'])
+          .default('service-proxy')
+          .describe(
+            "How the functions, which run outside the cluster, reach Prometheus: `service-proxy` through the API server's service proxy with the same EKS token and read-only RBAC as the rest of the checks (works on any cluster the checks can read); `amp` Amazon Managed Service for Prometheus, SigV4-signed; `direct` a URL the function can reach (needs `clusterNetwork` for a URL inside the cluster's VPC).",
+          ),
         service: z
           .object({
             namespace: z.string().min(1).default('mcp-system'),
             name: z.string().min(1).default('prometheus-mcp'),
             port: z.union([z.number().int().min(1).max(65535), z.string().min(1)]).default(9090),
           })
-          .prefault({}),
-        /** For `direct`. */
-        url: z.string().url().default('http://prometheus-mcp.mcp-system.svc.cluster.local:9090'),
-        /** For `amp`: the workspace (`ws-...`); queries go to its regional endpoint. */
+          .prefault({})
+          .describe(
+            "The Prometheus Service, for `service-proxy` (the manual's `prometheus-mcp.mcp-system:9090`).",
+          ),
+        url: z
+          .string()
+          .url()
+          .default('http://prometheus-mcp.mcp-system.svc.cluster.local:9090')
+          .describe('For `direct`.'),
         ampWorkspaceId: z
           .string()
           .regex(/^ws-[0-9a-zA-Z-]+$/, { message: 'expected an AMP workspace id (ws-...)' })
-          .optional(),
+          .optional()
+          .describe('For `amp`: the workspace (`ws-...`); queries go to its regional endpoint.'),
       })
       .prefault({})
       .refine((p) => p.access !== 'amp' || p.ampWorkspaceId !== undefined, {
@@ -205,12 +214,19 @@ export const OpsConfigSchema = z
       .prefault({}),
     retention: z
       .object({
-        /** Used when the ConfigMap has no `artifact.retention.days` key. */
-        defaultDays: z.number().int().positive().default(90),
-        /** No cleanup may use a shorter retention than this, whatever its input says. */
-        floorDays: z.number().int().positive().default(7),
-        /** Prefixes cleanup never touches. */
-        protectedPrefixes: z.array(z.string().min(1)).default([]),
+        defaultDays: z
+          .number()
+          .int()
+          .positive()
+          .default(90)
+          .describe('Used when the ConfigMap has no `artifact.retention.days` key.'),
+        floorDays: z
+          .number()
+          .int()
+          .positive()
+          .default(7)
+          .describe('No cleanup may use a shorter retention than this, whatever its input says.'),
+        protectedPrefixes: z.array(z.string().min(1)).default([]).describe('Prefixes cleanup never touches.'),
       })
       .prefault({})
       .refine((r) => r.defaultDays >= r.floorDays, {
@@ -219,25 +235,36 @@ export const OpsConfigSchema = z
       }),
     schedules: z
       .object({
-        /** The team's time zone; schedules follow its daylight-saving changes. */
-        timeZone: ianaTimeZone.default('America/Los_Angeles'),
+        timeZone: ianaTimeZone
+          .default('America/Los_Angeles')
+          .describe("The team's time zone; schedules follow its daylight-saving changes."),
         morningReport: clockTime.default('09:00'),
         eveningReport: clockTime.default('18:00'),
         securityCheck: clockTime.default('08:30'),
         backupVerify: clockTime.default('07:00'),
-        /** Minutes after a scheduled report by which it must have been delivered. */
-        reportGraceMinutes: z.number().int().positive().default(30),
+        reportGraceMinutes: z
+          .number()
+          .int()
+          .positive()
+          .default(30)
+          .describe('Minutes after a scheduled report by which it must have been delivered.'),
       })
       .prefault({}),
     backup: z
       .object({
-        /** A backup older than this (from its metadata) fails verification. */
-        maxAgeHours: z.number().positive().default(26),
-        /** Objects read back whole and checksummed on each verification, chosen at random. */
-        sampleSize: z.number().int().nonnegative().default(20),
+        maxAgeHours: z
+          .number()
+          .positive()
+          .default(26)
+          .describe('A backup older than this (from its metadata) fails verification.'),
+        sampleSize: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(20)
+          .describe('Objects read back whole and checksummed on each verification, chosen at random.'),
       })
       .prefault({}),
-    /** Where the manual's Grafana dashboards are (`/d/mcp-overview` and the others): report links. */
     grafana: z
       .object({
         baseUrl: z
@@ -246,23 +273,27 @@ export const OpsConfigSchema = z
           .transform((u) => u.replace(/\/+$/, ''))
           .default('http://grafana-mcp.mcp-system.svc.cluster.local:3000'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe(
+        "Where the manual's Grafana dashboards are (`/d/mcp-overview` and the others): report links.",
+      ),
     reports: z
       .object({
         recipients: z.array(email).default(['ops-oncall@ninjatech.ai']),
-        /** How long archived HTML reports are kept in the reports bucket. */
-        archiveDays: z.number().int().positive().default(90),
-        /**
-         * How long the audit trail is kept in the reports bucket: cleanup runs' manifests and
-         * summaries (cleanup/) and post-incident reviews (reports/reviews/). Never shorter than
-         * archiveDays, so the record of a deletion outlives the reports around it.
-         */
-        auditDays: z.number().int().positive().default(730),
-        /**
-         * Send the reports as HTML e-mail through Amazon SES (v2) from `from` to `recipients`.
-         * `identity` is the SES identity that covers `from`: the address itself (default) or its
-         * domain. Absent: the reports go to the reports SNS topic's e-mail subscriptions.
-         */
+        archiveDays: z
+          .number()
+          .int()
+          .positive()
+          .default(90)
+          .describe('How long archived HTML reports are kept in the reports bucket.'),
+        auditDays: z
+          .number()
+          .int()
+          .positive()
+          .default(730)
+          .describe(
+            "How long the audit trail is kept in the reports bucket: cleanup runs' manifests and summaries (cleanup/) and post-incident reviews (reports/reviews/). Never shorter than archiveDays, so the record of a deletion outlives the reports around it.",
+          ),
         email: z
           .object({
             from: email,
@@ -276,7 +307,10 @@ export const OpsConfigSchema = z
             message: 'identity must be the from address or its domain',
             path: ['identity'],
           })
-          .optional(),
+          .optional()
+          .describe(
+            "Send the reports as HTML e-mail through Amazon SES (v2) from `from` to `recipients`. `identity` is the SES identity that covers `from`: the address itself (default) or its domain. Absent: the reports go to the reports SNS topic's e-mail subscriptions.",
+          ),
       })
       .prefault({})
       .refine((r) => r.auditDays >= r.archiveDays, {
@@ -296,13 +330,16 @@ export const OpsConfigSchema = z
       .prefault({}),
     escalation: z
       .object({
-        /**
-         * Concurrent executions reserved for the public acknowledge/resolve page, so a flood of
-         * requests there cannot starve intake and tick. `null` reserves none (accounts whose
-         * concurrency limit is 10 cannot reserve any).
-         */
-        respondReservedConcurrency: z.number().int().min(1).max(100).nullable().default(5),
-        /** What each severity gets (defaults: the manual's "Incident Severity Levels"). */
+        respondReservedConcurrency: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .nullable()
+          .default(5)
+          .describe(
+            'Concurrent executions reserved for the public acknowledge/resolve page, so a flood of requests there cannot starve intake and tick. `null` reserves none (accounts whose concurrency limit is 10 cannot reserve any).',
+          ),
         severities: z
           .object({
             P0: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P0),
@@ -310,11 +347,8 @@ export const OpsConfigSchema = z
             P2: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P2),
             P3: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P3),
           })
-          .prefault({}),
-        /**
-         * Support hours, in `schedules.timeZone`: a `business-hours` severity pages only inside
-         * them. Days are 0 (Sunday) to 6 (Saturday).
-         */
+          .prefault({})
+          .describe('What each severity gets (defaults: the manual\'s "Incident Severity Levels").'),
         businessHours: z
           .object({
             days: z.array(weekday).min(1).default([1, 2, 3, 4, 5]),
@@ -322,71 +356,79 @@ export const OpsConfigSchema = z
             end: clockTime.default('17:00'),
           })
           .prefault({})
-          .refine((b) => b.start < b.end, { message: 'start must be before end', path: ['start'] }),
-        /**
-         * Alerts of the same service that fire within this many minutes of an open incident's
-         * opening join it as related alerts instead of paging again.
-         */
-        relatedAlertWindowMinutes: z.number().int().min(0).default(30),
-        /**
-         * Who may publish to the alerts topic besides this account's CloudWatch alarms and the
-         * stack's own functions: Alertmanager's IAM role ARNs (its SNS receiver's `sigv4` role).
-         * With `prometheus.access: amp`, Amazon Managed Prometheus' alert manager of that
-         * workspace is allowed too. Everyone else is denied, so no one in the account can page or
-         * resolve by publishing.
-         */
+          .refine((b) => b.start < b.end, { message: 'start must be before end', path: ['start'] })
+          .describe(
+            'Support hours, in `schedules.timeZone`: a `business-hours` severity pages only inside them. Days are 0 (Sunday) to 6 (Saturday).',
+          ),
+        relatedAlertWindowMinutes: z
+          .number()
+          .int()
+          .min(0)
+          .default(30)
+          .describe(
+            "Alerts of the same service that fire within this many minutes of an open incident's opening join it as related alerts instead of paging again.",
+          ),
         alertPublishers: z
           .array(
             z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
               message: 'expected an IAM role ARN such as arn:aws:iam::123456789012:role/alertmanager',
             }),
           )
-          .default([]),
-        /**
-         * Optional Slack incoming webhook, besides the chat SNS topic for AWS Chatbot: the name of
-         * the Secrets Manager secret that holds the webhook URL.
-         */
-        slackWebhookSecretName: z.string().min(1).optional(),
-        /**
-         * Optional: a P0 gets the manual's `#incident-YYYYMMDD-NNN` Slack channel, made with the bot
-         * token in this Secrets Manager secret (scope `channels:manage`), and named in the page.
-         */
+          .default([])
+          .describe(
+            "Who may publish to the alerts topic besides this account's CloudWatch alarms and the stack's own functions: Alertmanager's IAM role ARNs (its SNS receiver's `sigv4` role). With `prometheus.access: amp`, Amazon Managed Prometheus' alert manager of that workspace is allowed too. Everyone else is denied, so no one in the account can page or resolve by publishing.",
+          ),
+        slackWebhookSecretName: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Optional Slack incoming webhook, besides the chat SNS topic for AWS Chatbot: the name of the Secrets Manager secret that holds the webhook URL.',
+          ),
         slackIncidentChannels: z
           .object({
             botTokenSecretName: z.string().min(1),
             apiBaseUrl: z.string().url().default('https://slack.com/api'),
           })
-          .optional(),
-        /** Optional ticket system (a generic HTTPS webhook); without it the incidents table is the record. */
+          .optional()
+          .describe(
+            "Optional: a P0 gets the manual's `#incident-YYYYMMDD-NNN` Slack channel, made with the bot token in this Secrets Manager secret (scope `channels:manage`), and named in the page.",
+          ),
         tickets: z
           .object({
-            /** Create-issue endpoint, e.g. `https://x.atlassian.net/rest/api/2/issue`. */
             url: z
               .string()
               .url()
               .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(u), {
                 message: 'expected an https:// URL',
-              }),
+              })
+              .describe('Create-issue endpoint, e.g. `https://x.atlassian.net/rest/api/2/issue`.'),
             shape: z.enum(['jira', 'github']).default('jira'),
-            /** Where a comment goes, `{ref}` replaced by the ticket's key or number. */
-            commentUrl: z.string().url().optional(),
-            /** Secrets Manager secret holding the `Authorization` header value ("Bearer ...", "Basic ..."). */
-            authorizationSecretName: z.string().min(1),
+            commentUrl: z
+              .string()
+              .url()
+              .optional()
+              .describe("Where a comment goes, `{ref}` replaced by the ticket's key or number."),
+            authorizationSecretName: z
+              .string()
+              .min(1)
+              .describe(
+                'Secrets Manager secret holding the `Authorization` header value ("Bearer ...", "Basic ...").',
+              ),
             jiraProject: z.string().default('OPS'),
             jiraIncidentType: z.string().default('Incident'),
           })
-          .optional(),
-        /** Where pages link for runbooks: `docs/runbooks/` of this repository by default. */
+          .optional()
+          .describe(
+            'Optional ticket system (a generic HTTPS webhook); without it the incidents table is the record.',
+          ),
         runbookBaseUrl: z
           .string()
           .url()
-          .default('https://github.com/ninjatech-ai/mcp-ops/blob/main/docs/runbooks/'),
+          .default('https://github.com/ninjatech-ai/mcp-ops/blob/main/docs/runbooks/')
+          .describe('Where pages link for runbooks: `docs/runbooks/` of this repository by default.'),
       })
       .prefault({}),
-    /**
-     * Optional: the VPC subnets and security groups of the functions that talk to the cluster
-     * (the checks), for a private EKS endpoint or a Prometheus reachable only inside the VPC.
-     */
     clusterNetwork: z
       .object({
         subnetIds: z
@@ -396,40 +438,74 @@ export const OpsConfigSchema = z
           .array(z.string().regex(/^sg-[0-9a-f]+$/, { message: 'expected a security group id' }))
           .min(1),
       })
-      .optional(),
+      .optional()
+      .describe(
+        'Optional: the VPC subnets and security groups of the functions that talk to the cluster (the checks), for a private EKS endpoint or a Prometheus reachable only inside the VPC.',
+      ),
     maintenanceWindow: z
       .object({
-        /** The manual: first Saturday of each month, 02:00-06:00 UTC. */
-        weekday: z.number().int().min(0).max(6).default(6),
-        /** 1-4: that occurrence of the weekday in the month; 5: the last one (the 4th or the 5th). */
-        nthOfMonth: z.number().int().min(1).max(5).default(1),
+        weekday: z
+          .number()
+          .int()
+          .min(0)
+          .max(6)
+          .default(6)
+          .describe('The manual: first Saturday of each month, 02:00-06:00 UTC.'),
+        nthOfMonth: z
+          .number()
+          .int()
+          .min(1)
+          .max(5)
+          .default(1)
+          .describe(
+            '1-4: that occurrence of the weekday in the month; 5: the last one (the 4th or the 5th).',
+          ),
         startUtc: clockTime.default('02:00'),
         endUtc: clockTime.default('06:00'),
       })
       .prefault({}),
-    /** The maintenance job (functions/maintenance): the checklist run around each window. */
     maintenance: z
       .object({
-        /** Who the users' notices go to ("Notify users 7 days in advance"); absent: `reports.recipients`. */
-        users: z.array(email).min(1).optional(),
-        /** The Ingress whose `nginx.ingress.kubernetes.io/custom-http-errors: "503"` is maintenance mode. */
-        ingress: z.string().min(1).default('mcp-semantic-ingress'),
-        /** "Backup all data": the latest verified backup must be younger than the window's start minus this. */
-        backupMarginHours: z.number().positive().default(48),
-        /** The smoke test's path, fetched from each pod through the API server's pod proxy (metrics port). */
+        users: z
+          .array(email)
+          .min(1)
+          .optional()
+          .describe(
+            'Who the users\' notices go to ("Notify users 7 days in advance"); absent: `reports.recipients`.',
+          ),
+        ingress: z
+          .string()
+          .min(1)
+          .default('mcp-semantic-ingress')
+          .describe(
+            'The Ingress whose `nginx.ingress.kubernetes.io/custom-http-errors: "503"` is maintenance mode.',
+          ),
+        backupMarginHours: z
+          .number()
+          .positive()
+          .default(48)
+          .describe(
+            '"Backup all data": the latest verified backup must be younger than the window\'s start minus this.',
+          ),
         smokePath: z
           .string()
           .regex(/^\/[^\s]*$/, { message: 'expected a path starting with "/"' })
-          .default('/healthz'),
-        /** How far the post-check lets error rate (percentage points) and p95 (ratio) move from the baseline. */
+          .default('/healthz')
+          .describe(
+            "The smoke test's path, fetched from each pod through the API server's pod proxy (metrics port).",
+          ),
         tolerance: z
           .object({
             errorRatePoints: z.number().nonnegative().default(0.5),
             p95Ratio: z.number().min(1).default(1.25),
           })
-          .prefault({}),
+          .prefault({})
+          .describe(
+            'How far the post-check lets error rate (percentage points) and p95 (ratio) move from the baseline.',
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The maintenance job (functions/maintenance): the checklist run around each window.'),
   })
   .strict();
 
@@ -466,24 +542,6 @@ export function parseConfig(input: unknown = {}, source = 'configuration'): OpsC
     return `${key}: ${issue.message}${received}`;
   });
   throw new ConfigError(`Invalid ${source}:\n  ${issues.join('\n  ')}`, issues);
-}
-
-/** Reads a JSON configuration file; a missing file means all defaults. */
-export function loadConfigFile(path: string): OpsConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return parseConfig({}, path);
-    throw error;
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`Invalid ${path}: not JSON (${(error as Error).message})`, []);
-  }
-  return parseConfig(raw, path);
 }
 
 /** "09:00" in the team's zone as an EventBridge Scheduler cron expression (daily). */

@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { OpsConfig } from '../core/config.ts';
 import { Backup } from './backup-construct.ts';
@@ -40,5 +40,37 @@ export class McpOpsStack extends Stack {
       incidents: this.escalation.table,
       ...(this.checks.mail ? { mail: this.checks.mail } : {}),
     });
+    this.outputs();
+  }
+
+  /** What a person needs after `cdk deploy`, printed by it and in the console's Outputs tab. */
+  private outputs(): void {
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output(
+      'AlertsTopicArn',
+      this.foundation.alertsTopic.topicArn,
+      'Alertmanager sns_configs topic_arn (its sigv4 role must be in escalation.alertPublishers); CloudWatch alarms publish here',
+    );
+    output(
+      'RespondUrl',
+      this.escalation.respondUrl.url,
+      'The acknowledge/resolve page the links in pages open (GET shows, the button POSTs)',
+    );
+    output(
+      'ReportsBucket',
+      this.foundation.reportsBucket.bucketName,
+      'Archived reports, diagnoses, reviews and cleanup manifests; mcp-ops --state-bucket for cleanup --apply',
+    );
+    output(
+      'IncidentsTable',
+      this.escalation.table.tableName,
+      'The incidents (who was paged, who acted, the timeline); mcp-ops incidents reads it',
+    );
+    output(
+      'DashboardsConfigMap',
+      'dashboards/mcp-ops-dashboards.configmap.yaml',
+      'Grafana dashboards for the sidecar: kubectl apply -n <grafana namespace> -f this file (npm run dashboards)',
+    );
   }
 }

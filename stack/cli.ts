@@ -1,6 +1,6 @@
 // npm run stack:up | stack:down | stack:status | test:rules
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-import { loadConfigFile } from '../core/config.ts';
+import { configFromNamedOrDefault } from '../core/config-file.ts';
 import { ENDPOINTS_FILE, readEndpoints, STACK_DIR } from './endpoints.ts';
 import { join } from 'node:path';
 import { adminClient } from './kube/cluster.ts';
@@ -13,7 +13,9 @@ import { ensureDebianPackages, stackDown, stackStatus, stackUp } from './stack.t
 const command = process.argv[2];
 try {
   if (command === 'up') {
-    const result = await stackUp(loadConfigFile(process.env.MCP_OPS_CONFIG ?? 'mcp-ops.config.json'));
+    const result = await stackUp(
+      configFromNamedOrDefault(process.env.MCP_OPS_CONFIG ?? process.env.MCP_OPS_CONFIG_FILE),
+    );
     if (result.started.length) console.log(`started: ${result.started.join(', ')}`);
     if (result.alreadyRunning.length) console.log(`already running: ${result.alreadyRunning.join(', ')}`);
     console.log(`local stack up in ${result.seconds.toFixed(1)} s; endpoints in ${ENDPOINTS_FILE}`);

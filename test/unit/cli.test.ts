@@ -1,6 +1,7 @@
 // The built `mcp-ops` command run as a person runs it: plain node, no TypeScript loader.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../../bin/build-cli.ts';
@@ -41,6 +42,33 @@ describe('the mcp-ops command', () => {
     const outside = [...imported].filter((name) => !name.startsWith('node:') && !(name in pkg.dependencies));
     expect(outside).toEqual([]);
     expect(imported.has('tsx')).toBe(false);
+  });
+
+  it('refuses a configuration file that does not exist, and validates JSON and YAML files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-ops-config-'));
+    const typo = run('config', '--config', join(dir, 'prod.jsn'));
+    // A configuration that cannot be used is a usage error (2), as a wrong flag is.
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/Configuration file .*prod\.jsn does not exist/);
+    writeFileSync(
+      join(dir, 'good.yaml'),
+      'schedules:\n  timeZone: Europe/London\nretention:\n  protectedPrefixes: [releases/]\n',
+    );
+    const good = run('config', 'validate', join(dir, 'good.yaml'), '-o', 'json');
+    expect(good.status).toBe(0);
+    expect(JSON.parse(good.stdout)).toMatchObject({ valid: true, timeZone: 'Europe/London' });
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({ schedules: { timeZone: 'Mars/Base' }, retention: { floorDays: -1 } }),
+    );
+    const bad = run('config', 'validate', join(dir, 'bad.json'));
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('config.schedules.timeZone');
+    expect(bad.stderr).toContain('config.retention.floorDays');
+    expect(run('config', 'validate', join(dir, 'missing.yaml')).stderr).toMatch(/does not exist/);
+    // The config command reads a named YAML file.
+    const shown = run('config', '--config', join(dir, 'good.yaml'), '-o', 'json');
+    expect(JSON.parse(shown.stdout)).toMatchObject({ schedules: { timeZone: 'Europe/London' } });
   });
 
   it('answers --version and --help quickly, and each command’s --help is its own', () => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, dailyCron, MANUAL_ON_CALL_LADDER, parseConfig } from '../../core/config.ts';
+import { configFromNamedOrDefault, defaultConfigFile, loadConfigFile } from '../../core/config-file.ts';
+import { configJsonSchema, configReference } from '../../core/config-schema.ts';
 
 describe('configuration', () => {
   it('defaults to the operations manual’s values', () => {
@@ -72,5 +77,48 @@ describe('configuration', () => {
   it('writes daily times as EventBridge cron expressions', () => {
     expect(dailyCron('09:00')).toBe('cron(0 9 * * ? *)');
     expect(dailyCron('18:30')).toBe('cron(30 18 * * ? *)');
+  });
+
+  it('refuses a named file that does not exist; only the default file may be absent', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-ops-config-'));
+    expect(() => loadConfigFile(join(dir, 'prod.jsn'), { named: true })).toThrow(
+      /Configuration file .*prod\.jsn does not exist/,
+    );
+    expect(() => configFromNamedOrDefault(join(dir, 'nonexistent.json'))).toThrow(ConfigError);
+    expect(defaultConfigFile(dir)).toBeUndefined();
+    writeFileSync(join(dir, 'mcp-ops.config.yaml'), 'resourcePrefix: team-ops\n');
+    expect(defaultConfigFile(dir)).toBe(join(dir, 'mcp-ops.config.yaml'));
+    expect(loadConfigFile(defaultConfigFile(dir)).resourcePrefix).toBe('team-ops');
+  });
+
+  it('reads YAML and JSON alike, and names a file that is neither', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mcp-ops-config-'));
+    const config = {
+      schedules: { timeZone: 'Europe/London' },
+      retention: { protectedPrefixes: ['releases/'] },
+    };
+    writeFileSync(join(dir, 'c.json'), JSON.stringify(config));
+    writeFileSync(
+      join(dir, 'c.yml'),
+      '# yaml-language-server: $schema=./config.schema.json\nschedules:\n  timeZone: Europe/London\nretention:\n  protectedPrefixes:\n    - releases/\n',
+    );
+    expect(loadConfigFile(join(dir, 'c.yml'), { named: true })).toEqual(
+      loadConfigFile(join(dir, 'c.json'), { named: true }),
+    );
+    writeFileSync(join(dir, 'broken.yaml'), 'schedules: [unclosed\n');
+    expect(() => loadConfigFile(join(dir, 'broken.yaml'), { named: true })).toThrow(
+      /Invalid .*broken\.yaml: not YAML/,
+    );
+  });
+
+  it('commits the JSON Schema and the reference that the zod schema generates (npm run config:schema)', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    expect(JSON.parse(readFileSync(join(root, 'config.schema.json'), 'utf8'))).toEqual(configJsonSchema());
+    expect(readFileSync(join(root, 'docs', 'configuration.md'), 'utf8')).toBe(configReference());
+    // The reference names every key with its default and says what it does where the schema does.
+    const reference = configReference();
+    expect(reference).toContain('| `retention.floorDays` | integer | `7` |');
+    expect(reference).toContain('| `escalation.alertPublishers` |');
+    expect(reference).toMatch(/\| `prometheus\.access` \| "service-proxy" \\\| "amp" \\\| "direct" \|/);
   });
 });
