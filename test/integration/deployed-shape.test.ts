@@ -78,6 +78,10 @@ const spec = (name: string) => specs.find((s) => s.name === name)!;
 const REPORTS_SENDER = 'mcp-ops@reports.deployed.example';
 const MANUAL_WINDOW = parseConfig({}).maintenanceWindow;
 
+/** moto's log since `from`, waited for: its stderr reaches us a moment after its answer. */
+const loggedSince = (from: number) =>
+  eventually(async () => (moto.log().length > from ? moto.log().slice(from) : undefined), 5_000, 'moto log');
+
 /** What the test's moto accepted through SES (our launcher's endpoint), MIME parsed. */
 async function sesSent(): Promise<ParsedMail[]> {
   const answer = await fetch(`${moto.endpoint}/moto-api/mcp-ops/ses-sent`);
@@ -390,7 +394,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     await expect(
       asCleanup.send(new DeleteObjectCommand({ Bucket: 'mcp-artifacts', Key: 'releases/v1.bin' })),
     ).rejects.toThrow(/Access Denied|AccessDenied/);
-    expect(moto.log().slice(before)).toContain(
+    expect(await loggedSince(before)).toContain(
       `/${roles.get(cleanup.roleLogicalId)}/${roles.get(cleanup.roleLogicalId)!.slice(0, 60)} s3:DeleteObject on arn:aws:s3:::mcp-artifacts/releases/v1.bin`,
     );
     // The same role deletes outside the protected prefix.
@@ -450,13 +454,6 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
           subject: `ALARM: "${alarm.AlarmName}" in US East (N. Virginia)`,
         }),
       });
-    // moto's stderr reaches us a moment after its answer.
-    const loggedSince = (from: number) =>
-      eventually(
-        async () => (moto.log().length > from ? moto.log().slice(from) : undefined),
-        5_000,
-        'moto log',
-      );
     const queue = await queueOn(alertsTopic);
     expect((await publishAsCloudWatch(ACCOUNT)).status).toBe(200);
     const [delivered] = await queue.receive();
