@@ -9,8 +9,10 @@ import {
   tellTiersAndChat,
   ticketRequest,
   tiersPaged,
+  chatsOf,
   type Chat,
   type ChatEvent,
+  type ChatMessage,
   type IncidentChannels,
   type Tickets,
 } from './notify.ts';
@@ -127,17 +129,39 @@ async function postChat(
   statuses: IncidentStatus[],
   extra: string[] = [],
 ): Promise<void> {
-  const chat = deps.chat;
-  if (!chat || !deps.policy.severities[incident.severity].chat) return;
-  await sendOnce(
+  if (!deps.policy.severities[incident.severity].chat) return;
+  await sendChatOnce(
     deps,
     incident,
     key,
     statuses,
-    () => chat.post(chatMessage(kind, incident, runbookOf(deps, incident), extra)),
-    event(deps.now(), 'notified', `chat: ${kind}`),
-    'chat',
+    chatMessage(kind, incident, runbookOf(deps, incident), extra),
   );
+}
+
+/** One chat message to every chat (each under its own claim: `key`, `key@1`, ...), once each. */
+async function sendChatOnce(
+  deps: EscalationDeps,
+  incident: Incident,
+  key: string,
+  statuses: IncidentStatus[],
+  message: ChatMessage,
+): Promise<void> {
+  for (const { suffix, chat } of chatsOf(deps.chat))
+    await sendOnce(
+      deps,
+      incident,
+      `${key}${suffix}`,
+      statuses,
+      () => chat.post(message),
+      event(deps.now(), 'notified', `chat${suffix}: ${message.event}`),
+      'chat',
+    );
+}
+
+/** Whether any chat's copy of message `key` still needs sending. */
+function chatUnsent(deps: EscalationDeps, incident: Incident, key: string): boolean {
+  return chatsOf(deps.chat).some(({ suffix }) => unsent(deps, incident, `${key}${suffix}`));
 }
 
 /** Opens the incident's ticket once (the same idempotency key on every retry). */
@@ -177,7 +201,7 @@ function unsent(deps: EscalationDeps, incident: Incident, key: string): boolean 
  */
 async function announce(deps: EscalationDeps, incident: Incident): Promise<void> {
   if (incident.status === 'resolved') return;
-  if (unsent(deps, incident, 'chat:opened'))
+  if (chatUnsent(deps, incident, 'chat:opened'))
     await postChat(deps, incident, 'opened', 'chat:opened', ['triggered', 'held', 'acknowledged']);
   if (unsent(deps, incident, 'ticket')) await openTicket(deps, incident);
 }
@@ -234,18 +258,30 @@ async function sendReminder(deps: EscalationDeps, incident: Incident): Promise<v
   const now = deps.now();
   const response = deps.policy.severities[incident.severity];
   const text = `${incident.id} has not been acknowledged within its response time (${response.responseMinutes} min).`;
-  const chat = deps.chat && response.chat ? deps.chat : undefined;
+  // The reminder's own key (which the ladder reads) goes with the first chat, or marks it done.
+  const chats = response.chat ? chatsOf(deps.chat) : [];
+  const message = chatMessage('reminder', incident, runbookOf(deps, incident), [text]);
   await sendOnce(
     deps,
     incident,
     REMINDER_KEY,
     ['triggered'],
     async () => {
-      if (chat) await chat.post(chatMessage('reminder', incident, runbookOf(deps, incident), [text]));
+      if (chats[0]) await chats[0].chat.post(message);
     },
     event(now, 'reminded', `response time of ${response.responseMinutes} min passed unacknowledged`),
     'chat',
   );
+  for (const { suffix, chat } of chats.slice(1))
+    await sendOnce(
+      deps,
+      incident,
+      `${REMINDER_KEY}${suffix}`,
+      ['triggered'],
+      () => chat.post(message),
+      event(now, 'notified', `chat${suffix}: reminder`),
+      'chat',
+    );
   if (deps.tickets && incident.ticketRef)
     await sendOnce(
       deps,
@@ -262,7 +298,11 @@ async function sendReminder(deps: EscalationDeps, incident: Incident): Promise<v
 async function retryReminder(deps: EscalationDeps, incident: Incident): Promise<void> {
   if (incident.status !== 'triggered') return;
   const failed = (key: string) => incident.pages[key]?.state === 'failed';
-  if (failed(REMINDER_KEY) || failed(`${REMINDER_KEY}:ticket`)) await sendReminder(deps, incident);
+  const keys = [
+    ...chatsOf(deps.chat).map(({ suffix }) => `${REMINDER_KEY}${suffix}`),
+    `${REMINDER_KEY}:ticket`,
+  ];
+  if (failed(REMINDER_KEY) || keys.some(failed)) await sendReminder(deps, incident);
 }
 
 /**
@@ -762,17 +802,13 @@ async function remindUpdateDue(deps: EscalationDeps, listed: Incident): Promise<
         }),
       event(now, 'reminded', `status update due (${cadence} min cadence)`),
     );
-  const chat = deps.chat;
-  if (chat)
-    await sendOnce(
-      deps,
-      incident,
-      `${key}:chat`,
-      ['acknowledged'],
-      () => chat.post(chatMessage('update-due', incident, runbookOf(deps, incident), [text])),
-      event(now, 'notified', 'chat: status update due'),
-      'chat',
-    );
+  await sendChatOnce(
+    deps,
+    incident,
+    `${key}:chat`,
+    ['acknowledged'],
+    chatMessage('update-due', incident, runbookOf(deps, incident), [text]),
+  );
 }
 
 export type UpdateStatus = 'investigating' | 'identified' | 'monitoring' | 'resolved';

@@ -35,6 +35,20 @@ export interface ChatMessage {
 
 export interface Chat {
   post(message: ChatMessage): Promise<void>;
+  /**
+   * The chats this one posts to, when it is several (AWS Chatbot and a Slack webhook): each is
+   * sent to once under its own claim, so one refusing never posts twice to the other.
+   */
+  readonly parts?: readonly Chat[];
+}
+
+/** Each chat to post to, with the suffix of its claim key (`''` for the first, `@1`... after). */
+export function chatsOf(chat: Chat | undefined): Array<{ suffix: string; chat: Chat }> {
+  if (!chat) return [];
+  return (chat.parts ?? [chat]).map((part, index) => ({
+    suffix: index === 0 ? '' : `@${index}`,
+    chat: part,
+  }));
 }
 
 export interface TicketRequest {
@@ -191,10 +205,9 @@ export async function tellTiersAndChat(
       send: () => via.pager.page(tier, { subject: message.subject, body }),
       integration: 'pager' as const,
     }));
-  const chat = via.chat;
-  if (chat)
+  for (const { suffix, chat } of chatsOf(via.chat))
     destinations.push({
-      name: 'chat',
+      name: `chat${suffix}`,
       send: () =>
         chat.post(
           chatMessage(

@@ -9,7 +9,7 @@ import type { PrometheusPort } from '../../core/prometheus.ts';
 import type { Pager } from './escalation.ts';
 import type { Incident } from './incident.ts';
 import type { IncidentStore } from './incident-store.ts';
-import { tellTiersAndChat, tiersPaged, type Chat } from './notify.ts';
+import { chatsOf, tellTiersAndChat, tiersPaged, type Chat } from './notify.ts';
 
 export interface ReviewDeps {
   readonly store: IncidentStore;
@@ -176,7 +176,10 @@ export async function writeReview(deps: ReviewDeps, incidentId: string): Promise
   if (!incident) return { incidentId, written: false, reason: 'no such incident' };
   if (incident.status !== 'resolved')
     return { incidentId, written: false, reason: `still ${incident.status}` };
-  const audience = [...tiersPaged(deps.tiers, incident).map((t) => t.name), ...(deps.chat ? ['chat'] : [])];
+  const audience = [
+    ...tiersPaged(deps.tiers, incident).map((t) => t.name),
+    ...chatsOf(deps.chat).map(({ suffix }) => `chat${suffix}`),
+  ];
   const noticed = (name: string) => {
     const state = incident.pages[`review:${name}`]?.state;
     return state === 'sent' || state === 'claimed';

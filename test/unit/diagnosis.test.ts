@@ -458,3 +458,49 @@ describe('what the diagnosis function is asked', () => {
     expect(() => workOf({ hello: 'world' })).toThrow(/expected a DynamoDB stream batch/);
   });
 });
+
+describe('the post-incident review’s notices', () => {
+  it('are sent once when the review dies right after a send and the stream retries it', async () => {
+    const store = new MemoryIncidentStore();
+    const clock = new TestClock(new Date('2026-11-28T03:00:00Z'));
+    const pager = new RecordingPager();
+    const chat = new RecordingChat();
+    const deps = escalationDeps(store, clock, pager, {}, undefined, { chat });
+    const [opened] = await intakeMessage(deps, {
+      messageId: 'm-review-once',
+      message: amMessage('MCPSemanticErrorRateCritical', { severity: 'critical' }),
+    });
+    const id = opened!.incidentId!;
+    clock.advanceMinutes(30);
+    await resolveIncident(deps, id, 'alice', 'rolled back');
+    const markPageSent = store.markPageSent.bind(store);
+    let died = false;
+    store.markPageSent = async (...args) => {
+      if (!died && args[1] === 'review:primary') {
+        died = true;
+        throw new Error('the process died');
+      }
+      return markPageSent(...args);
+    };
+    const review = {
+      store,
+      prometheus: { query: async () => [{ labels: {}, value: 1 }], alerts: async () => [] } as PrometheusPort,
+      pager,
+      tiers: deps.tiers,
+      chat,
+      now: clock.now,
+      archive: async (incidentId: string) => `s3://reports/reports/reviews/${incidentId}.md`,
+    };
+    await expect(writeReview(review, id)).rejects.toThrow(/the process died/);
+    // The stream's retry: the review is recorded; what went out is not sent again, the rest goes.
+    const retried = await writeReview(review, id);
+    expect(retried).toMatchObject({ written: true });
+    expect(await writeReview(review, id)).toMatchObject({
+      written: false,
+      reason: expect.stringMatching(/^already written/),
+    });
+    const notices = pager.sent.filter((p) => p.page.subject.includes('post-incident review'));
+    expect(notices.map((p) => p.tier)).toEqual(['primary']);
+    expect(chat.forIncident(id).filter((e) => e === 'reviewed')).toHaveLength(1);
+  });
+});

@@ -1,4 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { BothChats } from '../../functions/escalation/adapters/slack-webhook-chat.ts';
+import { escalateDueIncidents, intakeMessage } from '../../functions/escalation/escalation.ts';
+import {
+  amMessage,
+  escalationDeps,
+  RecordingChat,
+  RecordingPager,
+  TestClock,
+} from '../support/escalation-harness.ts';
+import { MemoryIncidentStore } from '../support/memory-incident-store.ts';
 import { parseConfig } from '../../core/config.ts';
 import { parseAlertMessage, type NormalizedAlert } from '../../functions/escalation/alerts.ts';
 import { deliveriesFromEvent } from '../../functions/escalation/deliveries.ts';
@@ -381,5 +391,39 @@ describe('pages', () => {
     const page = renderPage({ ...incident, alert: garbage! }, tiers[0]!, { ack: 'a', resolve: 'r' });
     expect(page.body).toMatch(/could not be parsed/);
     expect(page.body).toContain('disk on fire');
+  });
+});
+
+describe('two chats at once (AWS Chatbot and a Slack webhook)', () => {
+  it('posts to each once: one refusing is retried alone, never posting twice to the other', async () => {
+    const store = new MemoryIncidentStore();
+    const clock = new TestClock(new Date('2026-11-25T10:00:00Z'));
+    const chatbot = new RecordingChat();
+    const slack = new RecordingChat();
+    let slackDown = true;
+    const flakySlack = {
+      post: async (message: Parameters<RecordingChat['post']>[0]) => {
+        if (slackDown) throw new Error('slack 503 (injected)');
+        return slack.post(message);
+      },
+    };
+    const deps = escalationDeps(store, clock, new RecordingPager(), {}, undefined, {
+      chat: new BothChats([chatbot, flakySlack]),
+    });
+    const [opened] = await intakeMessage(deps, {
+      messageId: 'both-chats',
+      message: amMessage('BothChats', { severity: 'critical' }),
+    });
+    const id = opened!.incidentId!;
+    expect(chatbot.forIncident(id)).toEqual(['opened']);
+    expect(slack.forIncident(id)).toEqual([]);
+    clock.advanceMinutes(1);
+    await escalateDueIncidents(deps);
+    slackDown = false;
+    clock.advanceMinutes(1);
+    await escalateDueIncidents(deps);
+    await escalateDueIncidents(deps);
+    expect(chatbot.forIncident(id)).toEqual(['opened']);
+    expect(slack.forIncident(id)).toEqual(['opened']);
   });
 });

@@ -23,9 +23,10 @@ export class SlackWebhookChat implements Chat {
 
 /** Several chats at once (the Chatbot topic and a Slack webhook); each must take the message. */
 export class BothChats implements Chat {
-  constructor(private readonly chats: readonly Chat[]) {}
+  constructor(readonly parts: readonly Chat[]) {}
 
+  /** Escalation sends to each part under its own claim (chatsOf); this is for a direct post. */
   async post(message: ChatMessage): Promise<void> {
-    await Promise.all(this.chats.map((chat) => chat.post(message)));
+    await Promise.all(this.parts.map((chat) => chat.post(message)));
   }
 }
