@@ -7,6 +7,7 @@ import { Cleanup } from './cleanup-construct.ts';
 import { Escalation } from './escalation-construct.ts';
 import { Foundation } from './foundation.ts';
 import { Maintenance } from './maintenance-construct.ts';
+import { OperationsDashboard } from './operations-dashboard.ts';
 
 export interface McpOpsStackProps extends StackProps {
   readonly config: OpsConfig;
@@ -23,6 +24,7 @@ export class McpOpsStack extends Stack {
   readonly backup: Backup;
   readonly checks: Checks;
   readonly maintenance: Maintenance;
+  readonly operations: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props: McpOpsStackProps) {
     super(scope, id, props);
@@ -39,6 +41,19 @@ export class McpOpsStack extends Stack {
       foundation: this.foundation,
       incidents: this.escalation.table,
       ...(this.checks.mail ? { mail: this.checks.mail } : {}),
+    });
+    this.operations = new OperationsDashboard(this, 'Operations', {
+      dashboardName: `${props.config.resourcePrefix}-operations`,
+      jobs: [
+        { label: 'checks', job: this.checks.job },
+        { label: 'backup', job: this.backup.job },
+        { label: 'cleanup', job: this.cleanup.job },
+        { label: 'maintenance', job: this.maintenance.job },
+        { label: 'intake', job: this.escalation.intake },
+        { label: 'tick', job: this.escalation.tick },
+        { label: 'respond', job: this.escalation.respond },
+        { label: 'diagnose', job: this.escalation.diagnose },
+      ],
     });
     this.outputs();
   }
@@ -66,6 +81,11 @@ export class McpOpsStack extends Stack {
       'IncidentsTable',
       this.escalation.table.tableName,
       'The incidents (who was paged, who acted, the timeline); mcp-ops incidents reads it',
+    );
+    output(
+      'OperationsDashboard',
+      `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards/dashboard/${this.operations.dashboard.dashboardName}`,
+      'mcp-ops watching itself: invocations, errors, durations, dead letters, pages sent, sends refused, reports delivered, cleanup progress',
     );
     output(
       'DashboardsConfigMap',

@@ -76,6 +76,7 @@ describe('the CDK app’s configuration file', () => {
       'AlertsTopicArn',
       'DashboardsConfigMap',
       'IncidentsTable',
+      'OperationsDashboard',
       'ReportsBucket',
       'RespondUrl',
     ]);
@@ -83,5 +84,37 @@ describe('the CDK app’s configuration file', () => {
       expect(output.Description.length, name).toBeGreaterThan(20);
     expect(outputs.AlertsTopicArn!.Value).toEqual({ Ref: expect.stringMatching(/AlertsTopic/) });
     expect(JSON.stringify(outputs.RespondUrl!.Value)).toMatch(/Respond.*FunctionUrl/);
+  }, 120_000);
+
+  it('has a dashboard of its own: functions, dead letters, pages, refused sends, reports, cleanup', () => {
+    const template = Template.fromStack(
+      new McpOpsStack(new App(), 'McpOps', {
+        config: loadConfigFile(undefined),
+        env: { account: '123456789012', region: 'eu-west-1' },
+      }),
+    );
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]!.Properties.DashboardName).toBe('mcp-ops-operations');
+    const body = JSON.stringify(dashboards[0]!.Properties.DashboardBody);
+    for (const metric of [
+      'Invocations',
+      'Errors',
+      'Duration',
+      'ApproximateNumberOfMessagesVisible',
+      'PagesSent',
+      'IntegrationFailures',
+      'IncidentFailures',
+      'ReportDelivered',
+      'ObjectsDeleted',
+      'BytesFreed',
+    ])
+      expect(body, metric).toContain(metric);
+    // Every function of the stack is on it.
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, f]) =>
+      String(f.Properties.FunctionName ?? '').startsWith('mcp-ops-'),
+    );
+    expect(functions.length).toBe(8);
+    for (const [id] of functions) expect(body, id).toContain(`{"Ref":"${id}"}`);
   }, 120_000);
 });
