@@ -78,9 +78,19 @@ const spec = (name: string) => specs.find((s) => s.name === name)!;
 const REPORTS_SENDER = 'mcp-ops@reports.deployed.example';
 const MANUAL_WINDOW = parseConfig({}).maintenanceWindow;
 
-/** moto's log since `from`, waited for: its stderr reaches us a moment after its answer. */
-const loggedSince = (from: number) =>
-  eventually(async () => (moto.log().length > from ? moto.log().slice(from) : undefined), 5_000, 'moto log');
+/**
+ * moto's log since `from` once it says `expected`: its stderr reaches us a moment after its
+ * answer, and in pieces, so the line is waited for (5 s), then the log is handed to the assertion.
+ */
+const loggedSince = async (from: number, expected: string | RegExp) => {
+  const says = (log: string) => (typeof expected === 'string' ? log.includes(expected) : expected.test(log));
+  await eventually(
+    async () => (says(moto.log().slice(from)) ? true : undefined),
+    5_000,
+    `moto's log to say ${String(expected)}`,
+  ).catch(() => undefined);
+  return moto.log().slice(from);
+};
 
 /** What the test's moto accepted through SES (our launcher's endpoint), MIME parsed. */
 async function sesSent(): Promise<ParsedMail[]> {
@@ -394,7 +404,12 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     await expect(
       asCleanup.send(new DeleteObjectCommand({ Bucket: 'mcp-artifacts', Key: 'releases/v1.bin' })),
     ).rejects.toThrow(/Access Denied|AccessDenied/);
-    expect(await loggedSince(before)).toContain(
+    expect(
+      await loggedSince(
+        before,
+        `/${roles.get(cleanup.roleLogicalId)}/${roles.get(cleanup.roleLogicalId)!.slice(0, 60)} s3:DeleteObject on arn:aws:s3:::mcp-artifacts/releases/v1.bin`,
+      ),
+    ).toContain(
       `/${roles.get(cleanup.roleLogicalId)}/${roles.get(cleanup.roleLogicalId)!.slice(0, 60)} s3:DeleteObject on arn:aws:s3:::mcp-artifacts/releases/v1.bin`,
     );
     // The same role deletes outside the protected prefix.
@@ -485,9 +500,12 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     // Another account's alarm is refused by the topic's policy, by name.
     let before = moto.log().length;
     expect((await publishAsCloudWatch('999999999999')).status).toBe(403);
-    expect(await loggedSince(before)).toContain(
-      `DENY service cloudwatch.amazonaws.com sns:Publish on ${alertsTopic} (resource policy)`,
-    );
+    expect(
+      await loggedSince(
+        before,
+        `DENY service cloudwatch.amazonaws.com sns:Publish on ${alertsTopic} (resource policy)`,
+      ),
+    ).toContain(`DENY service cloudwatch.amazonaws.com sns:Publish on ${alertsTopic} (resource policy)`);
     // Without the statement that lets this account's alarms in, they are refused too.
     const topics = new SNSClient(admin);
     const policy = JSON.parse(
@@ -508,9 +526,8 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     try {
       before = moto.log().length;
       expect((await publishAsCloudWatch(ACCOUNT)).status).toBe(403);
-      expect(moto.log().slice(before)).toContain(
-        `DENY service cloudwatch.amazonaws.com sns:Publish on ${alertsTopic}`,
-      );
+      const refusal = `DENY service cloudwatch.amazonaws.com sns:Publish on ${alertsTopic}`;
+      expect(await loggedSince(before, refusal)).toContain(refusal);
     } finally {
       await setPolicy(policy);
     }
@@ -530,9 +547,12 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     try {
       before = moto.log().length;
       expect((await publishAsCloudWatch(ACCOUNT)).status).toBe(403);
-      expect(await loggedSince(before)).toMatch(
-        /DENY service cloudwatch\.amazonaws\.com kms:GenerateDataKey on arn:aws:kms:/,
-      );
+      expect(
+        await loggedSince(
+          before,
+          /DENY service cloudwatch\.amazonaws\.com kms:GenerateDataKey on arn:aws:kms:/,
+        ),
+      ).toMatch(/DENY service cloudwatch\.amazonaws\.com kms:GenerateDataKey on arn:aws:kms:/);
     } finally {
       await kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: keyPolicy }));
     }
@@ -572,11 +592,10 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
         }),
       ),
     ).rejects.toThrow(/AccessDenied|not authorized/i);
-    expect(moto.log().slice(before)).toMatch(
-      new RegExp(
-        `DENY arn:aws:iam::${ACCOUNT}:user/developer-\\d+ sns:Publish on ${alertsTopic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(resource policy\\)`,
-      ),
+    const unnamed = new RegExp(
+      `DENY arn:aws:iam::${ACCOUNT}:user/developer-\\d+ sns:Publish on ${alertsTopic.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(resource policy\\)`,
     );
+    expect(await loggedSince(before, unnamed)).toMatch(unnamed);
   });
 
   it('pages from an Alertmanager message in its SNS envelope, and the link acknowledges through the function URL', async () => {
