@@ -310,21 +310,29 @@ async function retryReminder(deps: EscalationDeps, incident: Incident): Promise<
  * if its sender died before claiming it, and any tier's whose send was refused (`failed`) or whose
  * sender died after claiming it (a stale claim), lowest tier first.
  */
-async function repairPage(deps: EscalationDeps, incident: Incident): Promise<void> {
+async function repairPage(
+  deps: EscalationDeps,
+  incident: Incident,
+  tried: Set<string> = new Set(),
+): Promise<boolean> {
   let refused: unknown;
+  let attempted = false;
   for (let index = 0; index <= incident.tierReached; index += 1) {
     const tier = deps.tiers[index];
-    if (!tier || !pageableStatuses(tier, index).includes(incident.status)) continue;
+    if (!tier || tried.has(tier.name) || !pageableStatuses(tier, index).includes(incident.status)) continue;
     const record = incident.pages[tier.name];
     if (record?.state === 'sent') continue;
     if (!record && index !== incident.tierReached) continue;
     if (record && !unsent(deps, incident, tier.name)) continue;
+    tried.add(tier.name);
+    attempted = true;
     // Each tier on its own: one tier's topic refusing does not keep the others' pages back.
     await pageTier(deps, incident, index).catch((error: unknown) => {
       refused ??= error;
     });
   }
   if (refused) throw refused;
+  return attempted;
 }
 
 /**
@@ -335,14 +343,18 @@ async function repairPage(deps: EscalationDeps, incident: Incident): Promise<voi
 async function advance(deps: EscalationDeps, start: Incident): Promise<Array<{ tier: string }>> {
   const now = deps.now();
   const escalated: Array<{ tier: string }> = [];
-  // A lower tier's page that was refused goes out before the ladder climbs past it; if it is
-  // refused again the ladder climbs all the same (the failure is on record), and it is thrown last.
+  // A page refused (or left by a caller that died) is tried once per call, lowest tier first, and
+  // does not hold the ladder back; the first refusal is thrown at the end (the failure is on record).
   let refused: unknown;
-  await repairPage(deps, start).catch((error: unknown) => {
-    refused = error;
-  });
-  let incident: Incident | undefined = (await deps.store.get(start.id)) ?? start;
-  for (let guard = 0; incident && guard < deps.tiers.length + 3; guard += 1) {
+  const tried = new Set<string>();
+  let incident: Incident | undefined = start;
+  for (let guard = 0; incident && guard < 2 * deps.tiers.length + 4; guard += 1) {
+    const repaired = await repairPage(deps, incident, tried).catch((error: unknown) => {
+      refused ??= error;
+      return true;
+    });
+    if (repaired) incident = await deps.store.get(incident.id);
+    if (!incident) break;
     const step = nextStep(deps.policy, incident);
     if (!step || step.dueAt > now) {
       const next = step?.dueAt.toISOString();
@@ -368,6 +380,13 @@ async function advance(deps: EscalationDeps, start: Incident): Promise<Array<{ t
         await deps.store.schedule(incident.id, later, [incident.status]);
       break;
     }
+    // The tiers are paged in the ladder's order: while the page of the tier reached is on its way
+    // (claimed by a concurrent caller, not yet sent), that caller climbs on after it, or the next
+    // tick does. A page that was refused does not hold the ladder back.
+    const reached = incident.tierReached >= 0 ? deps.tiers[incident.tierReached] : undefined;
+    const onItsWay = reached ? incident.pages[reached.name] : undefined;
+    if (reached && (!onItsWay || (onItsWay.state === 'claimed' && !unsent(deps, incident, reached.name))))
+      break;
     const tier = deps.tiers[step.tier]!;
     if (step.tier === 0) incident = await openChannel(deps, incident);
     const following = nextStep(deps.policy, { ...incident, tierReached: step.tier });
@@ -384,14 +403,19 @@ async function advance(deps: EscalationDeps, start: Incident): Promise<Array<{ t
       pageableStatuses(tier, step.tier),
     );
     incident = await deps.store.get(incident.id);
-    if (!won || !incident) break;
+    // Another caller moved it first: look again (the page it owes may be ours to send, or the next step).
+    if (!won || !incident) continue;
     if (step.tier > 0) {
       deps.metrics?.count('Escalations', tier.name);
       escalated.push({ tier: tier.name });
     }
-    await pageTier(deps, incident, step.tier);
+    tried.add(tier.name);
+    await pageTier(deps, incident, step.tier).catch((error: unknown) => {
+      refused ??= error;
+    });
+    // As written now: the next step reads whether this page went out.
+    incident = await deps.store.get(incident.id);
   }
-  if (incident) await repairPage(deps, incident);
   if (refused) throw refused;
   return escalated;
 }
