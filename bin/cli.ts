@@ -215,6 +215,8 @@ function usage(): string {
     ...GLOBAL_HELP.map((l) => `  ${l}`),
     '',
     "'mcp-ops <command> --help' describes one command; 'mcp-ops --version' prints the version.",
+    'exit status: 0 fine, 1 a check found a problem, 2 usage or configuration refused, 3 could not run',
+    '(credentials, an endpoint unreachable, AWS or the cluster refusing).',
   ].join('\n');
 }
 

@@ -164,7 +164,9 @@ async function lifecycle(env: Environment): Promise<void> {
     new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: merged } }),
   );
   console.log(
-    `applied ${rules.length} retention rule(s) to s3://${bucket} (${merged.length} rule(s) in all)`,
+    values.output === 'json'
+      ? JSON.stringify({ bucket, applied: rules, Rules: merged }, null, 2)
+      : `applied ${rules.length} retention rule(s) to s3://${bucket} (${merged.length} rule(s) in all)`,
   );
 }
 
@@ -301,6 +303,8 @@ export async function runCommand(line: CommandLine): Promise<number> {
       error instanceof DiagnoseCommandError ||
       error instanceof EscalationCommandError;
     console.error(`mcp-ops ${command}: ${error instanceof Error ? error.message : String(error)}`);
-    return refused ? 2 : 1;
+    // 2: the request was refused (usage, configuration); 3: it could not run (credentials, an
+    // endpoint unreachable, AWS or the cluster refusing); 1 is kept for "the check found a problem".
+    return refused ? 2 : 3;
   }
 }

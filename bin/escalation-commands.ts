@@ -81,7 +81,20 @@ export async function escalationCommand(
     status?: string;
   },
 ): Promise<string> {
-  if (command === 'incidents' && args[0] === 'ladder') return ladderText(options.config);
+  if (command === 'incidents' && args[0] === 'ladder') {
+    if (!options.json) return ladderText(options.config);
+    const policy = responsePolicy(options.config);
+    return JSON.stringify(
+      Object.fromEntries(
+        (['P0', 'P1', 'P2', 'P3'] as const).map((severity) => [
+          severity,
+          { ...options.config.escalation.severities[severity], timeline: describeTimeline(policy, severity) },
+        ]),
+      ),
+      null,
+      2,
+    );
+  }
   const settings = await escalationSettings(options.config, options.target, options.endpoints);
   const ports = escalationPorts(options.target, settings);
   const tiers = options.config.onCall.tiers;

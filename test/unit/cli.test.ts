@@ -71,6 +71,20 @@ describe('the mcp-ops command', () => {
     expect(JSON.parse(shown.stdout)).toMatchObject({ schedules: { timeZone: 'Europe/London' } });
   });
 
+  it('prints the ladder as JSON with -o json, and exits 3 when it cannot reach AWS', () => {
+    const ladder = run('incidents', 'ladder', '-o', 'json');
+    expect(ladder.status).toBe(0);
+    const parsed = JSON.parse(ladder.stdout) as Record<string, { page: string; timeline: string[] }>;
+    expect(Object.keys(parsed)).toEqual(['P0', 'P1', 'P2', 'P3']);
+    expect(parsed.P1).toMatchObject({ page: 'at-once', ticket: true });
+    expect(parsed.P1!.timeline.length).toBeGreaterThan(0);
+    expect(run('incidents', 'ladder').stdout).toMatch(/^P0:/);
+    // The endpoint refuses every connection (see `run`): the command could not run.
+    const unreachable = run('backup', 'verify', '--bucket', 'mcp-artifacts-backup');
+    expect(unreachable.status).toBe(3);
+    expect(run('--help').stdout).toContain('3 could not run');
+  });
+
   it('answers --version and --help quickly, and each command’s --help is its own', () => {
     expect(run('--version')).toMatchObject({ status: 0, stdout: 'mcp-ops 0.1.0\n' });
     const help = run('--help');
