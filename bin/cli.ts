@@ -3,6 +3,7 @@
 // one line and exit 2, before anything is loaded or any AWS call is made. Only this file and
 // node:util load for --help; a command's modules (AWS SDK, Kubernetes client) load when it runs.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { profileRegion } from './aws-profile.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -30,6 +31,7 @@ const GLOBAL: Options = {
   local: { type: 'boolean', default: false },
   config: { type: 'string' },
   kubeconfig: { type: 'string' },
+  context: { type: 'string' },
   output: { type: 'string', short: 'o', default: 'text' },
   format: { type: 'string' },
   region: { type: 'string' },
@@ -41,7 +43,8 @@ const GLOBAL_HELP = [
   '-o, --output text|json           output format (--format is the same)',
   '--local                          the local stack (.stack/endpoints.json) instead of AWS',
   '--config FILE                    configuration, JSON or YAML (must exist; default mcp-ops.config.json|yaml if present)',
-  '--kubeconfig FILE                cluster access (default $KUBECONFIG)',
+  '--kubeconfig FILE                cluster access (default $KUBECONFIG, else ~/.kube/config)',
+  '--context NAME                   the kubeconfig context to use (default its current one)',
   '--region R, --profile P          AWS region and shared-config profile',
   '-h, --help                       this help',
 ];
@@ -318,7 +321,14 @@ export async function cli(argv: readonly string[]): Promise<number> {
   }
   const { values } = line;
   if (typeof values.region === 'string') process.env.AWS_REGION = values.region;
-  if (typeof values.profile === 'string') process.env.AWS_PROFILE = values.profile;
+  if (typeof values.profile === 'string') {
+    process.env.AWS_PROFILE = values.profile;
+    // The profile's own region, as the AWS CLI takes it, unless a region was said.
+    if (!process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION) {
+      const region = profileRegion(values.profile);
+      if (region) process.env.AWS_REGION = region;
+    }
+  }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const [command, sub] = line.spec.name.split(' ') as [string, string | undefined];
   const { runCommand } = await import('./commands.ts');

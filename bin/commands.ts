@@ -6,7 +6,8 @@ import {
   PutBucketLifecycleConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { loadKubeconfig } from './terminal-cluster.ts';
 import { awsTargetFromEnv, s3ClientConfig, singleAttempt, type AwsTarget } from '../core/aws.ts';
 import { ConfigError, type OpsConfig } from '../core/config.ts';
 import { configFromNamedOrDefault, loadConfigFile } from '../core/config-file.ts';
@@ -37,6 +38,7 @@ export interface Values {
   local: boolean;
   config: string;
   kubeconfig?: string;
+  context?: string;
   output: string;
   'state-bucket'?: string;
   'retention-days'?: string;
@@ -82,10 +84,14 @@ function environment(): Environment {
 
 /** `kubectl get configmap mcp-semantic-config -o jsonpath='{.data.artifact\.retention\.days}'`. */
 async function configMapRetentionDays(config: OpsConfig): Promise<number | undefined> {
-  const path = values.kubeconfig ?? process.env.KUBECONFIG;
-  if (!path) return undefined;
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
+  const kc = loadKubeconfig(
+    {
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      ...(values.context ? { context: values.context } : {}),
+    },
+    (message) => new CleanupRequestError(message),
+  );
+  if (!kc) return undefined;
   const core = kc.makeApiClient(CoreV1Api);
   const map = await core.readNamespacedConfigMap({
     name: config.cluster.configMap,
@@ -249,6 +255,7 @@ export async function runCommand(line: CommandLine): Promise<number> {
         target: env.target,
         ...(values.local ? { endpoints: readEndpoints() } : {}),
         ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+        ...(values.context ? { context: values.context } : {}),
         format: values.output,
         send: values.send ?? false,
         ...(values.out ? { outDir: values.out } : {}),
@@ -261,6 +268,7 @@ export async function runCommand(line: CommandLine): Promise<number> {
         target: env.target,
         ...(values.local ? { endpoints: readEndpoints() } : {}),
         ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+        ...(values.context ? { context: values.context } : {}),
         ...(values.runbook ? { runbook: values.runbook } : {}),
         ...(values.incident ? { incident: values.incident } : {}),
         json: values.output === 'json',
@@ -273,6 +281,7 @@ export async function runCommand(line: CommandLine): Promise<number> {
         target: env.target,
         ...(values.local ? { endpoints: readEndpoints() } : {}),
         ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+        ...(values.context ? { context: values.context } : {}),
         ...(values['state-bucket'] ? { stateBucket: values['state-bucket'] } : {}),
         json: values.output === 'json',
         send: values.send ?? false,

@@ -19,6 +19,7 @@ export async function diagnoseCommand(options: {
   target: AwsTarget;
   endpoints?: StackEndpoints;
   kubeconfig?: string;
+  context?: string;
   runbook?: string;
   incident?: string;
   json: boolean;

@@ -40,6 +40,7 @@ export interface MaintenanceCommandOptions {
   readonly target: AwsTarget;
   readonly endpoints?: StackEndpoints;
   readonly kubeconfig?: string;
+  readonly context?: string;
   readonly stateBucket?: string;
   readonly json: boolean;
   readonly send: boolean;

@@ -28,6 +28,7 @@ export interface ReportCommandOptions {
   readonly target: AwsTarget;
   readonly endpoints?: StackEndpoints;
   readonly kubeconfig?: string;
+  readonly context?: string;
   readonly format: string;
   /** Also deliver it: archive to the reports bucket and publish to the reports topic. */
   readonly send: boolean;
