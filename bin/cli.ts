@@ -223,6 +223,19 @@ function usage(): string {
   ].join('\n');
 }
 
+/** The other commands of the same word (`incident` → `incident review`, `incident update`). */
+function related(spec: CommandSpec): string[] {
+  const word = spec.name.split(' ')[0]!;
+  const others = COMMANDS.filter((c) => c !== spec && c.name.split(' ')[0] === word);
+  if (others.length === 0) return [];
+  const width = Math.max(...others.map((c) => `${c.name} ${c.args ?? ''}`.length));
+  return [
+    'related commands:',
+    ...others.map((c) => `  mcp-ops ${`${c.name} ${c.args ?? ''}`.padEnd(width)}  ${c.summary}`),
+    '',
+  ];
+}
+
 function commandHelp(spec: CommandSpec): string {
   const outputs = spec.outputs ?? ['text', 'json'];
   return [
@@ -231,6 +244,7 @@ function commandHelp(spec: CommandSpec): string {
     spec.summary,
     '',
     ...(spec.help.length ? ['options:', ...spec.help.map((l) => `  ${l}`), ''] : []),
+    ...related(spec),
     'options of every command:',
     ...GLOBAL_HELP.map((l) => `  ${l.replace('text|json', outputs.join('|'))}`),
   ].join('\n');

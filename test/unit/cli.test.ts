@@ -99,6 +99,9 @@ describe('the mcp-ops command', () => {
     expect(backup.stdout).toMatch(/^usage: mcp-ops backup verify \[options\]/);
     expect(backup.stdout).toContain('--sample N');
     expect(run('report', '--help').stdout).toContain('-o, --output text|json|html');
+    const incident = run('incident', '--help').stdout;
+    expect(incident).toContain('mcp-ops incident review INC-YYYYMMDD-NNN');
+    expect(incident).toContain('mcp-ops incident update INC-YYYYMMDD-NNN "message"');
   });
 
   it('refuses a bad command line in one line with exit 2, before any AWS call', () => {
