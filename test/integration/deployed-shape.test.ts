@@ -187,6 +187,14 @@ function alertEvent(
   severity = 'critical',
   runbook?: string,
 ) {
+  return snsEvent(
+    `msg-${name}-${status}`,
+    amMessage(name, { severity, status, ...(runbook ? { runbook } : {}) }),
+  );
+}
+
+/** The event the alerts topic hands intake for one message. */
+function snsEvent(messageId: string, message: string, subject: string | null = null) {
   const alertsTopic = resolver.refs.get(
     resolver.ofType('AWS::SNS::Topic').find(([id]) => id.includes('AlertsTopic'))![0],
   )!;
@@ -198,10 +206,10 @@ function alertEvent(
         EventSubscriptionArn: `${alertsTopic}:sub`,
         Sns: {
           Type: 'Notification',
-          MessageId: `msg-${name}-${status}`,
+          MessageId: messageId,
           TopicArn: alertsTopic,
-          Subject: null,
-          Message: amMessage(name, { severity, status, ...(runbook ? { runbook } : {}) }),
+          Subject: subject,
+          Message: message,
           Timestamp: new Date().toISOString(),
         },
       },
@@ -475,25 +483,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     expect(JSON.parse(delivered!)).toMatchObject({ AlarmName: 'mcp-ops-artifact-storage-full' });
     // Intake takes it as SNS hands it over: the storage-full alarm is critical, a P1 that pages.
     const outcomes = (
-      await (
-        await fn('mcp-ops-escalation-intake')
-      ).invoke({
-        Records: [
-          {
-            EventSource: 'aws:sns',
-            EventVersion: '1.0',
-            EventSubscriptionArn: `${alertsTopic}:sub`,
-            Sns: {
-              Type: 'Notification',
-              MessageId: `cw-${Date.now()}`,
-              TopicArn: alertsTopic,
-              Subject: 'ALARM',
-              Message: delivered,
-              Timestamp: new Date().toISOString(),
-            },
-          },
-        ],
-      })
+      await (await fn('mcp-ops-escalation-intake')).invoke(snsEvent(`cw-${Date.now()}`, delivered!, 'ALARM'))
     ).json() as Array<{ outcome: string; incidentId?: string }>;
     expect(outcomes[0]).toMatchObject({ outcome: expect.stringMatching(/^(opened|joined)$/) });
 
