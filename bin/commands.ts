@@ -135,6 +135,11 @@ async function cleanup(env: Environment): Promise<void> {
     now: () => new Date(),
     stateBucket: env.stateBucket ?? '',
     configMapRetentionDays: () => configMapRetentionDays(env.config),
+    // The run id first, on stderr, so a long --apply can be followed and resumed by it.
+    onStart: (policy) =>
+      console.error(
+        `cleanup run ${policy.runId}: ${policy.dryRun ? 'dry run' : 'DELETING'} in s3://${policy.bucket}/${policy.prefix}, objects older than ${policy.cutoff.toISOString()} (${policy.retentionDays} days)`,
+      ),
   });
   console.log(values.output === 'json' ? JSON.stringify(summary, null, 2) : formatCleanupSummary(summary));
   if (summary.failed > 0) process.exitCode = 1;

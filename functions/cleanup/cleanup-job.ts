@@ -33,6 +33,8 @@ export interface CleanupJobDeps {
    * idempotency key of a request that names none.
    */
   readonly requestId?: string;
+  /** Told the run's id and policy before it lists or deletes anything (a terminal prints it first). */
+  readonly onStart?: (policy: RetentionPolicy) => void;
 }
 
 /**
@@ -49,8 +51,10 @@ export async function cleanupJob(
 ): Promise<CleanupSummary> {
   const request = parseCleanupRequest(input);
   const ports = { store: deps.store, now: deps.now, stateBucket: deps.stateBucket };
-  const run = (policy: RetentionPolicy) =>
-    runRetentionCleanup(ports, policy, { ...DEFAULT_CLEANUP_OPTIONS, ...options });
+  const run = (policy: RetentionPolicy) => {
+    deps.onStart?.(policy);
+    return runRetentionCleanup(ports, policy, { ...DEFAULT_CLEANUP_OPTIONS, ...options });
+  };
 
   if (request.resumeRunId) {
     const journal = new RunJournal(deps.store, deps.stateBucket, request.resumeRunId);

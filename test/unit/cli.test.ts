@@ -83,6 +83,12 @@ describe('the mcp-ops command', () => {
     const unreachable = run('backup', 'verify', '--bucket', 'mcp-artifacts-backup');
     expect(unreachable.status).toBe(3);
     expect(run('--help').stdout).toContain('3 could not run');
+    // A cleanup says its run id before it lists anything (here the listing cannot reach S3).
+    const cleanup = run('cleanup', '--retention-days', '30', '--bucket', 'some-artifacts');
+    expect(cleanup.stderr).toMatch(
+      /^cleanup run \d{8}T\d{6}Z-[a-z0-9]{6}: dry run in s3:\/\/some-artifacts\/, objects older than /,
+    );
+    expect(cleanup.status).toBe(3);
   });
 
   it('answers --version and --help quickly, and each command’s --help is its own', () => {
