@@ -38,7 +38,7 @@ export function plainText(text: string): string {
  * backticks) are neutralised with a zero-width joiner after them so text never turns bold or code.
  */
 export function slackText(text: string): string {
-  return singleLineKeepBreaks(text)
+  return plainText(text)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
@@ -69,12 +69,7 @@ export function markdownText(text: string): string {
  * mentions and `!image!` embeds cannot form; `{noformat}` and `{code}` cannot open.
  */
 export function jiraText(text: string): string {
-  return singleLineKeepBreaks(text).replace(/([\\{}[\]!|*_^~+\-#?])/g, '\\$1');
-}
-
-/** Line breaks kept as `\n` (the destination's own), every other control character a space. */
-function singleLineKeepBreaks(text: string): string {
-  return plainText(text);
+  return plainText(text).replace(/([\\{}[\]!|*_^~+\-#?])/g, '\\$1');
 }
 
 /** URL tokens in text; they keep their shape (so they still link) with markup characters encoded. */

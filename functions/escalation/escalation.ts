@@ -30,7 +30,8 @@ import {
   type ResponsePolicy,
 } from './policy.ts';
 import { incidentSeverity, worseSeverity } from './severity.ts';
-import { event, oneLine, sendOnce, STALE_CLAIM_MS } from './send-once.ts';
+import { event, sendOnce, STALE_CLAIM_MS } from './send-once.ts';
+import { singleLine } from '../../core/text-safety.ts';
 
 export type { Integration } from './send-once.ts';
 
@@ -67,8 +68,11 @@ export interface EscalationDeps {
   readonly links: {
     readonly baseUrl: string;
     readonly secret: string;
-    /** The key before the last rotation: links it signed still open (they expire within ttlHours). */
-    readonly previousSecrets?: readonly string[];
+    /**
+     * The key before the last rotation: links it signed still open (they expire within ttlHours).
+     * Read only when a link is checked (the respond page), never on the paging path.
+     */
+    readonly previousSecrets?: () => Promise<readonly string[]>;
     readonly ttlHours: number;
   };
   readonly runbookBaseUrl?: string;
@@ -660,7 +664,7 @@ export async function escalateDueIncidents(deps: EscalationDeps): Promise<TickOu
       failures.push({
         incidentId,
         stage,
-        error: oneLine(error instanceof Error ? error.message : String(error), 300),
+        error: singleLine(error instanceof Error ? error.message : String(error), 300),
       });
     }
   };

@@ -82,7 +82,8 @@ type Checked = { ok: true; claims: LinkClaims; incident: Incident } | { ok: fals
 
 /** Signature, expiry, the incident itself and its generation: what every GET and POST checks. */
 async function checkLink(deps: EscalationDeps, token: string | undefined): Promise<Checked> {
-  const check = verifyToken(token, deps.links.secret, deps.now(), deps.links.previousSecrets);
+  const previous = (await deps.links.previousSecrets?.()) ?? [];
+  const check = verifyToken(token, deps.links.secret, deps.now(), previous);
   if (!check.ok) return { ok: false, answer: refused(403, check.reason) };
   const { claims } = check;
   const incident = await deps.store.get(claims.incidentId);

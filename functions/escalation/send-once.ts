@@ -76,7 +76,7 @@ async function recordSendFailure(
 ): Promise<void> {
   const now = deps.now();
   const failures = (incident.pages[key]?.failures ?? 0) + 1;
-  const message = oneLine(error instanceof Error ? error.message : String(error), 300);
+  const message = singleLine(error instanceof Error ? error.message : String(error), 300);
   deps.metrics?.count('IntegrationFailures', integration);
   // The first failure goes on the timeline; a long outage does not grow the item by a line a minute.
   const note =
@@ -84,8 +84,4 @@ async function recordSendFailure(
       ? event(now, 'send-failed', `${integration} refused ${key} (${message}); tried again every tick`)
       : undefined;
   await deps.store.markSendFailed(incident.id, key, token, { failures, error: message, at: now }, note);
-}
-
-export function oneLine(text: string, max: number): string {
-  return singleLine(text, max);
 }

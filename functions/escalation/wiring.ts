@@ -169,7 +169,7 @@ export function escalationPorts(target: AwsTarget, settings: EscalationSettings)
         links: {
           baseUrl: settings.linkBaseUrl,
           secret: await readSecret(),
-          previousSecrets: await readPrevious(),
+          previousSecrets: readPrevious,
           ttlHours: settings.linkTtlHours,
         },
         ...(chat ? { chat } : {}),

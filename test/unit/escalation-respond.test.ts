@@ -97,6 +97,10 @@ describe('the respond page: only a person pressing the button acts', () => {
       expiresAt: new Date('2026-11-26T09:00:00Z'),
     });
     expect((await ask({ method: 'POST', token: other, action: 'ack' })).status).toBe(403);
+    // The key before a rotation: its links open once the respond page knows it, and only then.
+    deps = { ...deps, links: { ...deps.links, previousSecrets: async () => ['not-our-secret'] } };
+    expect(await ask({ method: 'GET', token: other })).toMatchObject({ status: 200 });
+    deps = { ...deps, links: { ...deps.links, previousSecrets: async () => [] } };
     const unknown = signToken(LINK_SECRET, {
       action: 'ack',
       incidentId: 'INC-20261125-999',
