@@ -3,7 +3,7 @@
 // one line and exit 2, before anything is loaded or any AWS call is made. Only this file and
 // node:util load for --help; a command's modules (AWS SDK, Kubernetes client) load when it runs.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { profileRegion } from './aws-profile.ts';
+import type { CommandModule } from './command-context.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -23,9 +23,12 @@ interface CommandSpec {
   /** One line per option: `--flag X  what it does`. */
   readonly help: readonly string[];
   readonly outputs?: readonly string[];
+  /** The command's module, loaded only when it runs (its own chunk in the built CLI). */
+  readonly load: (args: readonly string[]) => Promise<CommandModule>;
 }
 
 const INCIDENT_ID = /^INC-\d{8}-\d{3,}$/;
+const DEFAULT_OUTPUTS = ['text', 'json', 'yaml'];
 
 const GLOBAL: Options = {
   local: { type: 'boolean', default: false },
@@ -40,7 +43,7 @@ const GLOBAL: Options = {
 };
 
 const GLOBAL_HELP = [
-  '-o, --output text|json           output format (--format is the same)',
+  '-o, --output text|json|yaml      output format (--format is the same)',
   '--local                          the local stack (.stack/endpoints.json) instead of AWS',
   '--config FILE                    configuration, JSON or YAML (must exist; default mcp-ops.config.json|yaml if present)',
   '--kubeconfig FILE                cluster access (default $KUBECONFIG, else ~/.kube/config)',
@@ -57,18 +60,20 @@ const incidentCommand = (name: string, summary: string, by: boolean): CommandSpe
   argHint: 'an incident id like INC-20261125-001',
   options: by ? { by: { type: 'string' } } : {},
   help: by ? ['--by NAME                        who (default $USER)'] : [],
+  load: () => import('./escalation-commands.ts'),
 });
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'config',
+    load: () => import('./config-command.ts'),
     summary: 'print the configuration in force (defaults: the operations manual)',
     options: {},
     help: [],
-    outputs: ['text', 'json', 'yaml'],
   },
   {
     name: 'config validate',
+    load: () => import('./config-command.ts'),
     summary: 'check a configuration file (JSON or YAML) without deploying; exit 1 names what is wrong',
     args: 'FILE',
     argPattern: /^.+$/,
@@ -78,6 +83,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'cleanup',
+    load: () => import('./cleanup-command.ts'),
     summary: 'retention cleanup of old artifacts (dry run unless --apply)',
     options: {
       'retention-days': { type: 'string' },
@@ -103,6 +109,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'cleanup lifecycle',
+    load: () => import('./cleanup-command.ts'),
     summary: 'print (or --apply) the equivalent S3 Lifecycle rules',
     options: {
       'retention-days': { type: 'string' },
@@ -120,6 +127,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'report',
+    load: () => import('./report-command.ts'),
     summary: 'a health report: morning, evening or security',
     args: 'morning|evening|security',
     argPattern: /^(morning|evening|security)$/,
@@ -129,20 +137,22 @@ export const COMMANDS: readonly CommandSpec[] = [
       '--send                           also archive it and e-mail it (SES, else the reports topic)',
       '--out DIR                        write the report HTML, the e-mail HTML and the JSON there',
     ],
-    outputs: ['text', 'json', 'html'],
+    outputs: ['text', 'json', 'yaml', 'html'],
   },
   {
     name: 'diagnose',
+    load: () => import('./diagnose-command.ts'),
     summary: 'the incident assessment and the runbook’s steps, read-only (what a page’s follow-up says)',
     options: { runbook: { type: 'string' }, incident: { type: 'string' } },
     help: [
       '--runbook N                      also run Runbook N’s steps (1 error rate, 2 latency, 3 crash loop, 4 storage)',
       '--incident ID                    diagnose that incident: its runbook and alert time',
     ],
-    outputs: ['text', 'json'],
   },
   {
     name: 'maintenance',
+    load: (args) =>
+      args[0] === 'next' ? import('./maintenance-next.ts') : import('./maintenance-command.ts'),
     summary: 'the maintenance window: next (when, each step), pre or post (run the checks now)',
     args: 'next|pre|post',
     argPattern: /^(next|pre|post)$/,
@@ -155,10 +165,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       '--send                           also e-mail the result and page, as the scheduled step does',
       '--state-bucket B                 where the window’s baseline is kept ($REPORTS_BUCKET)',
     ],
-    outputs: ['text', 'json'],
   },
   {
     name: 'backup verify',
+    load: () => import('./backup-command.ts'),
     summary: 'verify the latest backup (pointer, metadata, age, counts, sizes, checksums)',
     options: { bucket: { type: 'string' }, sample: { type: 'string' }, 'max-age-hours': { type: 'string' } },
     help: [
@@ -167,15 +177,23 @@ export const COMMANDS: readonly CommandSpec[] = [
       '--max-age-hours H                oldest acceptable backup (default 26)',
     ],
   },
-  { name: 'incidents', summary: 'open incidents, oldest first', options: {}, help: [] },
+  {
+    name: 'incidents',
+    summary: 'open incidents, oldest first',
+    options: {},
+    help: [],
+    load: () => import('./escalation-commands.ts'),
+  },
   {
     name: 'incidents ladder',
+    load: () => import('./ladder-command.ts'),
     summary: 'what each severity gets and when (pages, chat, tickets, reminders)',
     options: {},
     help: [],
   },
   {
     name: 'incidents reviews',
+    load: () => import('./escalation-commands.ts'),
     summary: 'post-incident reviews not marked done, with when each is due',
     options: {},
     help: [],
@@ -202,6 +220,34 @@ export const COMMANDS: readonly CommandSpec[] = [
       '--status S                       investigating, identified, monitoring or resolved',
       '--by NAME                        who (default $USER)',
     ],
+  },
+  {
+    name: 'doctor',
+    summary:
+      'read-only checks of the deployed stack and its cluster, each problem with its fix (exit 1 if any)',
+    options: { 'alertmanager-url': { type: 'string' } },
+    help: [
+      '--alertmanager-url URL           Alertmanager to check the route of (default: the local stack’s; else skipped)',
+    ],
+    load: () => import('./doctor-command.ts'),
+  },
+  {
+    name: 'alert test',
+    summary:
+      'publish a synthetic alert to the alerts topic, follow its incident, resolve it, print the timings',
+    options: {
+      severity: { type: 'string' },
+      timeout: { type: 'string' },
+      'alerts-topic': { type: 'string' },
+      by: { type: 'string' },
+    },
+    help: [
+      '--severity P0|P1|P2|P3           the alert’s priority (default P3: chat only, no page)',
+      '--timeout SECONDS                how long to wait for the incident (default 120)',
+      '--alerts-topic ARN               the alerts topic (default $ALERTS_TOPIC_ARN, else <prefix>-alerts)',
+      '--by NAME                        who resolves it (default $USER)',
+    ],
+    load: () => import('./alert-test-command.ts'),
   },
   incidentCommand('ack', 'acknowledge an incident (stops its "no response" steps)', true),
   incidentCommand('resolve', 'resolve an incident (tells every tier already paged)', true),
@@ -237,7 +283,7 @@ function related(spec: CommandSpec): string[] {
 }
 
 function commandHelp(spec: CommandSpec): string {
-  const outputs = spec.outputs ?? ['text', 'json'];
+  const outputs = spec.outputs ?? DEFAULT_OUTPUTS;
   return [
     `usage: mcp-ops ${spec.name}${spec.args ? ` ${spec.args}` : ''} [options]`,
     '',
@@ -246,7 +292,7 @@ function commandHelp(spec: CommandSpec): string {
     ...(spec.help.length ? ['options:', ...spec.help.map((l) => `  ${l}`), ''] : []),
     ...related(spec),
     'options of every command:',
-    ...GLOBAL_HELP.map((l) => `  ${l.replace('text|json', outputs.join('|'))}`),
+    ...GLOBAL_HELP.map((l) => `  ${l.replace('text|json|yaml     ', outputs.join('|').padEnd(19))}`),
   ].join('\n');
 }
 
@@ -264,6 +310,80 @@ export type CliOutcome =
   | { kind: 'usage-error'; message: string }
   | { kind: 'run'; spec: CommandSpec; args: string[]; values: Record<string, unknown> };
 
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The command names closest to what was typed (at most a third of its letters wrong). */
+export function suggestions(typed: string): string[] {
+  const names = [...new Set([...COMMANDS.map((c) => c.name), 'help', 'completion'])];
+  const scored = names
+    .map((name) => ({
+      name,
+      score: Math.min(distance(typed, name), distance(typed, name.split(' ')[0]!)),
+    }))
+    .filter((s) => s.score <= Math.max(1, Math.floor(typed.length / 3)));
+  const best = Math.min(...scored.map((s) => s.score));
+  return scored
+    .filter((s) => s.score === best)
+    .map((s) => s.name.split(' ')[0]!)
+    .filter((n, i, all) => all.indexOf(n) === i);
+}
+
+/** `mcp-ops completion bash|zsh`: completes command words and each command's options. */
+export function completionScript(shell: string): string {
+  const words = [...new Set([...COMMANDS.map((c) => c.name.split(' ')[0]!), 'help', 'completion'])];
+  const subs = new Map<string, string[]>();
+  for (const c of COMMANDS) {
+    const [first, second] = c.name.split(' ');
+    if (second) subs.set(first!, [...(subs.get(first!) ?? []), second]);
+  }
+  const optionsOf = (spec: CommandSpec) =>
+    Object.keys({ ...GLOBAL, ...spec.options })
+      .map((o) => `--${o}`)
+      .join(' ');
+  const cases = COMMANDS.map((c) => `    "${c.name}") opts="${optionsOf(c)}" ;;`).join('\n');
+  const subCases = [...subs].map(([w, list]) => `    ${w}) subs="${list.join(' ')}" ;;`).join('\n');
+  const body = `_mcp_ops() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" first="\${COMP_WORDS[1]}" second="\${COMP_WORDS[2]}"
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=( $(compgen -W "${words.join(' ')}" -- "$cur") ); return
+  fi
+  local subs="" opts=""
+  case "$first" in
+${subCases}
+  esac
+  if [ "$COMP_CWORD" -eq 2 ] && [ -n "$subs" ] && [[ "$cur" != -* ]]; then
+    COMPREPLY=( $(compgen -W "$subs" -- "$cur") ); return
+  fi
+  case "$first $second" in
+${cases.replace(/^ {4}"([a-z]+)"\)/gm, '    "$1 "*)')}
+  esac
+  if [ -z "$opts" ]; then
+    case "$first" in
+${cases}
+    esac
+  fi
+  COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
+}`;
+  if (shell === 'bash')
+    return `# mcp-ops bash completion: source <(mcp-ops completion bash)\n${body}\ncomplete -F _mcp_ops mcp-ops`;
+  // zsh runs bash completions through bashcompinit.
+  return `# mcp-ops zsh completion: source <(mcp-ops completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n${body}\ncomplete -F _mcp_ops mcp-ops`;
+}
+
 /** Reads a command line without running anything. */
 export function readCommandLine(argv: readonly string[]): CliOutcome {
   if (argv.includes('--version')) return { kind: 'print', text: `mcp-ops ${packageJson.version}` };
@@ -275,14 +395,20 @@ export function readCommandLine(argv: readonly string[]): CliOutcome {
     allowPositionals: true,
     strict: false,
   }).positionals;
+  if (words[0] === 'help') {
+    if (words.length === 1) return { kind: 'print', text: usage() };
+    const named = findCommand(words.slice(1));
+    if (named) return { kind: 'print', text: commandHelp(named) };
+    return { kind: 'usage-error', message: unknownCommand(words.slice(1)) };
+  }
+  if (words[0] === 'completion') {
+    if (words[1] === 'bash' || words[1] === 'zsh') return { kind: 'print', text: completionScript(words[1]) };
+    return { kind: 'usage-error', message: 'completion: expected bash or zsh' };
+  }
   const spec = findCommand(words);
   if (!spec) {
     if (words.length === 0) return { kind: 'print', text: usage() };
-    const first = words[0]!;
-    return {
-      kind: 'usage-error',
-      message: `unknown command "${words.slice(0, 2).join(' ')}"${COMMANDS.some((c) => c.name.startsWith(`${first} `)) ? ` (see mcp-ops ${first} --help)` : ''}; see mcp-ops --help`,
-    };
+    return { kind: 'usage-error', message: unknownCommand(words) };
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -294,13 +420,21 @@ export function readCommandLine(argv: readonly string[]): CliOutcome {
     });
   } catch (error) {
     const message = (error as Error).message.split('. ')[0]!.replace(/^Unknown option/, 'unknown option');
-    return { kind: 'usage-error', message: `${spec.name}: ${message} (see mcp-ops ${spec.name} --help)` };
+    const option = /'(--?[\w-]+)'/.exec(message)?.[1];
+    const close = option
+      ? Object.keys({ ...GLOBAL, ...spec.options }).filter((o) => distance(option.replace(/^-+/, ''), o) <= 2)
+      : [];
+    const hint = close.length ? `; did you mean ${close.map((o) => `--${o}`).join(' or ')}?` : '';
+    return {
+      kind: 'usage-error',
+      message: `${spec.name}: ${message}${hint} (see mcp-ops ${spec.name} --help)`,
+    };
   }
   const values = parsed.values as Record<string, unknown>;
   if (values.help) return { kind: 'print', text: commandHelp(spec) };
   try {
     const output = (values.format as string | undefined) ?? (values.output as string);
-    const outputs = spec.outputs ?? ['text', 'json'];
+    const outputs = spec.outputs ?? DEFAULT_OUTPUTS;
     if (!outputs.includes(output))
       throw new UsageError(`-o/--output: expected ${outputs.join(', ')} for ${spec.name}, got "${output}"`);
     values.output = output;
@@ -322,6 +456,16 @@ export function readCommandLine(argv: readonly string[]): CliOutcome {
   }
 }
 
+function unknownCommand(words: readonly string[]): string {
+  const first = words[0]!;
+  const typed = words.slice(0, 2).join(' ');
+  if (COMMANDS.some((c) => c.name.startsWith(`${first} `)))
+    return `unknown command "${typed}" (see mcp-ops ${first} --help)`;
+  const close = suggestions(first);
+  const hint = close.length ? `; did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : '';
+  return `unknown command "${typed}"${hint} (see mcp-ops --help)`;
+}
+
 /** Runs `argv`; answers the exit code. */
 export async function cli(argv: readonly string[]): Promise<number> {
   const line = readCommandLine(argv);
@@ -333,18 +477,11 @@ export async function cli(argv: readonly string[]): Promise<number> {
     console.error(`mcp-ops: ${line.message}`);
     return 2;
   }
-  const { values } = line;
-  if (typeof values.region === 'string') process.env.AWS_REGION = values.region;
-  if (typeof values.profile === 'string') {
-    process.env.AWS_PROFILE = values.profile;
-    // The profile's own region, as the AWS CLI takes it, unless a region was said.
-    if (!process.env.AWS_REGION && !process.env.AWS_DEFAULT_REGION) {
-      const region = profileRegion(values.profile);
-      if (region) process.env.AWS_REGION = region;
-    }
-  }
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const [command, sub] = line.spec.name.split(' ') as [string, string | undefined];
-  const { runCommand } = await import('./commands.ts');
-  return runCommand({ command, ...(sub ? { sub } : {}), args: line.args, values: values as never });
+  const { runLine } = await import('./cli-run.ts');
+  return runLine({
+    name: line.spec.name,
+    args: line.args,
+    values: line.values as never,
+    load: line.spec.load,
+  });
 }

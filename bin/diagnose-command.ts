@@ -1,5 +1,6 @@
 // `mcp-ops diagnose [--runbook N] [--incident ID]`: the manual's quick assessment and the runbook's
 // steps, read-only, from a terminal (the same code the diagnosis follow-up runs).
+import type { CommandContext, CommandResult } from './command-context.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { s3ClientConfig, type AwsTarget } from '../core/aws.ts';
@@ -9,8 +10,9 @@ import { escalationPorts } from '../functions/escalation/wiring.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
 import { escalationSettings } from './escalation-commands.ts';
 import { terminalClusterReaders } from './terminal-cluster.ts';
+import { RequestRefused } from '../core/errors.ts';
 
-export class DiagnoseCommandError extends Error {
+export class DiagnoseCommandError extends RequestRefused {
   override name = 'DiagnoseCommandError';
 }
 
@@ -72,4 +74,19 @@ export async function diagnoseCommand(options: {
     output: options.json ? JSON.stringify(diagnosis, null, 2) : diagnosisText(diagnosis),
     failedParts: diagnosis.failedParts.length,
   };
+}
+
+/** `mcp-ops diagnose`: exit 1 when a part of the assessment could not be read. */
+export async function run(context: CommandContext): Promise<CommandResult> {
+  const { values } = context;
+  const { output, failedParts } = await diagnoseCommand({
+    config: context.config,
+    target: context.target,
+    ...(context.endpoints ? { endpoints: context.endpoints } : {}),
+    ...context.cluster,
+    ...(values.runbook ? { runbook: values.runbook } : {}),
+    ...(values.incident ? { incident: values.incident } : {}),
+    json: context.structured,
+  });
+  return { output, exit: failedParts > 0 ? 1 : 0 };
 }

@@ -14,9 +14,11 @@ import {
   linkSecretName,
 } from '../functions/escalation/incidents-table.ts';
 import { formatIncident, formatIncidentList } from '../functions/escalation/incident-view.ts';
-import { afterAcknowledgement, describeTimeline, responsePolicy } from '../functions/escalation/policy.ts';
+import { afterAcknowledgement } from '../functions/escalation/policy.ts';
 import { escalationPorts, type EscalationSettings } from '../functions/escalation/wiring.ts';
 import type { StackEndpoints as Endpoints } from '../stack/endpoints.ts';
+import { RequestRefused } from '../core/errors.ts';
+import type { CommandContext, CommandResult } from './command-context.ts';
 
 /** The tier topics by name, found by their names (`<prefix>-page-<tier>`) in the account. */
 async function tierTopicsByName(target: AwsTarget, config: OpsConfig): Promise<Record<string, string>> {
@@ -56,17 +58,7 @@ export async function escalationSettings(
 
 const INCIDENT_ID = /^INC-\d{8}-\d{3,}$/;
 
-export class EscalationCommandError extends Error {}
-
-/** `mcp-ops incidents ladder`: what each severity gets, and when, from the configuration. */
-export function ladderText(config: OpsConfig): string {
-  const policy = responsePolicy(config);
-  return (['P0', 'P1', 'P2', 'P3'] as const)
-    .map((severity) =>
-      [`${severity}:`, ...describeTimeline(policy, severity).map((l) => `  ${l}`)].join('\n'),
-    )
-    .join('\n');
-}
+export class EscalationCommandError extends RequestRefused {}
 
 export async function escalationCommand(
   command: string,
@@ -81,20 +73,6 @@ export async function escalationCommand(
     status?: string;
   },
 ): Promise<string> {
-  if (command === 'incidents' && args[0] === 'ladder') {
-    if (!options.json) return ladderText(options.config);
-    const policy = responsePolicy(options.config);
-    return JSON.stringify(
-      Object.fromEntries(
-        (['P0', 'P1', 'P2', 'P3'] as const).map((severity) => [
-          severity,
-          { ...options.config.escalation.severities[severity], timeline: describeTimeline(policy, severity) },
-        ]),
-      ),
-      null,
-      2,
-    );
-  }
   const settings = await escalationSettings(options.config, options.target, options.endpoints);
   const ports = escalationPorts(options.target, settings);
   const tiers = options.config.onCall.tiers;
@@ -140,6 +118,7 @@ export async function escalationCommand(
       by,
     });
     if (!updated) throw new EscalationCommandError(`${id} is resolved or unknown; nothing was changed.`);
+    if (options.json) return JSON.stringify({ id, status, message, by }, null, 2);
     return `${id}: ${status}. ${status === 'resolved' ? 'Every tier already paged has been told.' : 'Chat has the update.'}`;
   }
   if (review) {
@@ -149,6 +128,17 @@ export async function escalationCommand(
       throw new EscalationCommandError(
         `${id} has no review yet (${incident.status === 'resolved' ? 'it is being written' : `it is ${incident.status}`}).`,
       );
+    if (!options.done && options.json)
+      return JSON.stringify(
+        {
+          id,
+          review: incident.review,
+          dueAt: incident.reviewDueAt ?? null,
+          doneAt: incident.reviewDoneAt ?? null,
+        },
+        null,
+        2,
+      );
     if (!options.done)
       return `${id}: review ${incident.review}${incident.reviewDoneAt ? `, done ${incident.reviewDoneAt}` : `, not done yet${incident.reviewDueAt ? ` (due ${incident.reviewDueAt})` : ''}`}`;
     const by = `${options.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
@@ -157,6 +147,8 @@ export async function escalationCommand(
       event: 'review-done',
       detail: `post-incident review marked done by ${by}`,
     });
+    if (options.json)
+      return JSON.stringify({ id, review: incident.review, doneBy: by, alreadyDone: !done }, null, 2);
     return done ? `${id}: review marked done by ${by}.` : `${id}: the review was already marked done.`;
   }
   if (command === 'incident') {
@@ -169,6 +161,7 @@ export async function escalationCommand(
   const changed =
     command === 'ack' ? await acknowledgeIncident(deps, id, by) : await resolveIncident(deps, id, by);
   if (changed) {
+    if (options.json) return JSON.stringify(changed, null, 2);
     return command === 'ack'
       ? `${id} acknowledged by ${by}. ${afterAcknowledgement(deps.policy, changed)}`
       : `${id} resolved by ${by}. Every tier already paged has been told.`;
@@ -176,4 +169,20 @@ export async function escalationCommand(
   const current = await ports.store.get(id);
   if (!current) throw new EscalationCommandError(`No incident ${id}.`);
   throw new EscalationCommandError(`${id} is already ${current.status}; nothing was changed.`);
+}
+
+/** `mcp-ops incidents|incident|ack|resolve …` */
+export async function run(context: CommandContext): Promise<CommandResult> {
+  const [command, sub] = context.name.split(' ') as [string, string | undefined];
+  const { values } = context;
+  const output = await escalationCommand(command, [...(sub ? [sub] : []), ...context.args], {
+    config: context.config,
+    target: context.target,
+    ...(context.endpoints ? { endpoints: context.endpoints } : {}),
+    ...(values.by ? { by: values.by } : {}),
+    ...(values.done ? { done: true } : {}),
+    ...(values.status ? { status: values.status } : {}),
+    json: context.structured,
+  });
+  return { output };
 }

@@ -1,7 +1,7 @@
 // `mcp-ops maintenance next|pre|post`: the maintenance job from the command line. `next` says when
 // the next window is and when each step runs; `pre` and `post` run the checks now (for the next
 // window, and for the one in progress or just ended), exit 1 when one fails; with --send they also
-// e-mail and page as the scheduled step does.
+// e-mail and page as the scheduled step does. (`next` alone is bin/maintenance-next.ts: no AWS.)
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -10,13 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { awsClientConfig, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
-import {
-  maintenanceSchedules,
-  maintenanceWindowOf,
-  nextMaintenanceWindow,
-  stageTime,
-  type WindowTimes,
-} from '../core/maintenance-window.ts';
+import { maintenanceWindowOf, nextMaintenanceWindow, type WindowTimes } from '../core/maintenance-window.ts';
 import { incidentsTableName } from '../functions/escalation/incidents-table.ts';
 import {
   alertsTopicPager,
@@ -26,12 +20,14 @@ import {
 import { postCheck, preCheck, type CheckResult } from '../functions/maintenance/checklist.ts';
 import type { MaintenanceDeps } from '../functions/maintenance/maintenance-deps.ts';
 import { runStage } from '../functions/maintenance/maintenance-job.ts';
-import { checkMail, whenText } from '../functions/maintenance/messages.ts';
-import { recordId } from '../functions/maintenance/window-record.ts';
+import { checkMail } from '../functions/maintenance/messages.ts';
+import { nextWindow } from './maintenance-next.ts';
+import type { CommandContext, CommandResult } from './command-context.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
 import { terminalClusterReaders } from './terminal-cluster.ts';
+import { RequestRefused } from '../core/errors.ts';
 
-export class MaintenanceCommandError extends Error {
+export class MaintenanceCommandError extends RequestRefused {
   override name = 'MaintenanceCommandError';
 }
 
@@ -64,36 +60,7 @@ export async function maintenanceCommand(
   const { config } = options;
   const now = options.now ?? new Date();
   const zone = config.schedules.timeZone;
-  if (what === 'next') {
-    const times = nextMaintenanceWindow(now, config.maintenanceWindow);
-    const steps = maintenanceSchedules(config.maintenanceWindow).map((s) => ({
-      stage: s.stage,
-      at: (s.stage === 'watch' ? times.start : stageTime(s.stage, times)).toISOString(),
-      schedule: s.expression,
-    }));
-    const next = {
-      id: recordId(times),
-      start: times.start.toISOString(),
-      end: times.end.toISOString(),
-      startLocal: whenText(times.start, zone).local,
-      inProgress: now >= times.start,
-      steps,
-    };
-    if (options.json) return { output: JSON.stringify(next, null, 2), failed: false };
-    const start = whenText(times.start, zone);
-    const end = whenText(times.end, zone);
-    const width = Math.max(...steps.map((s) => s.stage.length));
-    return {
-      output: [
-        `${next.id}${next.inProgress ? ' (in progress)' : ''}`,
-        `  starts ${start.utc} (${start.local})`,
-        `  ends   ${end.utc} (${end.local})`,
-        '',
-        ...steps.map((s) => `  ${s.stage.padEnd(width)}  ${s.at}  ${s.schedule} UTC`),
-      ].join('\n'),
-      failed: false,
-    };
-  }
+  if (what === 'next') return nextWindow(config, now, options.json);
   if (what !== 'pre' && what !== 'post')
     throw new MaintenanceCommandError(`maintenance: expected next, pre or post, got ${what ?? 'nothing'}`);
   const deps = maintenanceDeps(options, now);
@@ -157,4 +124,19 @@ function maintenanceDeps(options: MaintenanceCommandOptions, now: Date): Mainten
     ),
     now: () => now,
   };
+}
+
+/** `mcp-ops maintenance pre|post`: exit 1 when a check fails. */
+export async function run(context: CommandContext): Promise<CommandResult> {
+  const { values } = context;
+  const { output, failed } = await maintenanceCommand(context.args[0], {
+    config: context.config,
+    target: context.target,
+    ...(context.endpoints ? { endpoints: context.endpoints } : {}),
+    ...context.cluster,
+    ...(values['state-bucket'] ? { stateBucket: values['state-bucket'] } : {}),
+    json: context.structured,
+    send: values.send ?? false,
+  });
+  return { output, exit: failed ? 1 : 0 };
 }

@@ -1,4 +1,5 @@
 // `mcp-ops report morning|evening|security`: the checks job's reports from the command line.
+import type { CommandContext, CommandResult } from './command-context.ts';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -18,8 +19,9 @@ import type { Report, ReportKind } from '../functions/checks/report-model.ts';
 import { REPORTS } from '../functions/checks/checklists.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
 import { terminalClusterReaders } from './terminal-cluster.ts';
+import { RequestRefused } from '../core/errors.ts';
 
-export class ReportCommandError extends Error {
+export class ReportCommandError extends RequestRefused {
   override name = 'ReportCommandError';
 }
 
@@ -103,4 +105,19 @@ function sesSettings(options: ReportCommandOptions): SesSettings | undefined {
     to: mail.to,
     ...(mail.configurationSet ? { configurationSet: mail.configurationSet } : {}),
   };
+}
+
+/** `mcp-ops report KIND`: exit 1 when the report is CRITICAL. */
+export async function run(context: CommandContext): Promise<CommandResult> {
+  const { values } = context;
+  const { report, output } = await reportCommand(context.args[0], {
+    config: context.config,
+    target: context.target,
+    ...(context.endpoints ? { endpoints: context.endpoints } : {}),
+    ...context.cluster,
+    format: values.output === 'yaml' ? 'json' : values.output,
+    send: values.send ?? false,
+    ...(values.out ? { outDir: values.out } : {}),
+  });
+  return { output, exit: report.status === 'CRITICAL' ? 1 : 0 };
 }

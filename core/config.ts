@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RequestRefused } from './errors.ts';
 
 /**
  * The one typed place for mcp-ops configuration. Every default is the operations manual's value
@@ -512,7 +513,7 @@ export const OpsConfigSchema = z
 export type OpsConfig = z.infer<typeof OpsConfigSchema>;
 export type OpsConfigInput = z.input<typeof OpsConfigSchema>;
 
-export class ConfigError extends Error {
+export class ConfigError extends RequestRefused {
   constructor(
     message: string,
     readonly issues: string[],

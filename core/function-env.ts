@@ -4,6 +4,7 @@
  * missing or malformed.
  */
 import { parseConfig, type OpsConfig } from './config.ts';
+import { RequestRefused } from './errors.ts';
 
 /** Environment variables the stack sets on the functions (lib/*-construct.ts). */
 export const ENV = {
@@ -35,7 +36,7 @@ export const ENV = {
   ticketsSecretArn: 'TICKETS_SECRET_ARN',
 } as const;
 
-export class EnvironmentError extends Error {
+export class EnvironmentError extends RequestRefused {
   override name = 'EnvironmentError';
 }
 

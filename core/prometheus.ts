@@ -1,3 +1,5 @@
+import { DependencyFailed } from './errors.ts';
+
 export interface Sample {
   readonly labels: Record<string, string>;
   readonly value: number;
@@ -18,7 +20,7 @@ export interface PrometheusPort {
   alerts(): Promise<FiringAlert[]>;
 }
 
-export class PrometheusUnreachable extends Error {
+export class PrometheusUnreachable extends DependencyFailed {
   override name = 'PrometheusUnreachable';
 }
 

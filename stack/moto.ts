@@ -24,7 +24,7 @@ import {
   CreateEmailIdentityCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { randomBytes } from 'node:crypto';
 import { awsClientConfig, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
@@ -233,7 +233,13 @@ export async function seedAws(target: AwsTarget, config: OpsConfig): Promise<See
   const topicArn = async (name: string) =>
     (await sns.send(new CreateTopicCommand({ Name: `${prefix}-${name}` }))).TopicArn ?? '';
   const tiers: Record<string, string> = {};
-  for (const tier of config.onCall.tiers) tiers[tier.name] = await topicArn(`page-${tier.name}`);
+  for (const tier of config.onCall.tiers) {
+    tiers[tier.name] = await topicArn(`page-${tier.name}`);
+    // Each tier's person, as the stack subscribes them (moto confirms at once; `mcp-ops doctor` looks).
+    await sns.send(
+      new SubscribeCommand({ TopicArn: tiers[tier.name], Protocol: 'email', Endpoint: tier.contact }),
+    );
+  }
   const topics = {
     reports: await topicArn('reports'),
     alerts: await topicArn('alerts'),

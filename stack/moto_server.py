@@ -1,4 +1,4 @@
-"""moto's server for the local stack, with two changes that make it behave like the real thing.
+"""moto's server for the local stack, with changes that make it behave like the real thing.
 
 - DynamoDB: a conditional write is atomic in DynamoDB. moto's threaded server checks the condition
   and applies the write without a lock, so two concurrent requests can both pass `attribute_not_exists`
@@ -17,6 +17,8 @@
   a same-account caller: a Deny in either refuses, an Allow in either grants), and
   POST /moto-api/mcp-ops/publish-as-service publishes as an AWS service (CloudWatch for an alarm)
   through the topic's policy and its KMS key's policy, refusing by name what they do not allow.
+- SES v2: a verified identity may send (VerifiedForSendingStatus), and GetAccount answers the
+  sandbox status, set by GET|PUT /moto-api/mcp-ops/ses-account (moto has no GetAccount).
 - werkzeug's log line per request is turned off: at thousands of requests a second it cost a
   quarter of the server's time.
 """
@@ -103,6 +105,49 @@ def _ses_sent(request, full_url, headers):
 
 
 _moto_api_urls.url_paths["{0}/moto-api/mcp-ops/ses-sent$"] = _ses_sent
+
+# ---- SES v2: what AWS answers and moto does not ---------------------------------------------------
+# moto marks a new identity verified (VerificationStatus SUCCESS) yet says it may not send; AWS says
+# both once verified. GetAccount is missing: it answers the account's sandbox status, out of the
+# sandbox unless PUT /moto-api/mcp-ops/ses-account {"productionAccessEnabled": false} said otherwise.
+from moto.ses.models import EmailIdentity  # noqa: E402
+from moto.sesv2.responses import SESV2Response  # noqa: E402
+
+_ORIGINAL_IDENTITY_INIT = EmailIdentity.__init__
+
+
+def _identity_init(self, *args, **kwargs):
+    _ORIGINAL_IDENTITY_INIT(self, *args, **kwargs)
+    self.verified_for_sending_status = self.verification_status == "SUCCESS"
+
+
+EmailIdentity.__init__ = _identity_init
+
+_SES_ACCOUNT = {"ProductionAccessEnabled": True}
+
+
+def _get_account(self):
+    return json.dumps(
+        {
+            "ProductionAccessEnabled": _SES_ACCOUNT["ProductionAccessEnabled"],
+            "SendingEnabled": True,
+            "EnforcementStatus": "HEALTHY",
+            "DedicatedIpAutoWarmupEnabled": False,
+        }
+    )
+
+
+SESV2Response.get_account = _get_account
+
+
+def _ses_account(request, full_url, headers):
+    if request.method == "PUT":
+        body = json.loads(request.data or b"{}")
+        _SES_ACCOUNT["ProductionAccessEnabled"] = bool(body.get("productionAccessEnabled", True))
+    return 200, {"Content-Type": "application/json"}, json.dumps(_SES_ACCOUNT)
+
+
+_moto_api_urls.url_paths["{0}/moto-api/mcp-ops/ses-account$"] = _ses_account
 
 # ---- IAM: resources of the requests -------------------------------------------------------------
 from urllib.parse import unquote  # noqa: E402

@@ -10,6 +10,7 @@ import {
 import { Agent, request } from 'node:https';
 import type { KubernetesPort, NodeUsage, PodUsage, SecretMetadata } from '../kubernetes.ts';
 import { parseCpu, parseMemory } from '../kubernetes.ts';
+import { DependencyFailed, retryableStatus } from '../errors.ts';
 
 const PAGE = 500;
 
@@ -267,13 +268,13 @@ export class KubernetesClient implements KubernetesPort {
 }
 
 /** The API server (or what it proxies to) answered with an error status. */
-export class KubernetesHttpError extends Error {
+export class KubernetesHttpError extends DependencyFailed {
   override name = 'KubernetesHttpError';
   constructor(
     message: string,
     readonly status: number,
   ) {
-    super(message);
+    super(message, { retryable: retryableStatus(status) });
   }
 }
 

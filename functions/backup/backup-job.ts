@@ -3,6 +3,7 @@ import type { OpsConfig } from '../../core/config.ts';
 import type { ObjectStore } from '../../core/object-store.ts';
 import { verifyBackup, type BackupVerdict } from './verify-backup.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
+import { RequestRefused } from '../../core/errors.ts';
 
 /** What the schedule (or a person) may pass; everything defaults to configuration. */
 export const BackupVerifyRequestSchema = z
@@ -13,7 +14,7 @@ export const BackupVerifyRequestSchema = z
   })
   .strict();
 
-export class BackupRequestError extends Error {
+export class BackupRequestError extends RequestRefused {
   override name = 'BackupRequestError';
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OpsConfig } from '../../core/config.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
+import { RequestRefused } from '../../core/errors.ts';
 
 const DAY_MS = 86_400_000;
 /** 100 years: any longer retention is a typo, and a far larger one makes an invalid cutoff date. */
@@ -57,7 +58,7 @@ export interface RetentionPolicy {
 
 export type RetentionSource = 'request' | 'configmap' | 'config';
 
-export class CleanupRequestError extends Error {
+export class CleanupRequestError extends RequestRefused {
   constructor(message: string) {
     super(message);
     this.name = 'CleanupRequestError';

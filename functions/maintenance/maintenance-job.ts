@@ -16,6 +16,7 @@ import { ensureRecord, postCheck, preCheck, watchMode, type CheckResult } from '
 import type { MaintenanceDeps } from './maintenance-deps.ts';
 import { checkMail, completionMail, noticeMail } from './messages.ts';
 import { recordId, WindowState, type ModeLog } from './window-record.ts';
+import { RequestRefused } from '../../core/errors.ts';
 
 const STAGES = Object.keys(MAINTENANCE_STAGES) as [MaintenanceStage, ...MaintenanceStage[]];
 
@@ -27,7 +28,7 @@ export const MaintenanceEventSchema = z
   })
   .strict();
 
-export class MaintenanceRequestError extends Error {
+export class MaintenanceRequestError extends RequestRefused {
   override name = 'MaintenanceRequestError';
 }
 

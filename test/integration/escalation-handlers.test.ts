@@ -4,7 +4,9 @@ import type { Context } from 'aws-lambda';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { subscribeQueue } from '../support/aws.ts';
+import { SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { localClients, subscribeQueue } from '../support/aws.ts';
+import { httpReceiver } from '../support/http-receiver.ts';
 import { amMessage, localEscalationEnv } from '../support/escalation-harness.ts';
 import { lambdaContext } from '../support/lambda-context.ts';
 
@@ -131,5 +133,96 @@ describe('the escalation Lambda handlers on the local stack', () => {
     expect(shown).toMatch(/acknowledged +alice via mcp-ops/);
     expect(shown).toMatch(/resolved +bob via mcp-ops/);
     expect((await cli('incidents')).stdout).not.toContain(id);
+  });
+
+  it('follows a test alert from the alerts topic to its incident, chat and page, and resolves it (mcp-ops alert test)', async () => {
+    // Lambda's SNS trigger for the intake function: moto delivers the topic's messages to an HTTP
+    // subscription; the delivery is answered at once and the handler runs after (an async invoke).
+    const running: Promise<unknown>[] = [];
+    const trigger = await httpReceiver((request) => {
+      const body = (typeof request.body === 'string' ? JSON.parse(request.body) : request.body) as {
+        Type?: string;
+        MessageId: string;
+        Message: string;
+      };
+      if (body.Type === 'Notification')
+        running.push(
+          intake(snsEvent(body.MessageId, body.Message), lambdaContext('mcp-ops-escalation-intake')),
+        );
+      return {};
+    });
+    const { sns } = localClients();
+    const { SubscriptionArn } = await sns.send(
+      new SubscribeCommand({
+        TopicArn: endpoints.topics.alerts,
+        Protocol: 'http',
+        Endpoint: `${trigger.url}/sns`,
+      }),
+    );
+    try {
+      const bundle = await buildCli(join(process.cwd(), 'out', 'cli-alert-test'));
+      const cli = (...args: string[]) =>
+        promisify(execFile)(process.execPath, [bundle, 'alert', 'test', ...args, '--local'], {
+          cwd: process.cwd(),
+        });
+      const p3 = JSON.parse((await cli('--timeout', '30', '--by', 'carol', '-o', 'json')).stdout) as {
+        incidentId: string;
+        passed: boolean;
+        steps: { step: string; afterSeconds?: number; detail: string }[];
+      };
+      expect(p3.passed).toBe(true);
+      expect(p3.steps.map((s) => s.step)).toEqual([
+        'published',
+        'opened',
+        'chat',
+        'ticket',
+        'page',
+        'resolved',
+      ]);
+      expect(p3.steps.find((s) => s.step === 'page')!.detail).toBe('none (P3 pages never)');
+      // The local stack has no ticket system configured: said, not failed.
+      expect(p3.steps.find((s) => s.step === 'ticket')!.detail).toMatch(/none opened/);
+      expect(p3.steps.filter((s) => s.afterSeconds === undefined).map((s) => s.step)).toEqual([
+        'ticket',
+        'page',
+      ]);
+      const incident = (await promisify(execFile)(process.execPath, [
+        bundle,
+        'incident',
+        p3.incidentId,
+        '-o',
+        'json',
+        '--local',
+      ])) as { stdout: string };
+      const shown = JSON.parse(incident.stdout) as { status: string; title: string };
+      expect(shown.status).toBe('resolved');
+
+      // P1 pages the first tier at once, and the text names the page and its timing.
+      const primary = await subscribeQueue(endpoints.topics.tiers.primary!);
+      const p1 = await cli('--severity', 'P1', '--timeout', '30', '--by', 'carol');
+      expect(p1.stdout).toMatch(/^alert test \w+ \(P1\): INC-\d{8}-\d{3,}/);
+      expect(p1.stdout).toMatch(/paged +\d+\.\ds +Primary/i);
+      expect(p1.stdout).toMatch(/resolved +\d+\.\ds +by carol via mcp-ops/);
+      expect(p1.stdout.trimEnd().endsWith('passed')).toBe(true);
+      const id = /(INC-\d{8}-\d{3,})/.exec(p1.stdout)![1]!;
+      const pages = (await primary.receive(2, 5_000)).filter((b) => b.includes(id));
+      // The page, then the "resolved" notice to the tier already paged.
+      expect(pages.length).toBe(2);
+    } finally {
+      await sns.send(new UnsubscribeCommand({ SubscriptionArn }));
+      await trigger.close();
+      await Promise.allSettled(running);
+    }
+  });
+
+  it('says when no incident comes of a test alert, with exit 1', async () => {
+    const bundle = await buildCli(join(process.cwd(), 'out', 'cli-alert-test'));
+    // No trigger subscribed here: nothing takes the alert off the topic.
+    await expect(
+      promisify(execFile)(process.execPath, [bundle, 'alert', 'test', '--timeout', '2', '--local']),
+    ).rejects.toMatchObject({
+      code: 1,
+      stdout: expect.stringMatching(/no incident within 2 s: is the intake function subscribed/),
+    });
   });
 });
