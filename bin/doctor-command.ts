@@ -79,7 +79,6 @@ function prometheusTransport(
   kube: () => Promise<KubernetesClient>,
 ): PrometheusTransport {
   const { prometheus } = context.config;
-  if (context.endpoints) return directTransport(context.endpoints.prometheus);
   if (prometheus.access === 'service-proxy') return serviceProxyTransport(kube, prometheus.service);
   if (prometheus.access === 'amp')
     return ampTransport({
@@ -87,7 +86,8 @@ function prometheusTransport(
       region: context.target.region,
       credentials: defaultProvider(),
     });
-  return directTransport(prometheus.url);
+  // With --local, the local stack's Prometheus stands for the in-cluster URL no terminal reaches.
+  return directTransport(context.endpoints?.prometheus ?? prometheus.url);
 }
 
 export async function doctorPorts(context: CommandContext): Promise<DoctorPorts> {

@@ -111,6 +111,7 @@ _moto_api_urls.url_paths["{0}/moto-api/mcp-ops/ses-sent$"] = _ses_sent
 # both once verified. GetAccount is missing: it answers the account's sandbox status, out of the
 # sandbox unless PUT /moto-api/mcp-ops/ses-account {"productionAccessEnabled": false} said otherwise.
 from moto.ses.models import EmailIdentity  # noqa: E402
+from moto.sesv2 import urls as _sesv2_urls  # noqa: E402
 from moto.sesv2.responses import SESV2Response  # noqa: E402
 
 _ORIGINAL_IDENTITY_INIT = EmailIdentity.__init__
@@ -138,6 +139,7 @@ def _get_account(self):
 
 
 SESV2Response.get_account = _get_account
+_sesv2_urls.url_paths["{0}/v2/email/account$"] = SESV2Response.dispatch
 
 
 def _ses_account(request, full_url, headers):
