@@ -135,6 +135,30 @@ describe('the escalation Lambda handlers on the local stack', () => {
     expect((await cli('incidents')).stdout).not.toContain(id);
   });
 
+  it('answers ack, update and resolve with the incident as JSON under -o json', async () => {
+    const name = `CliJson${Date.now()}`;
+    const [opened] = (await intake(
+      snsEvent(`json-${name}`, amMessage(name)),
+      lambdaContext('mcp-ops-escalation-intake'),
+    )) as Array<{ incidentId: string }>;
+    const id = opened!.incidentId;
+    const bundle = await buildCli(join(process.cwd(), 'out', 'cli-escalation'));
+    const json = async (...args: string[]) =>
+      JSON.parse(
+        (await promisify(execFile)(process.execPath, [bundle, ...args, '--local', '-o', 'json'])).stdout,
+      ) as Record<string, unknown>;
+    expect(await json('ack', id, '--by', 'dana')).toMatchObject({ id, status: 'acknowledged' });
+    expect(
+      await json('incident', 'update', id, 'cache flushed', '--status', 'monitoring', '--by', 'dana'),
+    ).toEqual({
+      id,
+      status: 'monitoring',
+      message: 'cache flushed',
+      by: 'dana via mcp-ops',
+    });
+    expect(await json('resolve', id, '--by', 'dana')).toMatchObject({ id, status: 'resolved' });
+  });
+
   it('follows a test alert from the alerts topic to its incident, chat and page, and resolves it (mcp-ops alert test)', async () => {
     // Lambda's SNS trigger for the intake function: moto delivers the topic's messages to an HTTP
     // subscription; the delivery is answered at once and the handler runs after (an async invoke).
