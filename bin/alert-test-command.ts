@@ -8,7 +8,7 @@ import { actor, json, type CommandContext, type CommandResult } from './command-
 import { escalationSettings } from './escalation-commands.ts';
 import { awsClientConfig } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
-import { RequestRefused } from '../core/errors.ts';
+import { DependencyFailed, RequestRefused } from '../core/errors.ts';
 import { parseAlertMessage } from '../functions/escalation/alerts.ts';
 import { resolveIncident } from '../functions/escalation/escalation.ts';
 import type { Incident } from '../functions/escalation/incident.ts';
@@ -101,9 +101,20 @@ export async function run(context: CommandContext): Promise<CommandResult> {
   const steps: Step[] = [];
   if (pagesAtOnce(policy, priority as Priority))
     context.progress(`${priority} pages at once: the first on-call tier will be paged by this test.`);
-  await sns.send(
-    new PublishCommand({ TopicArn: topic, Message: message, Subject: `mcp-ops alert test ${testId}` }),
-  );
+  try {
+    await sns.send(
+      new PublishCommand({ TopicArn: topic, Message: message, Subject: `mcp-ops alert test ${testId}` }),
+    );
+  } catch (error) {
+    // The alerts topic denies every publisher it does not name (escalation.alertPublishers).
+    if (/^AuthorizationError/.test((error as Error).name))
+      throw new DependencyFailed(
+        `the alerts topic refused this identity: add its role ARN to escalation.alertPublishers and cdk deploy, or test through CloudWatch (aws cloudwatch set-alarm-state --alarm-name ${config.resourcePrefix}-artifact-storage-full --state-value ALARM --state-reason test)`,
+        { cause: error, retryable: false },
+      );
+    throw error;
+  }
+
   steps.push({ step: 'published', afterSeconds: 0, detail: `${priority} McpOpsAlertTest to ${topic}` });
   context.progress(`published test alert ${testId}; waiting for its incident ...`);
 
