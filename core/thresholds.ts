@@ -7,7 +7,12 @@
 
 export type DashboardUid = 'mcp-overview' | 'mcp-validation' | 'mcp-promotion' | 'mcp-artifacts';
 /** The manual's four dashboards, by their URLs' `/d/<uid>`. */
-export const DASHBOARD_UIDS: readonly DashboardUid[] = ['mcp-overview', 'mcp-validation', 'mcp-promotion', 'mcp-artifacts'];
+export const DASHBOARD_UIDS: readonly DashboardUid[] = [
+  'mcp-overview',
+  'mcp-validation',
+  'mcp-promotion',
+  'mcp-artifacts',
+];
 
 /** The overview dashboard's panels that draw no threshold row (report sections link to them). */
 export const OVERVIEW_PANELS = { requests: 1, cpu: 5, memory: 6, alerts: 7 } as const;
