@@ -4,6 +4,10 @@ import type { S3ClientConfig } from '@aws-sdk/client-s3';
  * Where the AWS SDK clients point. In Lambda this is the function's own region and role; against
  * the local stack it is the moto server on loopback with its dummy credentials.
  */
+/** Wraps an AWS SDK client for tracing (core/tracing.ts in Lambda); the identity elsewhere. */
+export type Instrument = <T>(client: T) => T;
+export const uninstrumented: Instrument = (client) => client;
+
 export interface AwsTarget {
   readonly region: string;
   /** Set only for an emulator such as the local stack's moto server. */

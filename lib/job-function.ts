@@ -125,6 +125,7 @@ export class JobFunction extends Construct {
       },
     });
     if (props.network) this.placeInVpc(props.network);
+    this.traceActively();
     NagSuppressions.addResourceSuppressions(this.function, [
       {
         id: 'AwsSolutions-L1',
@@ -166,6 +167,34 @@ export class JobFunction extends Construct {
    * Subnets and security groups by id (they belong to the cluster's VPC, not to this stack), and
    * the network-interface rights Lambda needs to attach the function there.
    */
+  /**
+   * X-Ray active tracing (Powertools Tracer, core/tracing.ts): the function's own trace and a
+   * subsegment per AWS call. Its two actions in a policy of their own, as CDK's `tracing` option
+   * would put them in the role's default policy beside every other grant.
+   */
+  private traceActively(): void {
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: 'Active' };
+    const traces = new iam.Policy(this, 'Traces', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'XRayTraces',
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    this.function.node.addDependency(traces);
+    NagSuppressions.addResourceSuppressions(traces, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'X-Ray has no resource types: PutTraceSegments and PutTelemetryRecords take only "*" (the actions of AWSXRayDaemonWriteAccess, without the managed policy).',
+        appliesTo: ['Resource::*'],
+      },
+    ]);
+  }
+
   private placeInVpc(network: NonNullable<JobFunctionProps['network']>): void {
     (this.function.node.defaultChild as lambda.CfnFunction).vpcConfig = {
       subnetIds: network.subnetIds,

@@ -3,16 +3,20 @@
 // way `prometheus.access` says, over the same client when through the service proxy.
 import { EKSClient } from '@aws-sdk/client-eks';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { awsClientConfig, type AwsTarget } from '../aws.ts';
+import { awsClientConfig, type AwsTarget, type Instrument, uninstrumented } from '../aws.ts';
 import type { OpsConfig } from '../config.ts';
 import { eksKubernetes } from './eks.ts';
 import type { KubernetesClient } from './kubernetes-client.ts';
 import { prometheusFromConfig } from './prometheus-access.ts';
 
-export function clusterReaders(config: OpsConfig, target: AwsTarget) {
+export function clusterReaders(
+  config: OpsConfig,
+  target: AwsTarget,
+  instrument: Instrument = uninstrumented,
+) {
   const credentials = defaultProvider();
   const connect = eksKubernetes({
-    eks: new EKSClient(awsClientConfig(target)),
+    eks: instrument(new EKSClient(awsClientConfig(target))),
     clusterName: config.cluster.name,
     region: target.region,
     credentials,

@@ -4,6 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { S3Client } from '@aws-sdk/client-s3';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { configFromEnv } from '../../core/function-env.ts';
@@ -11,11 +12,12 @@ import { answerRefusals } from '../../core/refusals.ts';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { BackupRequestError, backupVerifyJob } from './backup-job.ts';
 import type { BackupVerdict } from './verify-backup.ts';
+import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
 const config = configFromEnv();
-const store = new S3ObjectStore(new S3Client(s3ClientConfig(awsTargetFromEnv())));
+const store = new S3ObjectStore(traced(new S3Client(s3ClientConfig(awsTargetFromEnv()))));
 
 export type BackupResponse = BackupVerdict | { error: string };
 
@@ -32,6 +34,7 @@ async function verify(event: unknown): Promise<BackupResponse> {
 }
 
 export const handler = middy(verify)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .use(

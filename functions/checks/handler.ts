@@ -8,6 +8,7 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
@@ -15,26 +16,27 @@ import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
 import { awsReportChannels } from './adapters/report-channels.ts';
 import { checksEnvironment, runChecksEvent } from './checks-job.ts';
 import { EcrImageScans } from './adapters/ecr-image-scans.ts';
+import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
 const env = checksEnvironment(process.env);
 const target = awsTargetFromEnv();
-const s3 = new S3Client(s3ClientConfig(target));
-const sns = new SNSClient(awsClientConfig(target));
+const s3 = traced(new S3Client(s3ClientConfig(target)));
+const sns = traced(new SNSClient(awsClientConfig(target)));
 const mail = env.config.reports.email;
 const channels = awsReportChannels(
   { s3, sns },
   env.reportsTopicArn,
   env.reportsBucket,
   mail && {
-    ses: new SESv2Client(awsClientConfig(target)),
+    ses: traced(new SESv2Client(awsClientConfig(target))),
     from: mail.from,
     to: env.config.reports.recipients,
     ...(env.mailConfigurationSet ? { configurationSet: env.mailConfigurationSet } : {}),
   },
 );
-const cluster = clusterReaders(env.config, target);
+const cluster = clusterReaders(env.config, target, traced);
 
 async function checks(event: unknown, context: Context) {
   cluster.fresh();
@@ -44,7 +46,7 @@ async function checks(event: unknown, context: Context) {
     config: env.config,
     kube: cluster.kube,
     prometheus: cluster.prometheus,
-    imageScans: new EcrImageScans(new ECRClient(awsClientConfig(target))),
+    imageScans: new EcrImageScans(traced(new ECRClient(awsClientConfig(target)))),
     channels,
     store: channels.store,
     now: () => new Date(),
@@ -60,4 +62,7 @@ async function checks(event: unknown, context: Context) {
   });
 }
 
-export const handler = middy(checks).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(checks)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -7,6 +7,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsClientConfig, awsTargetFromEnv, s3ClientConfig, singleAttempt } from '../../core/aws.ts';
@@ -18,21 +19,22 @@ import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { cleanupJob } from './cleanup-job.ts';
 import { CleanupRequestError } from './retention-policy.ts';
 import type { CleanupSummary } from './retention-cleanup.ts';
+import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
 const target = awsTargetFromEnv();
-const s3 = new S3Client(s3ClientConfig(target));
+const s3 = traced(new S3Client(s3ClientConfig(target)));
 /** DeleteObjects is retried by the batch loop alone (batch-delete.ts), so its client tries once. */
-const deletes = new S3Client(singleAttempt(s3ClientConfig(target)));
-const lambda = new LambdaClient(awsClientConfig(target));
+const deletes = traced(new S3Client(singleAttempt(s3ClientConfig(target))));
+const lambda = traced(new LambdaClient(awsClientConfig(target)));
 const config = configFromEnv();
 const stateBucket = requiredEnv(ENV.stateBucket);
 /** Stop taking new batches this long before the function's time limit, and continue in a fresh invocation. */
 const PAUSE_MARGIN_MS = 60_000;
 
 const kube = eksKubernetes({
-  eks: new EKSClient(awsClientConfig(target)),
+  eks: traced(new EKSClient(awsClientConfig(target))),
   clusterName: config.cluster.name,
   region: target.region,
   credentials: defaultProvider(),
@@ -92,6 +94,7 @@ async function cleanup(event: unknown, context: Context): Promise<CleanupRespons
 }
 
 export const handler = middy(cleanup)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .use(

@@ -6,6 +6,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
@@ -16,6 +17,7 @@ import { DiagnoseRequestError, workOf, type Work } from './diagnose-request.ts';
 import { followUpIncident, type FollowUpOutcome } from './diagnosis-follow-up.ts';
 import { writeReview } from './review.ts';
 import { escalationPorts, settingsFromEnv } from './wiring.ts';
+import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -23,9 +25,9 @@ const settings = settingsFromEnv();
 const config = settings.config;
 const reportsBucket = requiredEnv(ENV.reportsBucket);
 const target = awsTargetFromEnv();
-const ports = escalationPorts(target, settings);
-const s3 = new S3Client(s3ClientConfig(target));
-const cluster = clusterReaders(config, target);
+const ports = escalationPorts(target, settings, traced);
+const s3 = traced(new S3Client(s3ClientConfig(target)));
+const cluster = clusterReaders(config, target, traced);
 const prometheus = cluster.prometheus;
 
 /** Keeps a file of the incident's in the reports bucket; answers where a person finds it. */
@@ -112,6 +114,7 @@ async function followUp(event: unknown) {
 }
 
 export const handler = middy(followUp)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .use(

@@ -3,15 +3,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { awsTargetFromEnv } from '../../core/aws.ts';
 import { deliveriesFromEvent } from './deliveries.ts';
 import { intakeMessage, type IntakeOutcome } from './escalation.ts';
 import { escalationPorts, powertoolsMetrics, settingsFromEnv } from './wiring.ts';
+import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
-const ports = escalationPorts(awsTargetFromEnv(), settingsFromEnv());
+const ports = escalationPorts(awsTargetFromEnv(), settingsFromEnv(), traced);
 
 async function intake(event: unknown): Promise<IntakeOutcome[]> {
   const deps = await ports.deps(() => new Date(), powertoolsMetrics(metrics));
@@ -38,4 +40,7 @@ async function intake(event: unknown): Promise<IntakeOutcome[]> {
   return outcomes;
 }
 
-export const handler = middy(intake).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(intake)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

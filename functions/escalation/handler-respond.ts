@@ -4,17 +4,19 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { awsTargetFromEnv } from '../../core/aws.ts';
 import { respondToRequest } from './respond.ts';
 import { renderRespondPage, type RenderedResponse } from './respond-page.ts';
 import { parseRespondEvent } from './respond-request.ts';
 import { escalationPorts, powertoolsMetrics, settingsFromEnv } from './wiring.ts';
+import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
 const settings = settingsFromEnv();
-const ports = escalationPorts(awsTargetFromEnv(), settings);
+const ports = escalationPorts(awsTargetFromEnv(), settings, traced);
 const tiers = settings.config.onCall.tiers;
 
 async function respond(event: unknown): Promise<RenderedResponse> {
@@ -38,4 +40,7 @@ async function respond(event: unknown): Promise<RenderedResponse> {
   return renderRespondPage(answer, parsed.path, tiers);
 }
 
-export const handler = middy(respond).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(respond)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

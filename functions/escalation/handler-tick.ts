@@ -3,14 +3,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { awsTargetFromEnv } from '../../core/aws.ts';
 import { escalateDueIncidents, type TickOutcome } from './escalation.ts';
 import { escalationPorts, powertoolsMetrics, settingsFromEnv } from './wiring.ts';
+import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
-const ports = escalationPorts(awsTargetFromEnv(), settingsFromEnv());
+const ports = escalationPorts(awsTargetFromEnv(), settingsFromEnv(), traced);
 
 async function tick(): Promise<TickOutcome> {
   const outcome = await escalateDueIncidents(await ports.deps(() => new Date(), powertoolsMetrics(metrics)));
@@ -23,4 +25,7 @@ async function tick(): Promise<TickOutcome> {
   return outcome;
 }
 
-export const handler = middy(tick).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+export const handler = middy(tick)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

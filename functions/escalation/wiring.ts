@@ -5,7 +5,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { awsClientConfig, type AwsTarget } from '../../core/aws.ts';
+import { awsClientConfig, type AwsTarget, type Instrument, uninstrumented } from '../../core/aws.ts';
 import type { OpsConfig } from '../../core/config.ts';
 import { configFromEnv, ENV, EnvironmentError, optionalEnv, requiredEnv } from '../../core/function-env.ts';
 import { DynamoDbIncidentStore } from './adapters/dynamodb-incident-store.ts';
@@ -130,14 +130,18 @@ export function powertoolsMetrics(metrics: Metrics): EscalationMetrics {
 }
 
 /** Builds the escalation ports from settings: DynamoDB table, SNS tier topics, Secrets Manager. */
-export function escalationPorts(target: AwsTarget, settings: EscalationSettings) {
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig(target)), {
+export function escalationPorts(
+  target: AwsTarget,
+  settings: EscalationSettings,
+  instrument: Instrument = uninstrumented,
+) {
+  const db = DynamoDBDocumentClient.from(instrument(new DynamoDBClient(awsClientConfig(target))), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const secrets = new SecretsManagerClient(awsClientConfig(target));
+  const secrets = instrument(new SecretsManagerClient(awsClientConfig(target)));
   const readSecret = secretReader(secrets, settings.secretArn);
   const readPrevious = previousSecretReader(secrets, settings.secretArn);
-  const sns = new SNSClient(awsClientConfig(target));
+  const sns = instrument(new SNSClient(awsClientConfig(target)));
   const chats: Chat[] = [];
   if (settings.chatTopicArn) chats.push(new ChatbotChat(sns, settings.chatTopicArn));
   if (settings.slackWebhookSecretArn)

@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
@@ -17,6 +18,7 @@ import { configFromEnv, ENV, optionalEnv, requiredEnv } from '../../core/functio
 import { answerRefusals } from '../../core/refusals.ts';
 import { alertsTopicPager, maintenanceMailer, openIncidentsFrom } from './adapters/aws-maintenance.ts';
 import { MaintenanceRequestError, runMaintenanceEvent } from './maintenance-job.ts';
+import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -29,8 +31,8 @@ const env = {
   configurationSet: optionalEnv(ENV.mailConfigurationSet),
 };
 const target = awsTargetFromEnv();
-const sns = new SNSClient(awsClientConfig(target));
-const cluster = clusterReaders(config, target);
+const sns = traced(new SNSClient(awsClientConfig(target)));
+const cluster = clusterReaders(config, target, traced);
 const mail = config.reports.email;
 const mailer = maintenanceMailer({
   sns,
@@ -38,14 +40,14 @@ const mailer = maintenanceMailer({
   ...(mail
     ? {
         ses: {
-          client: new SESv2Client(awsClientConfig(target)),
+          client: traced(new SESv2Client(awsClientConfig(target))),
           from: mail.from,
           ...(env.configurationSet ? { configurationSet: env.configurationSet } : {}),
         },
       }
     : {}),
 });
-const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig(target)));
+const db = DynamoDBDocumentClient.from(traced(new DynamoDBClient(awsClientConfig(target))));
 
 async function maintenance(event: unknown) {
   cluster.fresh();
@@ -53,7 +55,7 @@ async function maintenance(event: unknown) {
     config,
     kube: await cluster.kube(),
     prometheus: cluster.prometheus,
-    store: new S3ObjectStore(new S3Client(s3ClientConfig(target))),
+    store: new S3ObjectStore(traced(new S3Client(s3ClientConfig(target)))),
     stateBucket: env.reportsBucket,
     mail: mailer,
     page: alertsTopicPager(sns, env.alertsTopic),
@@ -72,6 +74,7 @@ async function maintenance(event: unknown) {
 }
 
 export const handler = middy(maintenance)
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   .use(

@@ -27,8 +27,12 @@ import {
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
@@ -122,8 +126,8 @@ async function restoreRole(fn: FunctionSpec): Promise<void> {
   }
 }
 
-/** Starts `fn` with a session of its role holding `statements` (default: all its template's). */
-async function start(fn: FunctionSpec, statements?: Statement[]): Promise<RunningFunction> {
+/** A session of `fn`'s role holding `statements` (default: all its template's), known to the cluster. */
+async function roleSession(fn: FunctionSpec, statements?: Statement[]): Promise<Record<string, string>> {
   const roleName = roles.get(fn.roleLogicalId)!;
   const roleArn = resolver.attrs.get(fn.roleLogicalId)!.Arn!;
   await moto.relax();
@@ -139,12 +143,17 @@ async function start(fn: FunctionSpec, statements?: Statement[]): Promise<Runnin
     body: JSON.stringify({ ...session, roleArn, groups: accessGroups(fn.roleLogicalId) }),
   });
   expect(registered.ok).toBe(true);
-  return runFunction(fn, runtime, {
+  return {
     MCP_OPS_AWS_ENDPOINT: moto.endpoint,
     AWS_ACCESS_KEY_ID: session.accessKeyId,
     AWS_SECRET_ACCESS_KEY: session.secretAccessKey,
     AWS_SESSION_TOKEN: session.sessionToken,
-  });
+  };
+}
+
+/** Starts `fn` in the emulator with a session of its role holding `statements`. */
+async function start(fn: FunctionSpec, statements?: Statement[]): Promise<RunningFunction> {
+  return runFunction(fn, runtime, await roleSession(fn, statements));
 }
 
 async function fn(name: string): Promise<RunningFunction> {
@@ -629,13 +638,69 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     for (const f of running.values()) expect(f.output()).not.toMatch(/AccessDenied/);
   });
 
+  it('sends its trace to the X-Ray daemon: the handler and each AWS call a subsegment of the invocation', async () => {
+    // The emulator drops the invoke's X-Amzn-Trace-Id, so the bundle runs here under plain Node.js
+    // of the runtime's major with what Lambda gives a traced invocation: _X_AMZN_TRACE_ID and the
+    // daemon's address (a UDP listener standing for the daemon Lambda runs beside the function).
+    const daemon = createSocket('udp4');
+    const segments: Array<{ trace_id?: string; name?: string; namespace?: string }> = [];
+    daemon.on('message', (message) => {
+      const text = String(message);
+      segments.push(JSON.parse(text.slice(text.indexOf('\n') + 1)) as (typeof segments)[number]);
+    });
+    await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+    const intake = spec('mcp-ops-escalation-intake');
+    const traceId = `1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+    const driver = [
+      `const { handler } = await import(${JSON.stringify(`${intake.assetDir}/${intake.handler.split('.')[0]}.mjs`)});`,
+      `const context = { functionName: ${JSON.stringify(intake.name)}, functionVersion: '$LATEST', awsRequestId: 'traced-1',`,
+      `  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:${intake.name}', memoryLimitInMB: '512',`,
+      `  logGroupName: '/aws/lambda/${intake.name}', logStreamName: 'traced', getRemainingTimeInMillis: () => 30000 };`,
+      `console.log(JSON.stringify(await handler(JSON.parse(process.env.EVENT), context)));`,
+    ].join('\n');
+    try {
+      const run = await promisify(execFile)(runtime.node, ['--input-type=module', '-e', driver], {
+        cwd: intake.assetDir,
+        env: {
+          PATH: '/usr/local/bin:/usr/bin:/bin',
+          TZ: ':UTC',
+          LAMBDA_TASK_ROOT: intake.assetDir,
+          AWS_LAMBDA_FUNCTION_NAME: intake.name,
+          AWS_EXECUTION_ENV: `AWS_Lambda_${intake.runtime}`,
+          AWS_REGION: 'us-east-1',
+          ...intake.environment,
+          ...(await roleSession(intake)),
+          _X_AMZN_TRACE_ID: `Root=${traceId};Parent=${randomBytes(8).toString('hex')};Sampled=1`,
+          AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+          EVENT: JSON.stringify(alertEvent(`Traced${Date.now()}`)),
+        },
+      });
+      expect(run.stdout).toMatch(/opened/);
+      const mine = await eventually(
+        async () => {
+          const found = segments.filter((s) => s.trace_id === traceId);
+          return found.some((s) => s.name === 'DynamoDB') && found.some((s) => s.name?.startsWith('## '))
+            ? found
+            : undefined;
+        },
+        10_000,
+        `segments of trace ${traceId} (got ${JSON.stringify(segments).slice(0, 500)})`,
+      );
+      expect(mine.find((s) => s.name === 'DynamoDB')).toMatchObject({ namespace: 'aws' });
+      expect(mine.some((s) => s.name === 'SNS')).toBe(true);
+    } finally {
+      daemon.close();
+    }
+  });
+
   // The converse: every action the template grants is one the function uses. Each action is taken
   // away in turn (a role holding all the others), the function's scenario runs, and the emulator
   // must refuse that action by name; what the local stack cannot exercise is listed with why.
-  // What the Lambda service itself does with a function's role: logs, the dead-letter queues (the
+  // What the Lambda service itself does with a function's role: logs, X-Ray (its daemon sends the
+  // function's segments; the test below receives them), the dead-letter queues (the
   // stream's failure destination too), VPC interfaces, and reading the incidents table's stream.
   const LAMBDA_SERVICE =
-    /^(logs:|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)$|ec2:|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$)/;
+    /^(logs:|xray:|sqs:(SendMessage|GetQueueAttributes|GetQueueUrl)$|ec2:|dynamodb:(DescribeStream|GetRecords|GetShardIterator|ListStreams)$)/;
   const NOT_EXERCISED_HERE: Record<string, string> = {
     // moto's SNS never calls KMS; on AWS, publishing to the SSE-KMS topics needs both.
     'PageEncrypted:kms:Decrypt': 'SNS server-side encryption is not emulated',

@@ -87,6 +87,16 @@ describe('mcp-ops doctor on the local stack', () => {
 
   afterAll(async () => {
     await grafana.close();
+    // The cluster as it was: the dashboards ConfigMap is the operator's to apply (dashboards.test.ts).
+    const map = dashboards();
+    await cluster
+      .client('admin')
+      .makeApiClient(CoreV1Api)
+      .deleteNamespacedConfigMap({
+        name: map.metadata!.name!,
+        namespace: map.metadata!.namespace ?? 'mcp-system',
+      })
+      .catch(() => undefined);
   });
 
   it('exits 0 when everything is in place, and says what it skipped', async () => {

@@ -117,4 +117,41 @@ describe('the CDK app’s configuration file', () => {
     expect(functions.length).toBe(8);
     for (const [id] of functions) expect(body, id).toContain(`{"Ref":"${id}"}`);
   }, 120_000);
+
+  it('traces every function with X-Ray, its two actions in a policy of their own', () => {
+    const template = Template.fromStack(
+      new McpOpsStack(new App(), 'McpOps', {
+        config: loadConfigFile(undefined),
+        env: { account: '123456789012', region: 'eu-west-1' },
+      }),
+    );
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, f]) =>
+      String(f.Properties.FunctionName ?? '').startsWith('mcp-ops-'),
+    );
+    expect(functions.length).toBe(8);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+    for (const [id, f] of functions) {
+      expect(f.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });
+      const role = (f.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const xray = policies
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+        .flatMap(
+          (p) =>
+            p.Properties.PolicyDocument.Statement as Array<{
+              Sid?: string;
+              Action: unknown;
+              Resource: unknown;
+            }>,
+        )
+        .filter((s) => JSON.stringify(s.Action).includes('xray:'));
+      expect(xray, id).toEqual([
+        {
+          Sid: 'XRayTraces',
+          Effect: 'Allow',
+          Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          Resource: '*',
+        },
+      ]);
+    }
+  }, 120_000);
 });
