@@ -6,7 +6,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { s3ClientConfig } from '../core/aws.ts';
 import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
-import { verifyBackup } from '../functions/backup/verify-backup.ts';
+import { verifyBackup } from '../core/backup-verify.ts';
 import { fixtureObjectKey, writeBackupFixture } from '../stack/backup-fixture.ts';
 import { stackUp } from '../stack/stack.ts';
 import type { BenchResult } from './bench-result.ts';

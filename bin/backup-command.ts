@@ -4,7 +4,7 @@ import { json, type CommandContext, type CommandResult } from './command-context
 import { s3ClientConfig } from '../core/aws.ts';
 import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { BackupRequestError, backupVerifyJob } from '../functions/backup/backup-job.ts';
-import { formatBackupVerdict } from '../functions/backup/verify-backup.ts';
+import { formatBackupVerdict } from '../core/backup-verify.ts';
 
 export async function run(context: CommandContext): Promise<CommandResult> {
   const { values } = context;

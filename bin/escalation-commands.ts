@@ -12,7 +12,7 @@ import {
   deliveriesTableName,
   incidentsTableName,
   linkSecretName,
-} from '../functions/escalation/incidents-table.ts';
+} from '../core/incidents-table.ts';
 import { formatIncident, formatIncidentList } from '../functions/escalation/incident-view.ts';
 import { afterAcknowledgement } from '../functions/escalation/policy.ts';
 import { escalationPorts, type EscalationSettings } from '../functions/escalation/wiring.ts';

@@ -19,7 +19,7 @@ import {
   INCIDENTS_TABLE,
   incidentsTableName,
   linkSecretName,
-} from '../functions/escalation/incidents-table.ts';
+} from '../core/incidents-table.ts';
 import { grantClusterRead } from './cluster-reader.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';

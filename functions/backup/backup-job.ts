@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OpsConfig } from '../../core/config.ts';
 import type { ObjectStore } from '../../core/object-store.ts';
-import { verifyBackup, type BackupVerdict } from './verify-backup.ts';
+import { verifyBackup, type BackupVerdict } from '../../core/backup-verify.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
 import { RequestRefused } from '../../core/errors.ts';
 

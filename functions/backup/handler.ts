@@ -11,7 +11,7 @@ import { configFromEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { BackupRequestError, backupVerifyJob } from './backup-job.ts';
-import type { BackupVerdict } from './verify-backup.ts';
+import type { BackupVerdict } from '../../core/backup-verify.ts';
 import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();

@@ -8,7 +8,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { mapBounded } from '../../core/bounded.ts';
 import type { WindowTimes } from '../../core/maintenance-window.ts';
 import { thresholdOf } from '../../core/thresholds.ts';
-import { verifyBackup } from '../backup/verify-backup.ts';
+import { verifyBackup } from '../../core/backup-verify.ts';
 import type { MaintenanceDeps } from './maintenance-deps.ts';
 import {
   recordId,

@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it, vi } from 'vitest';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
-import { verifyBackup, type BackupFailure } from '../../functions/backup/verify-backup.ts';
+import { verifyBackup, type BackupFailure } from '../../core/backup-verify.ts';
 import { fixtureObjectBody, fixtureObjectKey, writeBackupFixture } from '../../stack/backup-fixture.ts';
 import { localClients } from '../support/aws.ts';
 import { lambdaContext } from '../support/lambda-context.ts';

@@ -1,4 +1,4 @@
-import { verifyBackup } from '../../backup/verify-backup.ts';
+import { verifyBackup } from '../../../core/backup-verify.ts';
 import type { SectionOutcome } from '../report-model.ts';
 import type { ChecksDeps } from '../checks-deps.ts';
 

@@ -17,7 +17,7 @@ import {
 } from '../incident.ts';
 import type { IncidentSeverity } from '../severity.ts';
 import type { IncidentStore, RepeatOutcome } from '../incident-store.ts';
-import { DELIVERIES_TABLE, INCIDENTS_TABLE } from '../incidents-table.ts';
+import { DELIVERIES_TABLE, INCIDENTS_TABLE } from '../../../core/incidents-table.ts';
 
 /** GSI over open incidents (sparse: `openFlag` is removed on resolve). */
 export const OPEN_INDEX = INCIDENTS_TABLE.openIndex.name;

@@ -1,6 +1,9 @@
+// The backup verification the manual asks for (pointer, metadata, age, counts, sizes, checksums),
+// in core/ because three jobs run it: backup (daily), checks (the morning report's section) and
+// maintenance (the pre-check).
 import { createHash } from 'node:crypto';
-import { mapBounded } from '../../core/bounded.ts';
-import type { ObjectStore, StoredObject } from '../../core/object-store.ts';
+import { mapBounded } from './bounded.ts';
+import type { ObjectStore, StoredObject } from './object-store.ts';
 import { readBackupMetadata, readBackupPointer, type BackupMetadata } from './backup-metadata.ts';
 
 /** Every way a backup can fail verification, named as the verdict reports it. */

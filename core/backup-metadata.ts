@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeIssues } from '../../core/zod-issues.ts';
+import { describeIssues } from './zod-issues.ts';
 
 /**
  * `metadata.json` as the backup job writes it next to the objects of one backup folder. Keys of

@@ -1,4 +1,7 @@
-/** The incidents table's shape, shared by the CDK app and the local stack so they cannot drift. */
+// The incidents table's shape and names, shared by the CDK app, the local stack, escalation (which
+// owns the table) and maintenance (which reads its open incidents), so they cannot drift.
+
+/** The incidents table's keys and indexes. */
 export const INCIDENTS_TABLE = {
   partitionKey: 'pk',
   openIndex: { name: 'open-incidents', partitionKey: 'openFlag', sortKey: 'createdAt' },
