@@ -8,11 +8,7 @@ import {
   resolveIncident,
   type UpdateStatus,
 } from '../functions/escalation/escalation.ts';
-import {
-  deliveriesTableName,
-  incidentsTableName,
-  linkSecretName,
-} from '../core/incidents-table.ts';
+import { deliveriesTableName, incidentsTableName, linkSecretName } from '../core/incidents-table.ts';
 import { formatIncident, formatIncidentList } from '../functions/escalation/incident-view.ts';
 import { afterAcknowledgement } from '../functions/escalation/policy.ts';
 import { escalationPorts, type EscalationSettings } from '../functions/escalation/wiring.ts';

@@ -71,6 +71,17 @@ function writeConfig(extra: Record<string, unknown> = {}): void {
 
 const dashboards = () => parseYaml(readFileSync(DASHBOARDS_CONFIGMAP, 'utf8')) as KubernetesObject;
 
+async function deleteDashboards(): Promise<void> {
+  const map = dashboards();
+  await cluster
+    .client('admin')
+    .makeApiClient(CoreV1Api)
+    .deleteNamespacedConfigMap({
+      name: map.metadata!.name!,
+      namespace: map.metadata!.namespace ?? 'mcp-system',
+    });
+}
+
 describe('mcp-ops doctor on the local stack', () => {
   beforeAll(async () => {
     bundle = await buildCli(join(process.cwd(), 'out', 'cli-doctor'));
@@ -88,15 +99,7 @@ describe('mcp-ops doctor on the local stack', () => {
   afterAll(async () => {
     await grafana.close();
     // The cluster as it was: the dashboards ConfigMap is the operator's to apply (dashboards.test.ts).
-    const map = dashboards();
-    await cluster
-      .client('admin')
-      .makeApiClient(CoreV1Api)
-      .deleteNamespacedConfigMap({
-        name: map.metadata!.name!,
-        namespace: map.metadata!.namespace ?? 'mcp-system',
-      })
-      .catch(() => undefined);
+    await deleteDashboards().catch(() => undefined);
   });
 
   it('exits 0 when everything is in place, and says what it skipped', async () => {
@@ -198,18 +201,11 @@ describe('mcp-ops doctor on the local stack', () => {
     } finally {
       writeConfig();
     }
-    const map = dashboards();
-    await cluster
-      .client('admin')
-      .makeApiClient(CoreV1Api)
-      .deleteNamespacedConfigMap({
-        name: map.metadata!.name!,
-        namespace: map.metadata!.namespace ?? 'mcp-system',
-      });
+    await deleteDashboards();
     try {
       await expectOnly('Grafana and the dashboards', /ConfigMap mcp-ops-dashboards is not in the cluster/);
     } finally {
-      await apply(cluster.client('admin'), map);
+      await apply(cluster.client('admin'), dashboards());
     }
   });
 
