@@ -7,6 +7,17 @@
 /** Control characters (C0, DEL, C1) and the bidirectional overrides that reorder what is shown. */
 const CONTROL = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Text as HTML text or an attribute value (quoted): the five characters HTML gives meaning to. */
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
 /** One line of plain text: control characters and line breaks become spaces, runs of space one. */
 export function singleLine(text: string, max = Number.POSITIVE_INFINITY): string {
   const flat = text

@@ -1,15 +1,9 @@
+import type { MailMessage } from '../../core/mail.ts';
 import type { ObjectStore } from '../../core/object-store.ts';
 import { compareReports, type ArchivedReport, type ReportDelta } from './delta.ts';
 import { EMAIL_TEXT_BUDGET, reportEmailHtml } from './email.ts';
 import { reportHtml, reportSubject, reportText, type ArchiveLink } from './render.ts';
 import type { Report, ReportKind } from './report-model.ts';
-
-/** A multipart e-mail (HTML and its plain-text alternative). */
-export interface MailMessage {
-  readonly subject: string;
-  readonly html: string;
-  readonly text: string;
-}
 
 /**
  * Where a report goes: Amazon SES to the configured recipients when configured (`mail`), else the

@@ -5,7 +5,8 @@
  */
 import juice from 'juice/client';
 import { deltaHeadline, formatFigure, localTime, type ReportDelta } from './delta.ts';
-import { cappedDelta, COLOUR, escapeHtml, type ArchiveLink } from './render.ts';
+import { escapeHtml } from '../../core/text-safety.ts';
+import { cappedDelta, COLOUR, type ArchiveLink } from './render.ts';
 import type { Report, Section, SectionStatus } from './report-model.ts';
 
 /** Gmail clips messages over 102 KB of HTML; stay clear of it. */

@@ -1,5 +1,6 @@
 import { deltaLines, localTime, type ReportDelta } from './delta.ts';
 import type { Report, Section } from './report-model.ts';
+import { escapeHtml } from '../../core/text-safety.ts';
 
 /** Where the archived full report is: a link whose lifetime is the true one, and what never expires. */
 export interface ArchiveLink {
@@ -114,9 +115,6 @@ export function reportText(report: Report, context: MessageContext = {}): string
     text = `${text.slice(0, budget - 200 - footer.length)}\n… cut to fit the email\n${footer}`;
   return text;
 }
-
-export const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Each status's badge colour, in the archived page and the e-mail alike. */
 export const COLOUR: Record<Section['status'], string> = {

@@ -3,6 +3,7 @@ import type { OnCallTier } from '../../core/config.ts';
 import { resolvedBy, type Incident } from './incident.ts';
 import { TOKEN_PARAM } from './links.ts';
 import { ALLOWED_METHODS, NOTE_MAX_CHARS, type RespondAnswer } from './respond.ts';
+import { escapeHtml } from '../../core/text-safety.ts';
 
 /**
  * The small HTML page a responder sees behind a page's link: self-contained (no scripts, images or
@@ -44,15 +45,6 @@ export const RESPOND_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'x-robots-tag': 'noindex, nofollow',
 };
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 const STATUS_TEXT: Record<Incident['status'], string> = {
   triggered: 'Triggered: paging, not yet acknowledged',

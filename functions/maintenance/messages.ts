@@ -2,8 +2,8 @@
 // pre-check and maintenance reports (PASS/FAIL per item), and the users' completion notice.
 // Each is one multipart e-mail: plain text and a 600 px HTML table with inline styles.
 import type { WindowTimes } from '../../core/maintenance-window.ts';
-import type { MailMessage } from '../checks/deliver.ts';
-import { escapeHtml } from '../checks/render.ts';
+import type { MailMessage } from '../../core/mail.ts';
+import { escapeHtml } from '../../core/text-safety.ts';
 import type { CheckResult } from './checklist.ts';
 import type { MaintenanceRecord } from './window-record.ts';
 

@@ -2,9 +2,9 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { S3ObjectStore } from '../../../core/adapters/s3-object-store.ts';
-import type { MailMessage, ReportChannels } from '../deliver.ts';
+import { mimeMessage, type MailMessage } from '../../../core/mail.ts';
+import type { ReportChannels } from '../deliver.ts';
 
 /** A link that would die within this many seconds is not worth sending. */
 const SHORTEST_LINK_SECONDS = 300;
@@ -34,25 +34,6 @@ export function presignLifetime(
     return seconds >= SHORTEST_LINK_SECONDS ? seconds : undefined;
   }
   return credentials.sessionToken ? undefined : atMost;
-}
-
-/** The e-mail as a MIME message: multipart/alternative, plain text first, then HTML. */
-export async function mimeMessage(
-  from: string,
-  to: readonly string[],
-  message: MailMessage,
-  headers: Record<string, string> = {},
-): Promise<Buffer> {
-  return new MailComposer({
-    from,
-    to: [...to],
-    subject: message.subject,
-    text: message.text,
-    html: message.html,
-    headers,
-  })
-    .compile()
-    .build();
 }
 
 /** The reports topic, bucket and (when configured) SES through the AWS SDK (Lambda, CLI, moto). */
