@@ -1,15 +1,5 @@
+import { formatBytes } from '../../core/units.ts';
 import type { CleanupSummary } from './retention-cleanup.ts';
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 /** The runbook's report and the run's outcome, for a person at a terminal. */
 export function formatCleanupSummary(s: CleanupSummary): string {

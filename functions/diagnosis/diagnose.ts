@@ -10,8 +10,8 @@ import { parseCpu, parseMemory } from '../../core/kubernetes.ts';
 import { CACHE_SIZE_KEY, RETENTION_KEY } from '../../core/service-config.ts';
 import { runStartedAt } from '../cleanup/retention-policy.ts';
 import { latestCleanupSummary } from '../cleanup/run-journal.ts';
-import { formatBytes } from '../cleanup/summary-text.ts';
-import { errorSignature, logTargets, scanErrorLines } from '../checks/sections/errors.ts';
+import { formatBytes } from '../../core/units.ts';
+import { errorSignature, logTargets, scanErrorLines } from '../../core/pod-logs.ts';
 import type { DiagnosisDeps } from './diagnosis-deps.ts';
 
 export type RunbookNumber = 1 | 2 | 3 | 4;

@@ -6,7 +6,7 @@ import { equalityMatcher, withSharedPodListings } from '../../functions/checks/s
 import { parseExposition } from '../../core/prometheus.ts';
 import { gatherSections, overallStatus, type Section } from '../../functions/checks/report-model.ts';
 import { reportSubject, reportText } from '../../functions/checks/render.ts';
-import { errorSignature } from '../../functions/checks/sections/errors.ts';
+import { errorSignature } from '../../core/pod-logs.ts';
 import { podState } from '../../functions/checks/sections/pods.ts';
 import { isDefaultDeny, podSecurityFindings } from '../../functions/checks/sections/security.ts';
 import { errorBudgetLeft, monthToDateSeconds } from '../../functions/checks/sections/slos.ts';

@@ -1,75 +1,7 @@
-import type { V1Pod } from '@kubernetes/client-node';
 import type { SectionOutcome } from '../report-model.ts';
 import { table } from '../render.ts';
-import { mapBounded } from '../../../core/bounded.ts';
-import type { KubernetesPort } from '../../../core/kubernetes.ts';
+import { LOG_TIMESTAMP, errorSignature, logTargets, scanErrorLines } from '../../../core/pod-logs.ts';
 import { type ChecksDeps } from '../checks-deps.ts';
-
-const TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\s+/;
-
-/**
- * The error's shape without what changes between occurrences: timestamps, ids, hashes, numbers and
- * quoted values become placeholders, so "art-1a2b3c4d failed after 31 ms" and "art-99ffee00 failed
- * after 7 ms" group together (the manual's runbook grouped by the last field, which splits them).
- */
-export function errorSignature(line: string): string {
-  return line
-    .replace(TIMESTAMP, '')
-    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>')
-    .replace(/"[^"]*"|'[^']*'/g, '"…"')
-    .replace(
-      /\b([A-Za-z]+[-_])?(?=[0-9a-f]*\d)[0-9a-f]{6,}\b/gi,
-      (_, p: string | undefined) => `${p ?? ''}<id>`,
-    )
-    .replace(/\b0x[0-9a-f]+\b/gi, '<hex>')
-    .replace(/\d+(\.\d+)?/g, '<n>')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 160);
-}
-
-/** The pods whose log can be read: started (not Pending), each with its first container. */
-export function logTargets(pods: readonly V1Pod[]): Array<{ pod: string; container: string }> {
-  return pods.flatMap((pod) => {
-    const container = pod.spec?.containers[0]?.name;
-    return container && pod.metadata?.name && pod.status?.phase !== 'Pending'
-      ? [{ pod: pod.metadata.name, container }]
-      : [];
-  });
-}
-
-/**
- * Reads each target's log (`concurrency` at a time) and hands every error line (`error` in any
- * case, or `FATAL`) to `onError`; answers the pods whose log could not be read, with why. The
- * morning report and the incident diagnosis read logs this way.
- */
-export async function scanErrorLines(
-  kube: KubernetesPort,
-  namespace: string,
-  targets: ReadonlyArray<{ pod: string; container: string }>,
-  log: { sinceSeconds: number; tailLines?: number; concurrency: number },
-  onError: (pod: string, line: string) => void,
-): Promise<string[]> {
-  const unreadable: string[] = [];
-  await mapBounded(targets, log.concurrency, async ({ pod, container }) => {
-    let text: string;
-    try {
-      text = await kube.podLog(
-        namespace,
-        pod,
-        container,
-        log.sinceSeconds,
-        log.tailLines === undefined ? undefined : { tailLines: log.tailLines },
-      );
-    } catch (error) {
-      unreadable.push(`${pod}: ${(error as Error).message.split('\n')[0]!.slice(0, 120)}`);
-      return;
-    }
-    for (const line of text.split('\n'))
-      if (/error/i.test(line) || /\bFATAL\b/.test(line)) onError(pod, line);
-  });
-  return unreadable;
-}
 
 interface ErrorLine {
   readonly pod: string;
@@ -102,8 +34,8 @@ export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Prom
       const signature = errorSignature(line);
       const group = groups.get(signature);
       if (group) group.count += 1;
-      else groups.set(signature, { count: 1, example: line.replace(TIMESTAMP, '').slice(0, 200) });
-      const at = line.match(TIMESTAMP)?.[1];
+      else groups.set(signature, { count: 1, example: line.replace(LOG_TIMESTAMP, '').slice(0, 200) });
+      const at = line.match(LOG_TIMESTAMP)?.[1];
       recent.push({ pod, text: line.slice(0, 400), ...(at ? { at } : {}) });
       if (recent.length > RECENT * 4) recent = newest(recent);
     },
