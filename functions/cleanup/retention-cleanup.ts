@@ -1,21 +1,12 @@
 import { mapBounded } from '../../core/bounded.ts';
 import { DEFAULT_RETRY, type RetryOptions } from '../../core/retry.ts';
-import type { KeyError, ObjectStore, StoredObject } from '../../core/object-store.ts';
+import type { ObjectStore, StoredObject } from '../../core/object-store.ts';
 import { deleteWithRetry } from './batch-delete.ts';
-import {
-  RunJournal,
-  type Checkpoint,
-  type PartitionState,
-  type SkippedCounts,
-  type SkippedKey,
-} from './run-journal.ts';
-import {
-  CleanupRequestError,
-  isProtected,
-  type RetentionPolicy,
-  type RetentionSource,
-} from './retention-policy.ts';
-import { emptyReport, mergeReports, type StorageReport } from './storage-report.ts';
+import { RunJournal, type Checkpoint, type PartitionState, type SkippedKey } from './run-journal.ts';
+import { CleanupRequestError, isProtected, type RetentionPolicy } from './retention-policy.ts';
+import { emptyReport, mergeReports } from './storage-report.ts';
+import type { CleanupSummary } from '../../core/cleanup-record.ts';
+export type { CleanupSummary } from '../../core/cleanup-record.ts';
 import { SweepRun, sweepPartition, type RunCounters } from './partition-sweep.ts';
 
 export interface CleanupPorts {
@@ -45,37 +36,6 @@ export const DEFAULT_CLEANUP_OPTIONS: CleanupOptions = {
   retry: DEFAULT_RETRY,
   shouldPause: () => false,
 };
-
-export interface CleanupSummary {
-  runId: string;
-  status: 'completed' | 'paused';
-  dryRun: boolean;
-  bucket: string;
-  prefix: string;
-  retentionDays: number;
-  /** `configmap`: the ConfigMap's artifact.retention.days; `config`: retention.defaultDays (no usable key). */
-  retentionSource: RetentionSource;
-  cutoff: string;
-  scanned: number;
-  /** Objects selected for deletion (expired, unprotected, within maxDeletes). */
-  matched: number;
-  deleted: number;
-  failed: number;
-  bytesFreed: number;
-  /**
-   * Keys a paused run had journalled for deletion that no longer qualified when the run resumed
-   * and judged them again (re-uploaded since, under a protected prefix today, already gone).
-   */
-  skipped: SkippedCounts;
-  /** True when maxDeletes stopped the selection: more objects have expired than were deleted. */
-  capped: boolean;
-  /** On a versioned bucket, deletes add markers and free no bytes until lifecycle removes old versions. */
-  versioned: boolean;
-  durationMs: number;
-  report: StorageReport;
-  failures: KeyError[];
-  manifest?: string;
-}
 
 /** The top-level prefixes under the run's prefix, each listed on its own, plus the keys directly under it. */
 async function findPartitions(store: ObjectStore, policy: RetentionPolicy): Promise<PartitionState[]> {

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { OpsConfig } from '../../core/config.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
 import { RequestRefused } from '../../core/errors.ts';
+import { CLEANUP_STATE_PREFIX, runStartedAt, type RetentionSource } from '../../core/cleanup-record.ts';
+export { CLEANUP_STATE_PREFIX, runStartedAt, type RetentionSource } from '../../core/cleanup-record.ts';
 
 const DAY_MS = 86_400_000;
 /** 100 years: any longer retention is a typo, and a far larger one makes an invalid cutoff date. */
@@ -56,8 +58,6 @@ export interface RetentionPolicy {
   readonly versionedBucket: 'refuse' | 'add-delete-markers';
 }
 
-export type RetentionSource = 'request' | 'configmap' | 'config';
-
 export class CleanupRequestError extends RequestRefused {
   constructor(message: string) {
     super(message);
@@ -97,12 +97,6 @@ export function parseCleanupRequest(input: unknown): ParsedCleanupRequest {
     }
   }
   return { ...request, dryRun: request.dryRun ?? true };
-}
-
-/** When a run started, from its id (`20261125T101500Z-ab12cd`); undefined for another shape. */
-export function runStartedAt(runId: string): Date | undefined {
-  const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z-/.exec(runId);
-  return m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) : undefined;
 }
 
 export function newRunId(now: Date, random: () => number = Math.random): string {
@@ -149,8 +143,6 @@ export function decidePolicy(
     versionedBucket: request.versionedBucket,
   };
 }
-
-export const CLEANUP_STATE_PREFIX = 'cleanup/';
 
 function refuseBackupBucket(bucket: string, config: OpsConfig, field: string): void {
   if (bucket === config.buckets.backup) {

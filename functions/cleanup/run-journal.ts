@@ -1,9 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore, StoredObject } from '../../core/object-store.ts';
 import type { BatchOutcome } from './batch-delete.ts';
-import { CLEANUP_STATE_PREFIX } from './retention-policy.ts';
-import type { CleanupSummary } from './retention-cleanup.ts';
-import type { StorageReport } from './storage-report.ts';
+import {
+  CLEANUP_STATE_PREFIX,
+  readListed,
+  type SkipReason,
+  type SkippedCounts,
+  type StorageReport,
+} from '../../core/cleanup-record.ts';
+export {
+  latestCleanupSummary,
+  readListed,
+  RUN_FOLDER,
+  type SkipReason,
+  type SkippedCounts,
+} from '../../core/cleanup-record.ts';
 
 export interface PartitionState {
   prefix: string;
@@ -43,25 +54,9 @@ interface PendingBatch {
 }
 
 /** Why a key journalled for deletion was left alone when its batch was settled later. */
-export type SkipReason = 're-uploaded' | 'protected' | 'outside prefix';
 export interface SkippedKey {
   key: string;
   reason: SkipReason;
-}
-export type SkippedCounts = Partial<Record<SkipReason, number>>;
-
-/**
- * A state object that may not exist, listed before it is read: on S3 a role allowed to list only
- * cleanup/ (as the cleanup and diagnose roles are) gets 403, not 404, for a missing key.
- */
-export async function readListed(
-  store: ObjectStore,
-  bucket: string,
-  key: string,
-): Promise<string | undefined> {
-  const found = await store.listPage({ bucket, prefix: key, pageSize: 1 });
-  if (!found.objects.some((o) => o.key === key)) return undefined;
-  return store.getText(bucket, key);
 }
 
 /** cleanup/<runId>/request.json: the policy the run's request decided, and when. */
@@ -72,8 +67,6 @@ export interface RunRequestRecord {
   policy: Checkpoint['policy'];
 }
 
-/** A run's folder under cleanup/: its id, as `newRunId` makes them. */
-export const RUN_FOLDER = /^cleanup\/\d{8}T\d{6}Z-[a-z0-9]{6}\/$/;
 const MANIFEST_NAME = /-d(\d+)-f(\d+)-b(\d+)(?:-s(\d+))?\.json$/;
 
 /** Where the run a request started is remembered: cleanup/requests/<sha256 of its key>.json. */
@@ -226,36 +219,4 @@ export class RunJournal {
     }
     return manifest;
   }
-}
-
-/**
- * The newest finished run's summary (with its storage report) under cleanup/ in the state bucket,
- * or undefined when none finished. Run ids start with their UTC time, so the newest sort last; a
- * paused run has no summary yet, so up to `lookBack` of the newest are tried.
- */
-export async function latestCleanupSummary(
-  store: ObjectStore,
-  bucket: string,
-  lookBack = 5,
-): Promise<CleanupSummary | undefined> {
-  const runs: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await store.listPage({
-      bucket,
-      prefix: CLEANUP_STATE_PREFIX,
-      delimiter: '/',
-      continuationToken: token,
-    });
-    runs.push(...page.prefixes);
-    token = page.nextToken;
-  } while (token);
-  const finished = runs.filter((run) => RUN_FOLDER.test(run));
-  for (const run of finished.sort().reverse().slice(0, lookBack)) {
-    // Listed before it is read: on S3 a reader allowed to list only these prefixes gets 403, not
-    // 404, for a summary that does not exist (a paused run's).
-    const text = await readListed(store, bucket, `${run}summary.json`);
-    if (text !== undefined) return JSON.parse(text) as CleanupSummary;
-  }
-  return undefined;
 }

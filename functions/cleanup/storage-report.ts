@@ -1,13 +1,8 @@
 import type { StoredObject } from '../../core/object-store.ts';
+import type { StorageReport } from '../../core/cleanup-record.ts';
+export type { StorageReport } from '../../core/cleanup-record.ts';
 
 /** The runbook's "Storage Full" report, gathered in the same listing pass as the cleanup. */
-export interface StorageReport {
-  objects: number;
-  bytes: number;
-  largest: Array<{ key: string; size: number; lastModified: string }>;
-  /** What the cleanup removes (or would), by top-level prefix. */
-  expiring: Record<string, { objects: number; bytes: number }>;
-}
 
 export const LARGEST_KEPT = 20;
 
