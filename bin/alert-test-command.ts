@@ -14,7 +14,6 @@ import { resolveIncident } from '../functions/escalation/escalation.ts';
 import type { Incident } from '../functions/escalation/incident.ts';
 import { pagesAtOnce, responsePolicy } from '../functions/escalation/policy.ts';
 import { escalationPorts } from '../functions/escalation/wiring.ts';
-import { ENV } from '../core/function-env.ts';
 
 class AlertTestRefused extends RequestRefused {}
 
@@ -58,7 +57,7 @@ export function syntheticAlert(testId: string, priority: Priority, by: string, n
 
 async function alertsTopic(context: CommandContext, sns: SNSClient, config: OpsConfig): Promise<string> {
   const named =
-    context.values['alerts-topic'] ?? context.endpoints?.topics.alerts ?? process.env[ENV.alertsTopic];
+    context.values['alerts-topic'] ?? context.endpoints?.topics.alerts ?? process.env.ALERTS_TOPIC_ARN;
   if (named) return named;
   const wanted = `${config.resourcePrefix}-alerts`;
   let next: string | undefined;

@@ -15,7 +15,6 @@ import { escalationPorts, type EscalationSettings } from '../functions/escalatio
 import type { StackEndpoints as Endpoints } from '../stack/endpoints.ts';
 import { RequestRefused } from '../core/errors.ts';
 import type { CommandContext, CommandResult } from './command-context.ts';
-import { ENV } from '../core/function-env.ts';
 
 /** The tier topics by name, found by their names (`<prefix>-page-<tier>`) in the account. */
 async function tierTopicsByName(target: AwsTarget, config: OpsConfig): Promise<Record<string, string>> {
@@ -43,12 +42,12 @@ export async function escalationSettings(
   const prefix = config.resourcePrefix;
   return {
     config,
-    table: endpoints?.tables.incidents ?? process.env[ENV.incidentsTable] ?? incidentsTableName(prefix),
+    table: endpoints?.tables.incidents ?? process.env.INCIDENTS_TABLE ?? incidentsTableName(prefix),
     deliveriesTable:
-      endpoints?.tables.deliveries ?? process.env[ENV.deliveriesTable] ?? deliveriesTableName(prefix),
+      endpoints?.tables.deliveries ?? process.env.DELIVERIES_TABLE ?? deliveriesTableName(prefix),
     tierTopics: endpoints?.topics.tiers ?? (await tierTopicsByName(target, config)),
-    secretArn: endpoints?.secrets.linkSecret ?? process.env[ENV.linkSecretArn] ?? linkSecretName(prefix),
-    linkBaseUrl: process.env[ENV.linkBaseUrl] ?? 'https://invalid.example/respond',
+    secretArn: endpoints?.secrets.linkSecret ?? process.env.LINK_SECRET_ARN ?? linkSecretName(prefix),
+    linkBaseUrl: process.env.LINK_BASE_URL ?? 'https://invalid.example/respond',
     linkTtlHours: 24,
   };
 }

@@ -1,17 +1,14 @@
 // Every command that prints data prints it as JSON with -o json and as the same data in YAML with
 // -o yaml, on the local stack, through the built CLI (what kubectl and aws users expect).
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { buildCli } from '../../bin/build-cli.ts';
-import { localClients } from '../support/aws.ts';
+import { clusterInScenario } from '../support/cluster.ts';
 
 let bundle: string;
-const STATE_BUCKET = `cli-output-${randomUUID().slice(0, 8)}`;
 
 /** stdout of a run that exits 0 (fine) or 1 (a check found a problem): both print the data. */
 async function output(args: readonly string[]): Promise<string> {
@@ -29,9 +26,7 @@ async function output(args: readonly string[]): Promise<string> {
 describe('-o json and -o yaml on every command that prints data', () => {
   beforeAll(async () => {
     bundle = await buildCli(join(process.cwd(), 'out', 'cli-output'));
-    // The cluster as the suite left it (any scenario prints data): seeding one here would give
-    // Prometheus fresh series just before the maintenance tests read a health baseline.
-    await localClients().s3.send(new CreateBucketCommand({ Bucket: STATE_BUCKET }));
+    await clusterInScenario('healthy');
   });
 
   it.each([
@@ -40,9 +35,7 @@ describe('-o json and -o yaml on every command that prints data', () => {
     [['cleanup', 'lifecycle', '--retention-days', '30']],
     [['incidents']],
     [['incidents', 'reviews']],
-    // Its own state bucket: a pre-check records the window's health baseline, which the
-    // maintenance tests read for the same window.
-    [['maintenance', 'pre', '--state-bucket', STATE_BUCKET]],
+    [['maintenance', 'pre']],
     [['diagnose']],
     [['report', 'morning']],
     [['config', 'validate', 'config.schema.json']],
