@@ -48,10 +48,12 @@ describe('-o json and -o yaml on every command that prints data', () => {
 
 /**
  * The same data, less what differs between two runs of a live system (times, run ids, figures
- * read from the service): every key and every value without a digit is compared.
+ * read from the service, list lengths): every key and every value without a digit is compared.
  */
 function stable(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(stable);
+  // Lists of a live system change length between two runs (events, pods): the YAML's list must
+  // hold an item of the JSON's first item's shape.
+  if (Array.isArray(value)) return value.length === 0 ? [] : expect.arrayContaining([stable(value[0])]);
   if (value && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stable(v)]));
   if (typeof value === 'string' && /\d/.test(value)) return expect.any(String);
