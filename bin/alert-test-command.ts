@@ -3,9 +3,10 @@
 // then resolved as a person resolves it (`mcp-ops resolve`: an incident is ended by no one else),
 // with the time each step took. Its `service` label is its own, so it never joins a real incident.
 import { randomUUID } from 'node:crypto';
-import { ListTopicsCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { actor, json, type CommandContext, type CommandResult } from './command-context.ts';
 import { escalationSettings } from './escalation-commands.ts';
+import { topicArnsByName } from './topic-names.ts';
 import { awsClientConfig } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
 import { DependencyFailed, RequestRefused } from '../core/errors.ts';
@@ -60,13 +61,8 @@ async function alertsTopic(context: CommandContext, sns: SNSClient, config: OpsC
     context.values['alerts-topic'] ?? context.endpoints?.topics.alerts ?? process.env.ALERTS_TOPIC_ARN;
   if (named) return named;
   const wanted = `${config.resourcePrefix}-alerts`;
-  let next: string | undefined;
-  do {
-    const page = await sns.send(new ListTopicsCommand({ NextToken: next }));
-    const found = page.Topics?.find((t) => t.TopicArn?.split(':').pop() === wanted);
-    if (found?.TopicArn) return found.TopicArn;
-    next = page.NextToken;
-  } while (next);
+  const found = (await topicArnsByName(sns)).get(wanted);
+  if (found) return found;
   throw new AlertTestRefused(
     `no topic named ${wanted}: pass --alerts-topic ARN (the stack output AlertsTopicArn)`,
   );
@@ -99,7 +95,8 @@ export async function run(context: CommandContext): Promise<CommandResult> {
   const [alert] = parseAlertMessage(message);
   const elapsed = (at: string | Date) => Math.round((new Date(at).getTime() - start.getTime()) / 100) / 10;
   const steps: Step[] = [];
-  if (pagesAtOnce(policy, priority as Priority))
+  const wantPage = pagesAtOnce(policy, priority as Priority);
+  if (wantPage)
     context.progress(`${priority} pages at once: the first on-call tier will be paged by this test.`);
   try {
     await sns.send(
@@ -115,17 +112,28 @@ export async function run(context: CommandContext): Promise<CommandResult> {
     throw error;
   }
 
+  // Once the alert is out, a failure must not leave its incident open unsaid (a P0/P1 one climbs
+  // the ladder): the error names the test and how to end it.
+  const afterPublish = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw new DependencyFailed(
+        `test alert ${testId} was published, then following it failed (${(error as Error).message}); its incident may be open: mcp-ops incidents, then mcp-ops resolve INC-...`,
+        { cause: error },
+      );
+    }
+  };
   steps.push({ step: 'published', afterSeconds: 0, detail: `${priority} McpOpsAlertTest to ${topic}` });
   context.progress(`published test alert ${testId}; waiting for its incident ...`);
 
   const deadline = start.getTime() + timeoutSeconds * 1000;
   let incident: Incident | undefined;
-  const wantPage = pagesAtOnce(policy, priority as Priority);
   const done = (i: Incident) =>
     (!wantPage || i.timeline.some((e) => e.event === 'paged')) &&
     (!response.chat || i.timeline.some((e) => e.event === 'notified' && e.detail.startsWith('chat')));
   while (Date.now() < deadline) {
-    incident = await ports.store.openIncidentFor(alert!.dedupKey);
+    incident = await afterPublish(() => ports.store.openIncidentFor(alert!.dedupKey));
     if (incident && done(incident)) break;
     await sleep(500);
   }
@@ -168,7 +176,10 @@ export async function run(context: CommandContext): Promise<CommandResult> {
     );
   else steps.push({ step: 'page', detail: `none (${priority} pages ${response.page})` });
 
-  const resolved = await resolveIncident(await ports.deps(() => new Date()), incident.id, by);
+  const id = incident.id;
+  const resolved = await afterPublish(async () =>
+    resolveIncident(await ports.deps(() => new Date()), id, by),
+  );
   const resolvedAt = resolved?.timeline.find((e) => e.event === 'resolved')?.at;
   steps.push(
     resolved

@@ -10,12 +10,7 @@ import {
   ListAccessEntriesCommand,
 } from '@aws-sdk/client-eks';
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import {
-  GetTopicAttributesCommand,
-  ListSubscriptionsByTopicCommand,
-  ListTopicsCommand,
-  SNSClient,
-} from '@aws-sdk/client-sns';
+import { GetTopicAttributesCommand, ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
@@ -24,6 +19,7 @@ import { parse as parseYaml } from 'yaml';
 import { json, type CommandContext, type CommandResult } from './command-context.ts';
 import { doctorText, runDoctor, type DoctorPorts } from './doctor-checks.ts';
 import { loadKubeconfig } from './terminal-cluster.ts';
+import { topicArnsByName } from './topic-names.ts';
 import { KubernetesClient } from '../core/adapters/kubernetes-client.ts';
 import { ampTransport, serviceProxyTransport } from '../core/adapters/prometheus-access.ts';
 import { directTransport } from '../core/adapters/prometheus-http.ts';
@@ -54,13 +50,7 @@ export function expectedAlerts(): string[] {
 }
 
 async function topicsByName(sns: SNSClient, config: OpsConfig): Promise<DoctorPorts['topics']> {
-  const arns = new Map<string, string>();
-  let next: string | undefined;
-  do {
-    const page = await sns.send(new ListTopicsCommand({ NextToken: next }));
-    for (const t of page.Topics ?? []) if (t.TopicArn) arns.set(t.TopicArn.split(':').pop()!, t.TopicArn);
-    next = page.NextToken;
-  } while (next);
+  const arns = await topicArnsByName(sns);
   const prefix = config.resourcePrefix;
   return {
     ...(arns.has(`${prefix}-alerts`) ? { alerts: arns.get(`${prefix}-alerts`)! } : {}),

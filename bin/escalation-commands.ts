@@ -1,5 +1,6 @@
 // `mcp-ops ack|resolve|incidents|incident`: the escalation functions' own code, from a terminal.
-import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { topicArnsByName } from './topic-names.ts';
 import { awsClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
 import {
@@ -19,18 +20,13 @@ import type { CommandContext, CommandResult } from './command-context.ts';
 /** The tier topics by name, found by their names (`<prefix>-page-<tier>`) in the account. */
 async function tierTopicsByName(target: AwsTarget, config: OpsConfig): Promise<Record<string, string>> {
   const sns = new SNSClient(awsClientConfig(target));
-  const wanted = new Map(config.onCall.tiers.map((t) => [`${config.resourcePrefix}-page-${t.name}`, t.name]));
-  const found: Record<string, string> = {};
-  let next: string | undefined;
-  do {
-    const page = await sns.send(new ListTopicsCommand({ NextToken: next }));
-    for (const topic of page.Topics ?? []) {
-      const tier = wanted.get(topic.TopicArn?.split(':').pop() ?? '');
-      if (tier) found[tier] = topic.TopicArn!;
-    }
-    next = page.NextToken;
-  } while (next);
+  const arns = await topicArnsByName(sns);
   sns.destroy();
+  const found: Record<string, string> = {};
+  for (const tier of config.onCall.tiers) {
+    const arn = arns.get(`${config.resourcePrefix}-page-${tier.name}`);
+    if (arn) found[tier.name] = arn;
+  }
   return found;
 }
 
