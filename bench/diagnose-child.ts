@@ -8,9 +8,10 @@ import { KubernetesClient } from '../core/adapters/kubernetes-client.ts';
 import { PrometheusHttp } from '../core/adapters/prometheus-http.ts';
 import { s3ClientConfig } from '../core/aws.ts';
 import { parseConfig } from '../core/config.ts';
-import { followUpIncident } from '../functions/escalation/diagnosis-follow-up.ts';
-import { intakeMessage, resolveIncident } from '../functions/escalation/escalation.ts';
-import { escalationPorts, settingsFromEnv } from '../functions/escalation/wiring.ts';
+import { followUpIncident } from '../functions/diagnosis/follow-up.ts';
+import { intakeMessage } from '../functions/escalation/intake.ts';
+import { resolveIncident } from '../functions/escalation/actions.ts';
+import { escalationPorts, settingsFromEnv } from '../core/incidents/wiring.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
 import { amMessage, localEscalationEnv } from '../test/support/escalation-harness.ts';
 

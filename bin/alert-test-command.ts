@@ -11,10 +11,10 @@ import { awsClientConfig } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
 import { DependencyFailed, RequestRefused } from '../core/errors.ts';
 import { parseAlertMessage } from '../functions/escalation/alerts.ts';
-import { resolveIncident } from '../functions/escalation/escalation.ts';
-import type { Incident } from '../functions/escalation/incident.ts';
-import { pagesAtOnce, responsePolicy } from '../functions/escalation/policy.ts';
-import { escalationPorts } from '../functions/escalation/wiring.ts';
+import { resolveIncident } from '../functions/escalation/actions.ts';
+import type { Incident } from '../core/incidents/incident.ts';
+import { pagesAtOnce, responsePolicy } from '../core/incidents/policy.ts';
+import { escalationPorts } from '../core/incidents/wiring.ts';
 
 class AlertTestRefused extends RequestRefused {}
 

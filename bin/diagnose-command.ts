@@ -6,7 +6,7 @@ import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
 import { diagnose, diagnosisText, runbookOf, type RunbookNumber } from '../functions/diagnosis/diagnose.ts';
-import { escalationPorts } from '../functions/escalation/wiring.ts';
+import { escalationPorts } from '../core/incidents/wiring.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
 import { escalationSettings } from './escalation-commands.ts';
 import { terminalClusterReaders } from './terminal-cluster.ts';

@@ -8,11 +8,11 @@ import {
   postStatusUpdate,
   resolveIncident,
   type UpdateStatus,
-} from '../functions/escalation/escalation.ts';
-import { deliveriesTableName, incidentsTableName, linkSecretName } from '../core/incidents-table.ts';
-import { formatIncident, formatIncidentList } from '../functions/escalation/incident-view.ts';
-import { afterAcknowledgement } from '../functions/escalation/policy.ts';
-import { escalationPorts, type EscalationSettings } from '../functions/escalation/wiring.ts';
+} from '../functions/escalation/actions.ts';
+import { deliveriesTableName, incidentsTableName, linkSecretName } from '../core/incidents/table.ts';
+import { formatIncident, formatIncidentList } from '../core/incidents/view.ts';
+import { afterAcknowledgement } from '../core/incidents/policy.ts';
+import { escalationPorts, type EscalationSettings } from '../core/incidents/wiring.ts';
 import type { StackEndpoints as Endpoints } from '../stack/endpoints.ts';
 import { RequestRefused } from '../core/errors.ts';
 import type { CommandContext, CommandResult } from './command-context.ts';

@@ -2,7 +2,7 @@
 // (offline: no AWS or Kubernetes client is loaded).
 import { json, type CommandContext, type CommandResult } from './command-context.ts';
 import type { OpsConfig } from '../core/config.ts';
-import { describeTimeline, responsePolicy } from '../functions/escalation/policy.ts';
+import { describeTimeline, responsePolicy } from '../core/incidents/policy.ts';
 
 const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 

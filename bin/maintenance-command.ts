@@ -11,7 +11,7 @@ import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
 import { awsClientConfig, s3ClientConfig, type AwsTarget } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
 import { maintenanceWindowOf, nextMaintenanceWindow, type WindowTimes } from '../core/maintenance-window.ts';
-import { incidentsTableName } from '../core/incidents-table.ts';
+import { incidentsTableName } from '../core/incidents/table.ts';
 import {
   alertsTopicPager,
   maintenanceMailer,

@@ -19,7 +19,7 @@ import {
   INCIDENTS_TABLE,
   incidentsTableName,
   linkSecretName,
-} from '../core/incidents-table.ts';
+} from '../core/incidents/table.ts';
 import { grantClusterRead } from './cluster-reader.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
@@ -192,7 +192,7 @@ export class Escalation extends Construct {
     );
 
     this.diagnose = new JobFunction(this, 'Diagnose', {
-      entry: join(import.meta.dirname, '..', 'functions', 'escalation', 'handler-diagnose.ts'),
+      entry: join(import.meta.dirname, '..', 'functions', 'diagnosis', 'handler.ts'),
       functionName: `${prefix}-escalation-diagnose`,
       description:
         'Diagnosis follow-up of new incidents (playbook assessment, runbook steps) and post-incident reviews of resolved ones',

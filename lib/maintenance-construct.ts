@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { OpsConfig } from '../core/config.ts';
 import { ENV } from '../core/function-env.ts';
 import { maintenanceSchedules } from '../core/maintenance-window.ts';
-import { INCIDENTS_TABLE } from '../core/incidents-table.ts';
+import { INCIDENTS_TABLE } from '../core/incidents/table.ts';
 import type { Checks } from './checks-construct.ts';
 import { grantBackupRead, grantClusterRead, reportsMailStatement } from './cluster-reader.ts';
 import { JobSchedule } from './daily-schedule.ts';

@@ -34,7 +34,7 @@ import {
   INCIDENTS_TABLE,
   incidentsTableName,
   linkSecretName,
-} from '../core/incidents-table.ts';
+} from '../core/incidents/table.ts';
 import { httpOk, type ServiceSpec } from './processes.ts';
 
 const REQUIREMENTS = join(import.meta.dirname, 'requirements.txt');

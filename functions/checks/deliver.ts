@@ -1,4 +1,4 @@
-import type { MailMessage } from '../../core/mail.ts';
+import type { MailMessage } from '../../core/outbox/mail.ts';
 import type { ObjectStore } from '../../core/object-store.ts';
 import { compareReports, type ArchivedReport, type ReportDelta } from './delta.ts';
 import { EMAIL_TEXT_BUDGET, reportEmailHtml } from './email.ts';

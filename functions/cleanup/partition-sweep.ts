@@ -7,7 +7,7 @@
  */
 import type { KeyError, ObjectStore, StoredObject } from '../../core/object-store.ts';
 import { deleteWithRetry } from './batch-delete.ts';
-import type { CleanupOptions } from './retention-cleanup.ts';
+import type { CleanupOptions } from './cleanup-options.ts';
 import { isExpired, type RetentionPolicy } from './retention-policy.ts';
 import type { Checkpoint, PartitionState, RunJournal } from './run-journal.ts';
 import { countExpiring, countObject, type StorageReport } from './storage-report.ts';

@@ -1,5 +1,4 @@
 import { mapBounded } from '../../core/bounded.ts';
-import { DEFAULT_RETRY, type RetryOptions } from '../../core/retry.ts';
 import type { ObjectStore, StoredObject } from '../../core/object-store.ts';
 import { deleteWithRetry } from './batch-delete.ts';
 import { RunJournal, type Checkpoint, type PartitionState, type SkippedKey } from './run-journal.ts';
@@ -7,6 +6,8 @@ import { CleanupRequestError, isProtected, type RetentionPolicy } from './retent
 import { emptyReport, mergeReports } from './storage-report.ts';
 import type { CleanupSummary } from '../../core/cleanup-record.ts';
 export type { CleanupSummary } from '../../core/cleanup-record.ts';
+import { DEFAULT_CLEANUP_OPTIONS, type CleanupOptions } from './cleanup-options.ts';
+export { DEFAULT_CLEANUP_OPTIONS, type CleanupOptions } from './cleanup-options.ts';
 import { SweepRun, sweepPartition, type RunCounters } from './partition-sweep.ts';
 
 export interface CleanupPorts {
@@ -15,27 +16,6 @@ export interface CleanupPorts {
   /** Bucket of the run's checkpoint and manifest (the reports bucket when deployed). */
   readonly stateBucket: string;
 }
-
-export interface CleanupOptions {
-  /** Top-level prefixes listed at once. */
-  readonly listConcurrency: number;
-  /** DeleteObjects requests in flight at once. */
-  readonly deleteConcurrency: number;
-  readonly pageSize: number;
-  readonly batchSize: number;
-  readonly retry: RetryOptions;
-  /** Asked between pages and batches: true stops the run cleanly so a fresh invocation resumes it. */
-  readonly shouldPause: () => boolean;
-}
-
-export const DEFAULT_CLEANUP_OPTIONS: CleanupOptions = {
-  listConcurrency: 8,
-  deleteConcurrency: 16,
-  pageSize: 1000,
-  batchSize: 1000,
-  retry: DEFAULT_RETRY,
-  shouldPause: () => false,
-};
 
 /** The top-level prefixes under the run's prefix, each listed on its own, plus the keys directly under it. */
 async function findPartitions(store: ObjectStore, policy: RetentionPolicy): Promise<PartitionState[]> {

@@ -7,8 +7,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { awsTargetFromEnv } from '../../core/aws.ts';
 import { deliveriesFromEvent } from './deliveries.ts';
-import { intakeMessage, type IntakeOutcome } from './escalation.ts';
-import { escalationPorts, powertoolsMetrics, settingsFromEnv } from './wiring.ts';
+import { intakeMessage, type IntakeOutcome } from './intake.ts';
+import { escalationPorts, powertoolsMetrics, settingsFromEnv } from '../../core/incidents/wiring.ts';
 import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();

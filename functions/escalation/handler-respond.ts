@@ -10,7 +10,7 @@ import { awsTargetFromEnv } from '../../core/aws.ts';
 import { respondToRequest } from './respond.ts';
 import { renderRespondPage, type RenderedResponse } from './respond-page.ts';
 import { parseRespondEvent } from './respond-request.ts';
-import { escalationPorts, powertoolsMetrics, settingsFromEnv } from './wiring.ts';
+import { escalationPorts, powertoolsMetrics, settingsFromEnv } from '../../core/incidents/wiring.ts';
 import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();

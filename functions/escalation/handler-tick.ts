@@ -6,8 +6,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import { awsTargetFromEnv } from '../../core/aws.ts';
-import { escalateDueIncidents, type TickOutcome } from './escalation.ts';
-import { escalationPorts, powertoolsMetrics, settingsFromEnv } from './wiring.ts';
+import { escalateDueIncidents, type TickOutcome } from './tick.ts';
+import { escalationPorts, powertoolsMetrics, settingsFromEnv } from '../../core/incidents/wiring.ts';
 import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OnCallTier } from '../../core/config.ts';
-import { resolvedBy, type Incident } from './incident.ts';
+import { resolvedBy, type Incident } from '../../core/incidents/incident.ts';
 import { TOKEN_PARAM } from './links.ts';
 import { ALLOWED_METHODS, NOTE_MAX_CHARS, type RespondAnswer } from './respond.ts';
 import { escapeHtml } from '../../core/text-safety.ts';

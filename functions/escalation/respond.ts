@@ -1,8 +1,9 @@
 import type { OnCallTier } from '../../core/config.ts';
-import { acknowledgeIncident, resolveIncident, type EscalationDeps } from './escalation.ts';
-import { generationOf, resolvedBy, type Incident } from './incident.ts';
+import { acknowledgeIncident, resolveIncident } from './actions.ts';
+import { type EscalationDeps } from '../../core/incidents/deps.ts';
+import { generationOf, resolvedBy, type Incident } from '../../core/incidents/incident.ts';
 import { verifyToken, type LinkAction, type LinkClaims } from './links.ts';
-import { afterAcknowledgement } from './policy.ts';
+import { afterAcknowledgement } from '../../core/incidents/policy.ts';
 
 /**
  * What reaches the respond function's URL, as the edge parsed it. Mail scanners and link previews

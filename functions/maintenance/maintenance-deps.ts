@@ -2,7 +2,7 @@ import type { OpsConfig } from '../../core/config.ts';
 import type { KubernetesPort } from '../../core/kubernetes.ts';
 import type { ObjectStore } from '../../core/object-store.ts';
 import type { PrometheusPort } from '../../core/prometheus.ts';
-import type { MailMessage } from '../../core/mail.ts';
+import type { MailMessage } from '../../core/outbox/mail.ts';
 
 /** An open incident, as the pre-check needs it. */
 export interface OpenIncident {

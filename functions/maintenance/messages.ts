@@ -2,7 +2,7 @@
 // pre-check and maintenance reports (PASS/FAIL per item), and the users' completion notice.
 // Each is one multipart e-mail: plain text and a 600 px HTML table with inline styles.
 import type { WindowTimes } from '../../core/maintenance-window.ts';
-import type { MailMessage } from '../../core/mail.ts';
+import type { MailMessage } from '../../core/outbox/mail.ts';
 import { escapeHtml } from '../../core/text-safety.ts';
 import type { CheckResult } from './checklist.ts';
 import type { MaintenanceRecord } from './window-record.ts';

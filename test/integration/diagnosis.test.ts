@@ -14,15 +14,12 @@ import { rollOut } from '../../stack/kube/scenarios.ts';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { cleanupJob } from '../../functions/cleanup/cleanup-job.ts';
-import { followUpIncident } from '../../functions/escalation/diagnosis-follow-up.ts';
-import { writeReview } from '../../functions/escalation/review.ts';
+import { followUpIncident } from '../../functions/diagnosis/follow-up.ts';
+import { writeReview } from '../../functions/diagnosis/review.ts';
 import { parseExposition } from '../../core/prometheus.ts';
-import {
-  acknowledgeIncident,
-  intakeMessage,
-  resolveIncident,
-} from '../../functions/escalation/escalation.ts';
-import { escalationPorts, settingsFromEnv } from '../../functions/escalation/wiring.ts';
+import { acknowledgeIncident, resolveIncident } from '../../functions/escalation/actions.ts';
+import { intakeMessage } from '../../functions/escalation/intake.ts';
+import { escalationPorts, settingsFromEnv } from '../../core/incidents/wiring.ts';
 import { localClients, localTarget, subscribeQueue } from '../support/aws.ts';
 import { setServiceFault } from '../support/checks.ts';
 import { amMessage, localEscalationEnv } from '../support/escalation-harness.ts';

@@ -6,18 +6,19 @@ import {
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awsClientConfig } from '../../core/aws.ts';
-import { ChatbotChat, ChatbotNotificationSchema } from '../../functions/escalation/adapters/chatbot-chat.ts';
-import { SlackIncidentChannels } from '../../functions/escalation/adapters/slack-incident-channels.ts';
-import { SlackWebhookChat } from '../../functions/escalation/adapters/slack-webhook-chat.ts';
-import { WebhookTickets, type TicketsConfig } from '../../functions/escalation/adapters/webhook-tickets.ts';
-import { intakeMessage, resolveIncident } from '../../functions/escalation/escalation.ts';
-import { chatMessage, ticketRequest } from '../../functions/escalation/notify.ts';
-import { escalationPorts, secretReader, settingsFromEnv } from '../../functions/escalation/wiring.ts';
+import { ChatbotChat, ChatbotNotificationSchema } from '../../core/outbox/adapters/chatbot-chat.ts';
+import { SlackIncidentChannels } from '../../core/outbox/adapters/slack-incident-channels.ts';
+import { SlackWebhookChat } from '../../core/outbox/adapters/slack-webhook-chat.ts';
+import { WebhookTickets, type TicketsConfig } from '../../core/outbox/adapters/webhook-tickets.ts';
+import { intakeMessage } from '../../functions/escalation/intake.ts';
+import { resolveIncident } from '../../functions/escalation/actions.ts';
+import { chatMessage, ticketRequest } from '../../core/outbox/notify.ts';
+import { escalationPorts, secretReader, settingsFromEnv } from '../../core/incidents/wiring.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
 import { clusterInScenario } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
 import { httpReceiver } from '../support/http-receiver.ts';
-import type { Incident } from '../../functions/escalation/incident.ts';
+import type { Incident } from '../../core/incidents/incident.ts';
 
 const endpoints = inject('endpoints');
 

@@ -6,15 +6,13 @@ import { describe, expect, inject, it } from 'vitest';
 import { awsClientConfig } from '../../core/aws.ts';
 import { parseConfig, type OnCallTier } from '../../core/config.ts';
 import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
-import { DynamoDbIncidentStore } from '../../functions/escalation/adapters/dynamodb-incident-store.ts';
-import {
-  escalateDueIncidents,
-  intakeMessage,
-  type EscalationDeps,
-} from '../../functions/escalation/escalation.ts';
-import type { Page } from '../../functions/escalation/page-message.ts';
-import { SnsPager } from '../../functions/escalation/adapters/sns-pager.ts';
-import { secretReader, settingsFromEnv } from '../../functions/escalation/wiring.ts';
+import { DynamoDbIncidentStore } from '../../core/incidents/dynamodb-store.ts';
+import { escalateDueIncidents } from '../../functions/escalation/tick.ts';
+import { intakeMessage } from '../../functions/escalation/intake.ts';
+import { type EscalationDeps } from '../../core/incidents/deps.ts';
+import type { Page } from '../../core/outbox/page-message.ts';
+import { SnsPager } from '../../core/outbox/adapters/sns-pager.ts';
+import { secretReader, settingsFromEnv } from '../../core/incidents/wiring.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
 import { amMessage, escalationDeps, RecordingPager, TestClock } from '../support/escalation-harness.ts';
 import { escalationScenarios } from '../support/escalation-scenarios.ts';

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { awsClientConfig } from '../../core/aws.ts';
-import { DynamoDbIncidentStore } from '../../functions/escalation/adapters/dynamodb-incident-store.ts';
+import { DynamoDbIncidentStore } from '../../core/incidents/dynamodb-store.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
 import { launchChromium } from '../../stack/chromium.ts';
 import { amMessage, localEscalationEnv } from '../support/escalation-harness.ts';

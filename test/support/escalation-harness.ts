@@ -4,9 +4,9 @@ import {
   configuredResponse,
   type EscalationDeps,
   type EscalationMetrics,
-  type Pager,
-} from '../../functions/escalation/escalation.ts';
-import type { IncidentStore } from '../../functions/escalation/incident-store.ts';
+} from '../../core/incidents/deps.ts';
+import { type Pager } from '../../core/outbox/pager.ts';
+import type { IncidentStore } from '../../core/incidents/store.ts';
 import {
   channelName,
   type Chat,
@@ -14,8 +14,8 @@ import {
   type IncidentChannels,
   type Tickets,
   type TicketRequest,
-} from '../../functions/escalation/notify.ts';
-import type { Page } from '../../functions/escalation/page-message.ts';
+} from '../../core/outbox/notify.ts';
+import type { Page } from '../../core/outbox/page-message.ts';
 
 /** A clock a test moves by hand. */
 export class TestClock {

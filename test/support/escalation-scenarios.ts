@@ -1,13 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   acknowledgeIncident,
-  escalateDueIncidents,
-  intakeMessage,
   postStatusUpdate,
   resolveIncident,
-  type EscalationDeps,
-} from '../../functions/escalation/escalation.ts';
-import type { IncidentStore } from '../../functions/escalation/incident-store.ts';
+} from '../../functions/escalation/actions.ts';
+import { escalateDueIncidents } from '../../functions/escalation/tick.ts';
+import { intakeMessage } from '../../functions/escalation/intake.ts';
+import { type EscalationDeps } from '../../core/incidents/deps.ts';
+import type { IncidentStore } from '../../core/incidents/store.ts';
 import { respondToRequest } from '../../functions/escalation/respond.ts';
 import {
   amMessage,
@@ -21,9 +21,9 @@ import {
   updateRemindersOf,
   type RecordingPager,
 } from './escalation-harness.ts';
-import { writeReview } from '../../functions/escalation/review.ts';
+import { writeReview } from '../../functions/diagnosis/review.ts';
 import type { OnCallTier } from '../../core/config.ts';
-import type { Page } from '../../functions/escalation/page-message.ts';
+import type { Page } from '../../core/outbox/page-message.ts';
 
 export interface ScenarioContext {
   store: IncidentStore;

@@ -1,12 +1,7 @@
-import type {
-  Incident,
-  IncidentStatus,
-  RelatedAlert,
-  TimelineEvent,
-} from '../../functions/escalation/incident.ts';
-import { RELATED_LIMIT } from '../../functions/escalation/incident.ts';
-import type { IncidentSeverity } from '../../functions/escalation/severity.ts';
-import type { IncidentStore, RepeatOutcome } from '../../functions/escalation/incident-store.ts';
+import type { Incident, IncidentStatus, RelatedAlert, TimelineEvent } from '../../core/incidents/incident.ts';
+import { RELATED_LIMIT } from '../../core/incidents/incident.ts';
+import type { IncidentSeverity } from '../../core/incidents/severity.ts';
+import type { IncidentStore, RepeatOutcome } from '../../core/incidents/store.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

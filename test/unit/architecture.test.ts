@@ -1,6 +1,5 @@
 // The house's rules, read from the sources: a job (functions/<job>/) never imports another job;
-// what two jobs need lives in core/. The imports still crossing are listed by name, each to be
-// moved (issue 29); the list may only shrink: a new crossing fails here.
+// what two jobs need lives in core/; no source file grows past 400 lines; no import cycles.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,15 +25,8 @@ function imports(dir: string): Array<[string, string]> {
 
 const jobOf = (path: string) => /^functions\/([^/]+)\//.exec(path)?.[1];
 
-/** Crossings still to move (issue 29): escalation's follow-up runs the diagnosis (its handler and
- * follow-up belong in functions/diagnosis/, once the incident store's port is in core/). */
-const STILL_CROSSING = [
-  'functions/escalation/diagnosis-follow-up.ts -> functions/diagnosis/diagnose.ts',
-  'functions/escalation/diagnosis-follow-up.ts -> functions/diagnosis/diagnosis-deps.ts',
-];
-
 describe('the house', () => {
-  it('has no job importing another job beyond the crossings listed to move', () => {
+  it('has no job importing another job', () => {
     const crossing = [
       ...new Set(
         imports('functions')
@@ -42,7 +34,7 @@ describe('the house', () => {
           .map(([from, to]) => `${from} -> ${to}`),
       ),
     ].sort();
-    expect(crossing).toEqual([...STILL_CROSSING].sort());
+    expect(crossing).toEqual([]);
   });
 
   it('keeps core/ at the bottom: it imports no job, construct, command or stack code', () => {
@@ -50,5 +42,36 @@ describe('the house', () => {
       ([, to]) => !to.startsWith('core/') && !to.startsWith('package.json'),
     );
     expect(upward).toEqual([]);
+  });
+
+  it('keeps every source file in functions/, core/, lib/ and bin/ at 400 lines or fewer', () => {
+    const long = ['functions', 'core', 'lib', 'bin']
+      .flatMap((dir) => sources(join(root, dir)))
+      .map((file) => ({
+        file: relative(root, file),
+        lines: readFileSync(file, 'utf8').split('\n').length - 1,
+      }))
+      .filter(({ lines }) => lines > 400);
+    expect(long).toEqual([]);
+  });
+
+  it('has no import cycles', () => {
+    const edges = new Map<string, string[]>();
+    for (const dir of ['functions', 'core', 'lib', 'bin', 'stack'])
+      for (const [from, to] of imports(dir)) edges.set(from, [...(edges.get(from) ?? []), to]);
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        cycles.push([...path.slice(path.indexOf(file)), file].join(' -> '));
+        return;
+      }
+      state.set(file, 'open');
+      for (const next of edges.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of edges.keys()) visit(file, []);
+    expect(cycles).toEqual([]);
   });
 });

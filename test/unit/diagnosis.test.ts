@@ -5,15 +5,12 @@ import type { KubernetesPort } from '../../core/kubernetes.ts';
 import type { PrometheusPort } from '../../core/prometheus.ts';
 import { diagnose, diagnosisSummary, runbookOf } from '../../functions/diagnosis/diagnose.ts';
 import type { DiagnosisDeps } from '../../functions/diagnosis/diagnosis-deps.ts';
-import { followUpIncident, type FollowUpDeps } from '../../functions/escalation/diagnosis-follow-up.ts';
-import {
-  acknowledgeIncident,
-  escalateDueIncidents,
-  intakeMessage,
-  resolveIncident,
-} from '../../functions/escalation/escalation.ts';
-import { writeReview } from '../../functions/escalation/review.ts';
-import { DiagnoseRequestError, workOf } from '../../functions/escalation/diagnose-request.ts';
+import { followUpIncident, type FollowUpDeps } from '../../functions/diagnosis/follow-up.ts';
+import { acknowledgeIncident, resolveIncident } from '../../functions/escalation/actions.ts';
+import { escalateDueIncidents } from '../../functions/escalation/tick.ts';
+import { intakeMessage } from '../../functions/escalation/intake.ts';
+import { writeReview } from '../../functions/diagnosis/review.ts';
+import { DiagnoseRequestError, workOf } from '../../functions/diagnosis/request.ts';
 import {
   amMessage,
   escalationDeps,

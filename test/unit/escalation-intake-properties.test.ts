@@ -4,8 +4,8 @@
 // "unparsed" P1 page; intake never throws for input, and the incident item stays small.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { intakeMessage, type IntakeOutcome } from '../../functions/escalation/escalation.ts';
-import { incidentSeverity } from '../../functions/escalation/severity.ts';
+import { intakeMessage, type IntakeOutcome } from '../../functions/escalation/intake.ts';
+import { incidentSeverity } from '../../core/incidents/severity.ts';
 import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
 import { escalationDeps, RecordingPager, TestClock } from '../support/escalation-harness.ts';
 import { MemoryIncidentStore } from '../support/memory-incident-store.ts';

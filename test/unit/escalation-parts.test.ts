@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BothChats } from '../../functions/escalation/adapters/slack-webhook-chat.ts';
-import { escalateDueIncidents, intakeMessage } from '../../functions/escalation/escalation.ts';
+import { BothChats } from '../../core/outbox/adapters/slack-webhook-chat.ts';
+import { escalateDueIncidents } from '../../functions/escalation/tick.ts';
+import { intakeMessage } from '../../functions/escalation/intake.ts';
 import {
   amMessage,
   escalationDeps,
@@ -12,12 +13,12 @@ import { MemoryIncidentStore } from '../support/memory-incident-store.ts';
 import { parseConfig } from '../../core/config.ts';
 import { parseAlertMessage, type NormalizedAlert } from '../../functions/escalation/alerts.ts';
 import { deliveriesFromEvent } from '../../functions/escalation/deliveries.ts';
-import { incidentId, utcDay, type Incident } from '../../functions/escalation/incident.ts';
-import { nextStep, responsePolicy, tierDueAt } from '../../functions/escalation/policy.ts';
+import { incidentId, utcDay, type Incident } from '../../core/incidents/incident.ts';
+import { nextStep, responsePolicy, tierDueAt } from '../../core/incidents/policy.ts';
 import { signedLink, signToken, verifyToken } from '../../functions/escalation/links.ts';
 import { inMaintenanceWindow, maintenanceWindowOf } from '../../core/maintenance-window.ts';
-import { renderPage, renderResolved, runbookLink } from '../../functions/escalation/page-message.ts';
-import { incidentSeverity } from '../../functions/escalation/severity.ts';
+import { renderPage, renderResolved, runbookLink } from '../../core/outbox/page-message.ts';
+import { incidentSeverity } from '../../core/incidents/severity.ts';
 
 const config = parseConfig({});
 const tiers = config.onCall.tiers;

@@ -1,14 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OnCallTier } from '../../core/config.ts';
-import {
-  acknowledgeIncident,
-  escalateDueIncidents,
-  intakeMessage,
-  resolveIncident,
-} from '../../functions/escalation/escalation.ts';
-import type { Page } from '../../functions/escalation/page-message.ts';
-import { inBusinessHours, ladderStart } from '../../functions/escalation/policy.ts';
+import { acknowledgeIncident, resolveIncident } from '../../functions/escalation/actions.ts';
+import { escalateDueIncidents } from '../../functions/escalation/tick.ts';
+import { intakeMessage } from '../../functions/escalation/intake.ts';
+import type { Page } from '../../core/outbox/page-message.ts';
+import { inBusinessHours, ladderStart } from '../../core/incidents/policy.ts';
 import {
   amMessage,
   escalationDeps,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { intakeMessage, type EscalationDeps } from '../../functions/escalation/escalation.ts';
+import { intakeMessage } from '../../functions/escalation/intake.ts';
+import { type EscalationDeps } from '../../core/incidents/deps.ts';
 import { signToken } from '../../functions/escalation/links.ts';
 import { respondToRequest, type RespondRequest } from '../../functions/escalation/respond.ts';
 import { renderRespondPage, RESPOND_HEADERS } from '../../functions/escalation/respond-page.ts';

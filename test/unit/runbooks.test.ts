@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runbookLink } from '../../functions/escalation/page-message.ts';
+import { runbookLink } from '../../core/outbox/page-message.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const runbooks = join(root, 'docs', 'runbooks');

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
 import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
-import { incidentSeverity } from '../../functions/escalation/severity.ts';
+import { incidentSeverity } from '../../core/incidents/severity.ts';
 import { parseConfig } from '../../core/config.ts';
 import { DailySchedule } from '../../lib/daily-schedule.ts';
 import { McpOpsStack } from '../../lib/mcp-ops-stack.ts';

@@ -1,5 +1,5 @@
 import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
-import { incidentSeverity } from '../../functions/escalation/severity.ts';
+import { incidentSeverity } from '../../core/incidents/severity.ts';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';

@@ -10,13 +10,13 @@ import {
   slackText,
   snsSubject,
 } from '../../core/text-safety.ts';
-import { chatbotNotification } from '../../functions/escalation/adapters/chatbot-chat.ts';
-import { SlackWebhookChat } from '../../functions/escalation/adapters/slack-webhook-chat.ts';
-import { ticketBody } from '../../functions/escalation/adapters/webhook-tickets.ts';
+import { chatbotNotification } from '../../core/outbox/adapters/chatbot-chat.ts';
+import { SlackWebhookChat } from '../../core/outbox/adapters/slack-webhook-chat.ts';
+import { ticketBody } from '../../core/outbox/adapters/webhook-tickets.ts';
 import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
-import type { Incident } from '../../functions/escalation/incident.ts';
-import { chatMessage, ticketRequest } from '../../functions/escalation/notify.ts';
-import { renderPage, renderResolved } from '../../functions/escalation/page-message.ts';
+import type { Incident } from '../../core/incidents/incident.ts';
+import { chatMessage, ticketRequest } from '../../core/outbox/notify.ts';
+import { renderPage, renderResolved } from '../../core/outbox/page-message.ts';
 
 const HOSTILE_NAME = 'Evil <!channel> <https://evil.example|Acknowledge> @here';
 const HOSTILE_SUMMARY =

@@ -3,7 +3,7 @@ import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { S3ObjectStore } from '../../../core/adapters/s3-object-store.ts';
-import { mimeMessage, type MailMessage } from '../../../core/mail.ts';
+import { mimeMessage, type MailMessage } from '../../../core/outbox/mail.ts';
 import type { ReportChannels } from '../deliver.ts';
 
 /** A link that would die within this many seconds is not worth sending. */

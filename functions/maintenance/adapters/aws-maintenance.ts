@@ -4,8 +4,8 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { INCIDENTS_TABLE } from '../../../core/incidents-table.ts';
-import { mimeMessage, type MailMessage } from '../../../core/mail.ts';
+import { INCIDENTS_TABLE } from '../../../core/incidents/table.ts';
+import { mimeMessage, type MailMessage } from '../../../core/outbox/mail.ts';
 import type { MaintenancePage, OpenIncident } from '../maintenance-deps.ts';
 
 export interface MaintenanceMailSettings {

@@ -1,4 +1,4 @@
-import type { NormalizedAlert } from './alerts.ts';
+import type { NormalizedAlert } from './alert.ts';
 
 export type IncidentSeverity = 'P0' | 'P1' | 'P2' | 'P3';
 

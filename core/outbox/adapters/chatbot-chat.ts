@@ -1,4 +1,4 @@
-import { safeFor, singleLine } from '../../../core/text-safety.ts';
+import { safeFor, singleLine } from '../../text-safety.ts';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import type { Chat, ChatMessage } from '../notify.ts';

@@ -5,18 +5,12 @@
  * it once: a retried follow-up finds the record and sends nothing more.
  */
 import type { OnCallTier } from '../../core/config.ts';
-import {
-  diagnose,
-  diagnosisSummary,
-  diagnosisText,
-  runbookOf,
-  type Diagnosis,
-} from '../diagnosis/diagnose.ts';
-import type { DiagnosisDeps } from '../diagnosis/diagnosis-deps.ts';
-import type { Pager } from './escalation.ts';
-import type { IncidentStore } from './incident-store.ts';
-import { tellTiersAndChat, tiersPaged, type Chat } from './notify.ts';
-import { pagesAtOnce, type ResponsePolicy } from './policy.ts';
+import { diagnose, diagnosisSummary, diagnosisText, runbookOf, type Diagnosis } from './diagnose.ts';
+import type { DiagnosisDeps } from './diagnosis-deps.ts';
+import type { Pager } from '../../core/outbox/pager.ts';
+import type { IncidentStore } from '../../core/incidents/store.ts';
+import { tellTiersAndChat, tiersPaged, type Chat } from '../../core/outbox/notify.ts';
+import { pagesAtOnce, type ResponsePolicy } from '../../core/incidents/policy.ts';
 
 export interface FollowUpDeps {
   readonly diagnosis: DiagnosisDeps;

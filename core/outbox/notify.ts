@@ -1,9 +1,9 @@
-import type { OnCallTier } from '../../core/config.ts';
-import type { Pager } from './escalation.ts';
+import type { OnCallTier } from '../config.ts';
+import type { Pager } from './pager.ts';
 import { event as timelineEvent, sendOnce, type Integration, type SendOnceDeps } from './send-once.ts';
-import type { Incident } from './incident.ts';
+import type { Incident } from '../incidents/incident.ts';
 import { runbookLink } from './page-message.ts';
-import type { IncidentSeverity } from './severity.ts';
+import type { IncidentSeverity } from '../incidents/severity.ts';
 
 /**
  * The team's chat and ticket system, as ports: escalation says what happened to an incident; the

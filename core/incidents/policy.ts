@@ -1,4 +1,4 @@
-import type { OnCallTier, OpsConfig, SeverityResponse } from '../../core/config.ts';
+import type { OnCallTier, OpsConfig, SeverityResponse } from '../config.ts';
 import type { Incident } from './incident.ts';
 import type { IncidentSeverity } from './severity.ts';
 

@@ -3,9 +3,9 @@
  * conditional write), send it, confirm it. A retry finds the claim and sends nothing twice.
  */
 import { randomUUID } from 'node:crypto';
-import { singleLine } from '../../core/text-safety.ts';
-import type { Incident, IncidentStatus, TimelineEvent } from './incident.ts';
-import type { IncidentStore } from './incident-store.ts';
+import { singleLine } from '../text-safety.ts';
+import type { Incident, IncidentStatus, TimelineEvent } from '../incidents/incident.ts';
+import type { IncidentStore } from '../incidents/store.ts';
 
 /** What sending once needs: the incidents store, the clock, and (optionally) the metrics. */
 export interface SendOnceDeps {

@@ -13,10 +13,10 @@ import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { ENV, requiredEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
-import { DiagnoseRequestError, workOf, type Work } from './diagnose-request.ts';
-import { followUpIncident, type FollowUpOutcome } from './diagnosis-follow-up.ts';
+import { DiagnoseRequestError, workOf, type Work } from './request.ts';
+import { followUpIncident, type FollowUpOutcome } from './follow-up.ts';
 import { writeReview } from './review.ts';
-import { escalationPorts, settingsFromEnv } from './wiring.ts';
+import { escalationPorts, settingsFromEnv } from '../../core/incidents/wiring.ts';
 import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();

@@ -1,4 +1,4 @@
-import { safeFor, singleLine } from '../../../core/text-safety.ts';
+import { safeFor, singleLine } from '../../text-safety.ts';
 import type { Chat, ChatMessage } from '../notify.ts';
 import { postJson } from './http.ts';
 

@@ -1,4 +1,4 @@
-import type { OnCallTier } from '../../core/config.ts';
+import type { OnCallTier } from '../config.ts';
 import { minutesOpen, type Incident } from './incident.ts';
 
 /**

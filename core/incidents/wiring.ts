@@ -5,17 +5,17 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { awsClientConfig, type AwsTarget, type Instrument, uninstrumented } from '../../core/aws.ts';
-import type { OpsConfig } from '../../core/config.ts';
-import { configFromEnv, ENV, EnvironmentError, optionalEnv, requiredEnv } from '../../core/function-env.ts';
-import { DynamoDbIncidentStore } from './adapters/dynamodb-incident-store.ts';
-import { configuredResponse, type EscalationDeps, type EscalationMetrics } from './escalation.ts';
-import { ChatbotChat } from './adapters/chatbot-chat.ts';
-import { SnsPager } from './adapters/sns-pager.ts';
-import { BothChats, SlackWebhookChat } from './adapters/slack-webhook-chat.ts';
-import { SlackIncidentChannels } from './adapters/slack-incident-channels.ts';
-import { WebhookTickets } from './adapters/webhook-tickets.ts';
-import type { Chat } from './notify.ts';
+import { awsClientConfig, type AwsTarget, type Instrument, uninstrumented } from '../aws.ts';
+import type { OpsConfig } from '../config.ts';
+import { configFromEnv, ENV, EnvironmentError, optionalEnv, requiredEnv } from '../function-env.ts';
+import { DynamoDbIncidentStore } from './dynamodb-store.ts';
+import { configuredResponse, type EscalationDeps, type EscalationMetrics } from './deps.ts';
+import { ChatbotChat } from '../outbox/adapters/chatbot-chat.ts';
+import { SnsPager } from '../outbox/adapters/sns-pager.ts';
+import { BothChats, SlackWebhookChat } from '../outbox/adapters/slack-webhook-chat.ts';
+import { SlackIncidentChannels } from '../outbox/adapters/slack-incident-channels.ts';
+import { WebhookTickets } from '../outbox/adapters/webhook-tickets.ts';
+import type { Chat } from '../outbox/notify.ts';
 
 export interface EscalationSettings {
   readonly config: OpsConfig;

@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { OnCallTier } from '../../../core/config.ts';
-import type { Pager } from '../escalation.ts';
+import type { OnCallTier } from '../../config.ts';
+import type { Pager } from '../pager.ts';
 import type { Page } from '../page-message.ts';
 
 /** Pages a tier by publishing to its SNS topic (e-mail, SMS or a pager service subscribe there). */

@@ -1,5 +1,5 @@
-import type { OpsConfig } from '../../../core/config.ts';
-import { safeFor, singleLine } from '../../../core/text-safety.ts';
+import type { OpsConfig } from '../../config.ts';
+import { safeFor, singleLine } from '../../text-safety.ts';
 import type { TicketRequest, Tickets } from '../notify.ts';
 import { postJson } from './http.ts';
 

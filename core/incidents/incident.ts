@@ -1,4 +1,4 @@
-import type { NormalizedAlert } from './alerts.ts';
+import type { NormalizedAlert } from './alert.ts';
 import type { IncidentSeverity } from './severity.ts';
 
 export type IncidentStatus = 'triggered' | 'held' | 'acknowledged' | 'resolved';

@@ -1,6 +1,6 @@
-import type { OnCallTier } from '../../core/config.ts';
-import type { Incident } from './incident.ts';
-import { plainText, singleLine, snsSubject } from '../../core/text-safety.ts';
+import type { OnCallTier } from '../config.ts';
+import type { Incident } from '../incidents/incident.ts';
+import { plainText, singleLine, snsSubject } from '../text-safety.ts';
 
 export interface PageLinks {
   readonly ack: string;

@@ -6,10 +6,10 @@
  */
 import type { OnCallTier } from '../../core/config.ts';
 import type { PrometheusPort } from '../../core/prometheus.ts';
-import type { Pager } from './escalation.ts';
-import type { Incident } from './incident.ts';
-import type { IncidentStore } from './incident-store.ts';
-import { chatsOf, tellTiersAndChat, tiersPaged, type Chat } from './notify.ts';
+import type { Pager } from '../../core/outbox/pager.ts';
+import type { Incident } from '../../core/incidents/incident.ts';
+import type { IncidentStore } from '../../core/incidents/store.ts';
+import { chatsOf, tellTiersAndChat, tiersPaged, type Chat } from '../../core/outbox/notify.ts';
 
 export interface ReviewDeps {
   readonly store: IncidentStore;
