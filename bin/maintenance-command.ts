@@ -17,7 +17,9 @@ import {
   maintenanceMailer,
   openIncidentsFrom,
 } from '../functions/maintenance/adapters/aws-maintenance.ts';
-import { postCheck, preCheck, type CheckResult } from '../functions/maintenance/checklist.ts';
+import { postCheck } from '../functions/maintenance/post-check.ts';
+import { preCheck } from '../functions/maintenance/pre-check.ts';
+import { type CheckResult } from '../functions/maintenance/checklist.ts';
 import type { MaintenanceDeps } from '../functions/maintenance/maintenance-deps.ts';
 import { runStage } from '../functions/maintenance/maintenance-job.ts';
 import { checkMail } from '../functions/maintenance/messages.ts';

@@ -1,152 +1,30 @@
 import { z } from 'zod';
 import { RequestRefused } from './errors.ts';
+import { EscalationConfigSchema } from './config-escalation.ts';
+import {
+  bucketName,
+  clockTime,
+  email,
+  ianaTimeZone,
+  labelSelector,
+  MANUAL_ON_CALL_LADDER,
+  OnCallTierSchema,
+} from './config-on-call.ts';
+
+export {
+  MANUAL_ON_CALL_LADDER,
+  MANUAL_SEVERITY_RESPONSE,
+  OnCallTierSchema,
+  type OnCallTier,
+  type OnCallTierInput,
+  type SeverityResponse,
+} from './config-on-call.ts';
 
 /**
  * The one typed place for mcp-ops configuration. Every default is the operations manual's value
  * (../shared/MANUAL.md); the CDK app, the Lambda handlers and the command line all parse the same
  * shape, so a wrong value fails `cdk synth` before anything is deployed.
  */
-
-const ianaTimeZone = z.string().refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected an IANA time zone such as "Europe/London" or "UTC"' },
-);
-
-const clockTime = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a 24-hour time "HH:MM"' });
-
-/** S3 bucket names as AWS accepts them (3-63 chars, lower case, digits, dots, hyphens). */
-const bucketName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'expected a valid S3 bucket name' });
-
-const labelSelector = z
-  .string()
-  .regex(/^[A-Za-z0-9._/-]+(=|==|!=)[A-Za-z0-9._-]*(,[A-Za-z0-9._/-]+(=|==|!=)[A-Za-z0-9._-]*)*$/, {
-    message: 'expected an equality label selector such as "app=mcp-semantic"',
-  });
-
-const email = z.string().email({ message: 'expected an e-mail address' });
-
-export const OnCallTierSchema = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,40}$/, { message: 'expected a lower-case tier name' })
-    .describe('Topic-safe name of the tier: the SNS topic is `<prefix>-page-<name>`.'),
-  title: z.string().min(1),
-  contact: email,
-  respondWithinMinutes: z
-    .number()
-    .int()
-    .positive()
-    .describe(
-      'This tier\'s deadline, in minutes counted from when the alert fired: when it passes, the next tier is paged (the manual\'s "Primary (15 min) → Secondary (30 min) → ...").',
-    ),
-  severities: z
-    .array(z.enum(['P0', 'P1', 'P2', 'P3']))
-    .min(1)
-    .describe('Only incidents of these severities climb to this tier.'),
-  climbsOn: z
-    .enum(['no-response', 'no-resolution'])
-    .default('no-response')
-    .describe(
-      'What pages this tier when the previous tier\'s deadline passes: `no-response` (nobody has acknowledged; an acknowledgement stops it) or `no-resolution` (still unresolved, acknowledged or not). The manual\'s arrows: "(no response)" to the secondary and the team lead, "(no resolution)" to the engineering manager and on. The first tier is paged at once.',
-    ),
-});
-export type OnCallTier = z.infer<typeof OnCallTierSchema>;
-export type OnCallTierInput = z.input<typeof OnCallTierSchema>;
-
-const ALL_SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-
-/**
- * The manual's escalation ladder: primary 15 min, secondary 30 min, team lead 1 h, manager 2 h,
- * VP 4 h (critical only). Each number is that tier's deadline from when the alert fired, so an
- * unanswered P0 pages the primary at +0, the secondary at +15 min, the team lead at +30 min, the
- * manager at +1 h ("Manager notified after 1 hour") and the VP at +2 h.
- */
-export const MANUAL_ON_CALL_LADDER: OnCallTier[] = [
-  {
-    name: 'primary',
-    title: 'Primary On-Call',
-    contact: 'ops-oncall@ninjatech.ai',
-    respondWithinMinutes: 15,
-    severities: [...ALL_SEVERITIES],
-    climbsOn: 'no-response',
-  },
-  {
-    name: 'secondary',
-    title: 'Secondary On-Call',
-    contact: 'ops-secondary@ninjatech.ai',
-    respondWithinMinutes: 30,
-    severities: [...ALL_SEVERITIES],
-    climbsOn: 'no-response',
-  },
-  {
-    name: 'team-lead',
-    title: 'Team Lead',
-    contact: 'john.doe@ninjatech.ai',
-    respondWithinMinutes: 60,
-    severities: [...ALL_SEVERITIES],
-    climbsOn: 'no-response',
-  },
-  {
-    name: 'engineering-manager',
-    title: 'Engineering Manager',
-    contact: 'jane.smith@ninjatech.ai',
-    respondWithinMinutes: 120,
-    severities: [...ALL_SEVERITIES],
-    climbsOn: 'no-resolution',
-  },
-  {
-    name: 'vp-engineering',
-    title: 'VP Engineering',
-    contact: 'ops-manager@ninjatech.ai',
-    respondWithinMinutes: 240,
-    // "Critical only": P0 (complete outage) and P1 (partial outage) are the manual's critical alerts.
-    severities: ['P0', 'P1'],
-    climbsOn: 'no-resolution',
-  },
-];
-
-const SeverityResponseSchema = z.object({
-  page: z
-    .enum(['at-once', 'business-hours', 'never'])
-    .describe(
-      '`at-once`: the first tier is paged when the incident opens, then the ladder; `business-hours`: the first tier is paged only if the incident is still unacknowledged when `responseMinutes` has passed, and only inside business hours (it waits for them); `never`: chat and ticket only.',
-    ),
-  chat: z.boolean().describe("Post to the team's chat when the incident opens, changes and ends."),
-  ticket: z.boolean().describe('Open a ticket (P1 "incident ticket", P2 ticket, P3 "bug ticket").'),
-  responseMinutes: z
-    .number()
-    .int()
-    .positive()
-    .describe(
-      "The manual's alert response time (Critical 15 min, Warning 1 h, Info 4 h): for a severity that does not page at once, a reminder goes to the chat and the ticket when it passes unacknowledged.",
-    ),
-});
-export type SeverityResponse = z.infer<typeof SeverityResponseSchema>;
-
-/** The manual's "Incident Severity Levels", response by response. */
-export const MANUAL_SEVERITY_RESPONSE: Record<'P0' | 'P1' | 'P2' | 'P3', SeverityResponse> = {
-  // "Page on-call engineer immediately", "Create incident channel", the whole ladder to the VP.
-  P0: { page: 'at-once', chat: true, ticket: false, responseMinutes: 15 },
-  // "Notify on-call engineer (Slack + email)", "Create incident ticket".
-  P1: { page: 'at-once', chat: true, ticket: true, responseMinutes: 15 },
-  // "Create incident ticket", "Notify team in Slack", "Schedule fix during business hours".
-  P2: { page: 'business-hours', chat: true, ticket: true, responseMinutes: 60 },
-  // "Create bug ticket", "Document in team channel".
-  P3: { page: 'never', chat: true, ticket: true, responseMinutes: 240 },
-};
-
-const weekday = z.number().int().min(0).max(6);
 
 export const OpsConfigSchema = z
   .object({
@@ -329,107 +207,7 @@ export const OpsConfigSchema = z
           }),
       })
       .prefault({}),
-    escalation: z
-      .object({
-        respondReservedConcurrency: z
-          .number()
-          .int()
-          .min(1)
-          .max(100)
-          .nullable()
-          .default(5)
-          .describe(
-            'Concurrent executions reserved for the public acknowledge/resolve page, so a flood of requests there cannot starve intake and tick. `null` reserves none (accounts whose concurrency limit is 10 cannot reserve any).',
-          ),
-        severities: z
-          .object({
-            P0: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P0),
-            P1: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P1),
-            P2: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P2),
-            P3: SeverityResponseSchema.default(MANUAL_SEVERITY_RESPONSE.P3),
-          })
-          .prefault({})
-          .describe('What each severity gets (defaults: the manual\'s "Incident Severity Levels").'),
-        businessHours: z
-          .object({
-            days: z.array(weekday).min(1).default([1, 2, 3, 4, 5]),
-            start: clockTime.default('09:00'),
-            end: clockTime.default('17:00'),
-          })
-          .prefault({})
-          .refine((b) => b.start < b.end, { message: 'start must be before end', path: ['start'] })
-          .describe(
-            'Support hours, in `schedules.timeZone`: a `business-hours` severity pages only inside them. Days are 0 (Sunday) to 6 (Saturday).',
-          ),
-        relatedAlertWindowMinutes: z
-          .number()
-          .int()
-          .min(0)
-          .default(30)
-          .describe(
-            "Alerts of the same service that fire within this many minutes of an open incident's opening join it as related alerts instead of paging again.",
-          ),
-        alertPublishers: z
-          .array(
-            z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
-              message: 'expected an IAM role ARN such as arn:aws:iam::123456789012:role/alertmanager',
-            }),
-          )
-          .default([])
-          .describe(
-            "Who may publish to the alerts topic besides this account's CloudWatch alarms and the stack's own functions: Alertmanager's IAM role ARNs (its SNS receiver's `sigv4` role). With `prometheus.access: amp`, Amazon Managed Prometheus' alert manager of that workspace is allowed too. Everyone else is denied, so no one in the account can page or resolve by publishing.",
-          ),
-        slackWebhookSecretName: z
-          .string()
-          .min(1)
-          .optional()
-          .describe(
-            'Optional Slack incoming webhook, besides the chat SNS topic for AWS Chatbot: the name of the Secrets Manager secret that holds the webhook URL.',
-          ),
-        slackIncidentChannels: z
-          .object({
-            botTokenSecretName: z.string().min(1),
-            apiBaseUrl: z.string().url().default('https://slack.com/api'),
-          })
-          .optional()
-          .describe(
-            "Optional: a P0 gets the manual's `#incident-YYYYMMDD-NNN` Slack channel, made with the bot token in this Secrets Manager secret (scope `channels:manage`), and named in the page.",
-          ),
-        tickets: z
-          .object({
-            url: z
-              .string()
-              .url()
-              .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(u), {
-                message: 'expected an https:// URL',
-              })
-              .describe('Create-issue endpoint, e.g. `https://x.atlassian.net/rest/api/2/issue`.'),
-            shape: z.enum(['jira', 'github']).default('jira'),
-            commentUrl: z
-              .string()
-              .url()
-              .optional()
-              .describe("Where a comment goes, `{ref}` replaced by the ticket's key or number."),
-            authorizationSecretName: z
-              .string()
-              .min(1)
-              .describe(
-                'Secrets Manager secret holding the `Authorization` header value ("Bearer ...", "Basic ...").',
-              ),
-            jiraProject: z.string().default('OPS'),
-            jiraIncidentType: z.string().default('Incident'),
-          })
-          .optional()
-          .describe(
-            'Optional ticket system (a generic HTTPS webhook); without it the incidents table is the record.',
-          ),
-        runbookBaseUrl: z
-          .string()
-          .url()
-          .default('https://github.com/ninjatech-ai/mcp-ops/blob/main/docs/runbooks/')
-          .describe('Where pages link for runbooks: `docs/runbooks/` of this repository by default.'),
-      })
-      .prefault({}),
+    escalation: EscalationConfigSchema,
     clusterNetwork: z
       .object({
         subnetIds: z

@@ -20,11 +20,11 @@ import {
   incidentsTableName,
   linkSecretName,
 } from '../core/incidents/table.ts';
-import { grantClusterRead } from './cluster-reader.ts';
 import type { Foundation } from './foundation.ts';
 import { JobFunction } from './job-function.ts';
 import { NagSuppressions } from './nag.ts';
 import { ENV } from '../core/function-env.ts';
+import { EscalationGrants } from './escalation-grants.ts';
 
 export interface EscalationProps {
   readonly config: OpsConfig;
@@ -234,12 +234,20 @@ export class Escalation extends Construct {
         ],
       }),
     );
-    this.diagnoseAccessEntry = this.grantDiagnose(this.diagnose, config, foundation);
+    const grants = new EscalationGrants({
+      scope: this,
+      table: this.table,
+      deliveries: this.deliveries,
+      linkSecret: this.linkSecret,
+      notifySecrets: this.notifySecrets,
+    });
+    this.diagnoseAccessEntry = grants.grantDiagnose(this.diagnose, config, foundation);
 
-    for (const fn of [this.intake, this.tick, this.respond, this.diagnose]) this.grantPaging(fn, foundation);
-    this.grantIntake(this.intake);
-    this.grantTick(this.tick);
-    this.grantRespond(this.respond);
+    for (const fn of [this.intake, this.tick, this.respond, this.diagnose])
+      grants.grantPaging(fn, foundation);
+    grants.grantIntake(this.intake);
+    grants.grantTick(this.tick);
+    grants.grantRespond(this.respond);
 
     // Its own role (not the stack-wide default), usable only by Scheduler from this account.
     const scheduleRole = new iam.Role(this, 'TickScheduleRole', {
@@ -366,191 +374,5 @@ export class Escalation extends Construct {
       alarm.addAlarmAction(alerts);
       alarm.addOkAction(alerts);
     }
-  }
-
-  /**
-   * Intake opens incidents (the day counter, the incident and its open pointer in one transaction),
-   * records deliveries, joins repeats and resolves: the widest rights of the three.
-   */
-  private grantIntake(fn: JobFunction): void {
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'Incidents',
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          // DeleteItem: a resolved alert frees its dedup pointer. (No ConditionCheckItem: the
-          // deployed-shape test showed no write of intake ever checks another item.)
-          'dynamodb:DeleteItem',
-        ],
-        resources: [this.table.tableArn],
-      }),
-    );
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'Deliveries',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-        resources: [this.deliveries.tableArn],
-      }),
-    );
-  }
-
-  /**
-   * The diagnosis reads the cluster (read-only, through an EKS access entry like the checks) and
-   * Prometheus, reads the incident and appends its diagnosis, archives it under reports/diagnosis/.
-   */
-  private grantDiagnose(fn: JobFunction, config: OpsConfig, foundation: Foundation): eks.CfnAccessEntry {
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'Incidents',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*'] } },
-      }),
-    );
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'ArchiveDiagnosis',
-        actions: ['s3:PutObject'],
-        resources: [
-          foundation.reportsBucket.arnForObjects('reports/diagnosis/*'),
-          foundation.reportsBucket.arnForObjects('reports/reviews/*'),
-        ],
-      }),
-    );
-    // Runbook 4: the storage report of the cleanup job's newest finished run (cleanup/<run>/summary.json).
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'CleanupRuns',
-        actions: ['s3:ListBucket'],
-        resources: [foundation.reportsBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['cleanup/', 'cleanup/*/summary.json'] } },
-      }),
-    );
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'CleanupSummaries',
-        actions: ['s3:GetObject'],
-        resources: [foundation.reportsBucket.arnForObjects('cleanup/*/summary.json')],
-      }),
-    );
-    NagSuppressions.addResourceSuppressions(
-      fn.role,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            "Diagnoses and reviews are archived under reports/diagnosis/ and reports/reviews/ (keys carry the incident id); the cleanup runs' summaries are read from cleanup/<run>/summary.json; the stream actions on the incidents table stream are added by the event source.",
-          appliesTo: [
-            { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/(diagnosis|reviews)\\/\\*$/g' },
-            { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/cleanup\\/\\*\\/summary\\.json$/g' },
-            'Resource::*',
-          ],
-        },
-      ],
-      true,
-    );
-    return grantClusterRead(this, 'DiagnoseClusterAccess', fn.role, config, [
-      'aps:QueryMetrics',
-      'aps:ListAlerts',
-    ]);
-  }
-
-  /** The tick lists open incidents and moves them up the ladder; it creates and deletes nothing. */
-  private grantTick(fn: JobFunction): void {
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'Incidents',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resources: [this.table.tableArn],
-      }),
-    );
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'OpenIncidents',
-        actions: ['dynamodb:Query'],
-        resources: [
-          `${this.table.tableArn}/index/${INCIDENTS_TABLE.openIndex.name}`,
-          `${this.table.tableArn}/index/${INCIDENTS_TABLE.reviewIndex.name}`,
-        ],
-      }),
-    );
-  }
-
-  /**
-   * The public link page reads the incident it is asked about and acknowledges or resolves it
-   * (freeing its open pointer): incident and pointer items only, no counters, no deliveries, no
-   * listing of open incidents.
-   */
-  private grantRespond(fn: JobFunction): void {
-    fn.role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'Incidents',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-        resources: [this.table.tableArn],
-        conditions: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'OPEN#*', 'SERVICE#*'] },
-        },
-      }),
-    );
-  }
-
-  /**
-   * Read the link key, publish pages (and the all-clear) to the tier topics and notices to the chat
-   * topic, read the chat and ticket secrets when configured: all three do.
-   */
-  private grantPaging(fn: JobFunction, foundation: Foundation): void {
-    const role = fn.role;
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'LinkKey',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.linkSecret.secretArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'Page',
-        actions: ['sns:Publish'],
-        resources: [...foundation.tierTopics.values()].map((t) => t.topicArn),
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'Chat',
-        actions: ['sns:Publish'],
-        resources: [foundation.chatTopic.topicArn],
-      }),
-    );
-    if (this.notifySecrets.length > 0) {
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'NotifySecrets',
-          actions: ['secretsmanager:GetSecretValue'],
-          // Referenced by name: the ARN ends in a random 6-character suffix Secrets Manager adds.
-          resources: this.notifySecrets.map((secret) => secret.secretFullArn ?? `${secret.secretArn}-??????`),
-        }),
-      );
-    }
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: 'PageEncrypted',
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: [foundation.topicKey.keyArn],
-      }),
-    );
-    NagSuppressions.addResourceSuppressions(
-      role,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason:
-            'kms:GenerateDataKey* is the action family SNS needs to publish to a topic encrypted with this one key.',
-          appliesTo: ['Action::kms:GenerateDataKey*'],
-        },
-      ],
-      true,
-    );
   }
 }

@@ -5,7 +5,9 @@
  * it once: a retried follow-up finds the record and sends nothing more.
  */
 import type { OnCallTier } from '../../core/config.ts';
-import { diagnose, diagnosisSummary, diagnosisText, runbookOf, type Diagnosis } from './diagnose.ts';
+import { diagnose } from './diagnose.ts';
+import { diagnosisSummary, diagnosisText } from './summary.ts';
+import { runbookOf, type Diagnosis } from './model.ts';
 import type { DiagnosisDeps } from './diagnosis-deps.ts';
 import type { Pager } from '../../core/outbox/pager.ts';
 import type { IncidentStore } from '../../core/incidents/store.ts';

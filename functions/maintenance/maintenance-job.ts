@@ -12,7 +12,9 @@ import {
   type WindowTimes,
 } from '../../core/maintenance-window.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
-import { ensureRecord, postCheck, preCheck, watchMode, type CheckResult } from './checklist.ts';
+import { ensureRecord, type CheckResult } from './checklist.ts';
+import { postCheck, watchMode } from './post-check.ts';
+import { preCheck } from './pre-check.ts';
 import type { MaintenanceDeps } from './maintenance-deps.ts';
 import { checkMail, completionMail, noticeMail } from './messages.ts';
 import { recordId, WindowState, type ModeLog } from './window-record.ts';
