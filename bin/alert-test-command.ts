@@ -15,6 +15,7 @@ import { resolveIncident } from '../functions/escalation/actions.ts';
 import type { Incident } from '../core/incidents/incident.ts';
 import { pagesAtOnce, responsePolicy } from '../core/incidents/policy.ts';
 import { escalationPorts } from '../core/incidents/wiring.ts';
+import { ENV } from '../core/function-env.ts';
 
 class AlertTestRefused extends RequestRefused {}
 
@@ -58,7 +59,7 @@ export function syntheticAlert(testId: string, priority: Priority, by: string, n
 
 async function alertsTopic(context: CommandContext, sns: SNSClient, config: OpsConfig): Promise<string> {
   const named =
-    context.values['alerts-topic'] ?? context.endpoints?.topics.alerts ?? process.env.ALERTS_TOPIC_ARN;
+    context.values['alerts-topic'] ?? context.endpoints?.topics.alerts ?? process.env[ENV.alertsTopic];
   if (named) return named;
   const wanted = `${config.resourcePrefix}-alerts`;
   const found = (await topicArnsByName(sns)).get(wanted);

@@ -17,6 +17,7 @@ import { lifecyclePlan } from '../functions/cleanup/lifecycle-job.ts';
 import { mergeLifecycleRules } from '../functions/cleanup/lifecycle-rule.ts';
 import { CleanupRequestError } from '../functions/cleanup/retention-policy.ts';
 import { formatCleanupSummary } from '../functions/cleanup/summary-text.ts';
+import { ENV } from '../core/function-env.ts';
 
 /** `kubectl get configmap mcp-semantic-config -o jsonpath='{.data.artifact\.retention\.days}'`. */
 async function configMapRetentionDays(
@@ -46,9 +47,7 @@ function integer(context: CommandContext, flag: 'retention-days' | 'max-deletes'
 }
 
 function stateBucketOf(context: CommandContext): string | undefined {
-  return (
-    context.values['state-bucket'] ?? context.endpoints?.buckets.reports ?? process.env.MCP_OPS_STATE_BUCKET
-  );
+  return context.values['state-bucket'] ?? context.endpoints?.buckets.reports ?? process.env[ENV.stateBucket];
 }
 
 async function cleanup(context: CommandContext): Promise<CommandResult> {

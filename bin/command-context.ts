@@ -71,6 +71,7 @@ export interface CommandModule {
 }
 
 /** `--by NAME via mcp-ops`, else the login name. */
-export const actor = (values: Values): string => `${values.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
+export const actor = (values: Pick<Values, 'by'>): string =>
+  `${values.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
 
 export const json = (value: unknown): string => JSON.stringify(value, null, 2);

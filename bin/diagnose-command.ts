@@ -13,6 +13,7 @@ import type { StackEndpoints } from '../stack/endpoints.ts';
 import { escalationSettings } from './escalation-commands.ts';
 import { terminalClusterReaders } from './terminal-cluster.ts';
 import { RequestRefused } from '../core/errors.ts';
+import { ENV } from '../core/function-env.ts';
 
 export class DiagnoseCommandError extends RequestRefused {
   override name = 'DiagnoseCommandError';
@@ -52,7 +53,7 @@ export async function diagnoseCommand(options: {
   }
   const readers = terminalClusterReaders(options, (message) => new DiagnoseCommandError(message));
   // Runbook 4's storage report: the cleanup job's runs in the reports bucket, when it is known.
-  const reportsBucket = endpoints?.buckets.reports ?? process.env.REPORTS_BUCKET;
+  const reportsBucket = endpoints?.buckets.reports ?? process.env[ENV.reportsBucket];
   const diagnosis = await diagnose(
     {
       ...readers,

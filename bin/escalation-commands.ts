@@ -15,7 +15,8 @@ import { afterAcknowledgement } from '../core/incidents/policy.ts';
 import { escalationPorts, type EscalationSettings } from '../core/incidents/wiring.ts';
 import type { StackEndpoints as Endpoints } from '../stack/endpoints.ts';
 import { RequestRefused } from '../core/errors.ts';
-import type { CommandContext, CommandResult } from './command-context.ts';
+import { actor, type CommandContext, type CommandResult } from './command-context.ts';
+import { ENV } from '../core/function-env.ts';
 
 /** The tier topics by name, found by their names (`<prefix>-page-<tier>`) in the account. */
 async function tierTopicsByName(target: AwsTarget, config: OpsConfig): Promise<Record<string, string>> {
@@ -38,12 +39,12 @@ export async function escalationSettings(
   const prefix = config.resourcePrefix;
   return {
     config,
-    table: endpoints?.tables.incidents ?? process.env.INCIDENTS_TABLE ?? incidentsTableName(prefix),
+    table: endpoints?.tables.incidents ?? process.env[ENV.incidentsTable] ?? incidentsTableName(prefix),
     deliveriesTable:
-      endpoints?.tables.deliveries ?? process.env.DELIVERIES_TABLE ?? deliveriesTableName(prefix),
+      endpoints?.tables.deliveries ?? process.env[ENV.deliveriesTable] ?? deliveriesTableName(prefix),
     tierTopics: endpoints?.topics.tiers ?? (await tierTopicsByName(target, config)),
-    secretArn: endpoints?.secrets.linkSecret ?? process.env.LINK_SECRET_ARN ?? linkSecretName(prefix),
-    linkBaseUrl: process.env.LINK_BASE_URL ?? 'https://invalid.example/respond',
+    secretArn: endpoints?.secrets.linkSecret ?? process.env[ENV.linkSecretArn] ?? linkSecretName(prefix),
+    linkBaseUrl: process.env[ENV.linkBaseUrl] ?? 'https://invalid.example/respond',
     linkTtlHours: 24,
   };
 }
@@ -103,7 +104,7 @@ export async function escalationCommand(
     const message = args[2]?.trim();
     if (!message)
       throw new EscalationCommandError('a status update needs a message: what we know, what we are doing');
-    const by = `${options.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
+    const by = actor(options);
     const updated = await postStatusUpdate(await ports.deps(now), id, {
       status: status as UpdateStatus,
       message,
@@ -133,7 +134,7 @@ export async function escalationCommand(
       );
     if (!options.done)
       return `${id}: review ${incident.review}${incident.reviewDoneAt ? `, done ${incident.reviewDoneAt}` : `, not done yet${incident.reviewDueAt ? ` (due ${incident.reviewDueAt})` : ''}`}`;
-    const by = `${options.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
+    const by = actor(options);
     const done = await ports.store.markReviewDone(id, {
       at: now().toISOString(),
       event: 'review-done',
@@ -148,7 +149,7 @@ export async function escalationCommand(
     if (!incident) throw new EscalationCommandError(`No incident ${id}.`);
     return options.json ? JSON.stringify(incident, null, 2) : formatIncident(incident);
   }
-  const by = `${options.by ?? process.env.USER ?? 'someone'} via mcp-ops`;
+  const by = actor(options);
   const deps = await ports.deps(now);
   const changed =
     command === 'ack' ? await acknowledgeIncident(deps, id, by) : await resolveIncident(deps, id, by);

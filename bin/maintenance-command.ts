@@ -28,6 +28,7 @@ import type { CommandContext, CommandResult } from './command-context.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
 import { terminalClusterReaders } from './terminal-cluster.ts';
 import { RequestRefused } from '../core/errors.ts';
+import { ENV } from '../core/function-env.ts';
 
 export class MaintenanceCommandError extends RequestRefused {
   override name = 'MaintenanceCommandError';
@@ -83,25 +84,27 @@ export async function maintenanceCommand(
 function maintenanceDeps(options: MaintenanceCommandOptions, now: Date): MaintenanceDeps {
   const { config, endpoints, target } = options;
   const readers = terminalClusterReaders(options, (message) => new MaintenanceCommandError(message));
-  const stateBucket = options.stateBucket ?? endpoints?.buckets.reports ?? process.env.REPORTS_BUCKET;
+  const stateBucket = options.stateBucket ?? endpoints?.buckets.reports ?? process.env[ENV.reportsBucket];
   if (!stateBucket)
     throw new MaintenanceCommandError(
       'no place for the window’s baseline: pass --state-bucket (the stack’s reports bucket), set REPORTS_BUCKET or use --local',
     );
   const s3 = new S3Client(s3ClientConfig(target));
   const sns = new SNSClient(awsClientConfig(target));
-  const reportsTopic = endpoints?.topics.reports ?? process.env.REPORTS_TOPIC_ARN;
-  const alertsTopic = endpoints?.topics.alerts ?? process.env.ALERTS_TOPIC_ARN;
+  const reportsTopic = endpoints?.topics.reports ?? process.env[ENV.reportsTopic];
+  const alertsTopic = endpoints?.topics.alerts ?? process.env[ENV.alertsTopic];
   if (options.send && (!reportsTopic || !alertsTopic))
     throw new MaintenanceCommandError('--send needs REPORTS_TOPIC_ARN and ALERTS_TOPIC_ARN (or --local)');
   const mail =
     endpoints?.mail ??
     (config.reports.email && {
       from: config.reports.email.from,
-      configurationSet: process.env.REPORTS_MAIL_CONFIGURATION_SET,
+      configurationSet: process.env[ENV.mailConfigurationSet],
     });
   const table =
-    endpoints?.tables.incidents ?? process.env.INCIDENTS_TABLE ?? incidentsTableName(config.resourcePrefix);
+    endpoints?.tables.incidents ??
+    process.env[ENV.incidentsTable] ??
+    incidentsTableName(config.resourcePrefix);
   return {
     ...readers,
     store: new S3ObjectStore(s3),

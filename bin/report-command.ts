@@ -20,6 +20,7 @@ import { REPORTS } from '../functions/checks/checklists.ts';
 import type { StackEndpoints } from '../stack/endpoints.ts';
 import { terminalClusterReaders } from './terminal-cluster.ts';
 import { RequestRefused } from '../core/errors.ts';
+import { ENV } from '../core/function-env.ts';
 
 export class ReportCommandError extends RequestRefused {
   override name = 'ReportCommandError';
@@ -59,8 +60,8 @@ export async function reportCommand(
   const zone = config.schedules.timeZone;
   let delivery: Delivery | undefined;
   if (options.send) {
-    const topic = endpoints?.topics.reports ?? process.env.REPORTS_TOPIC_ARN;
-    const bucket = endpoints?.buckets.reports ?? process.env.REPORTS_BUCKET;
+    const topic = endpoints?.topics.reports ?? process.env[ENV.reportsTopic];
+    const bucket = endpoints?.buckets.reports ?? process.env[ENV.reportsBucket];
     if (!topic || !bucket)
       throw new ReportCommandError('--send needs REPORTS_TOPIC_ARN and REPORTS_BUCKET (or --local)');
     delivery = await deliverReport(
@@ -96,7 +97,7 @@ function sesSettings(options: ReportCommandOptions): SesSettings | undefined {
     (options.config.reports.email && {
       from: options.config.reports.email.from,
       to: options.config.reports.recipients,
-      configurationSet: process.env.REPORTS_MAIL_CONFIGURATION_SET,
+      configurationSet: process.env[ENV.mailConfigurationSet],
     });
   if (!mail) return undefined;
   return {

@@ -36,6 +36,13 @@ export class DependencyFailed extends OpsError {
   }
 }
 
+/**
+ * The event a function was invoked with is wrong (an unknown report, a bad cleanup request): the
+ * handler answers `{ error }` and nothing retries it. A `ConfigError` or `EnvironmentError` is a
+ * refusal too, but it fails the invocation: the deployment itself is wrong, and that must alarm.
+ */
+export class InvalidRequest extends RequestRefused {}
+
 export const isRefusal = (error: unknown): error is RequestRefused => error instanceof RequestRefused;
 
 /** 5xx, 429 and 408 may pass; other statuses will not by themselves. */

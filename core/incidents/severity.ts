@@ -2,12 +2,9 @@ import type { NormalizedAlert } from './alert.ts';
 
 export type IncidentSeverity = 'P0' | 'P1' | 'P2' | 'P3';
 
-/** Alerts the manual counts as a complete outage (P0: "all pods down", "complete region failure"). */
-const OUTAGE_ALERTS = new Set(['MCPSemanticAllPodsDown', 'MCPSemanticUnavailable']);
-
 /**
- * The manual's incident severities from an alert: an explicit `priority` label wins; an outage
- * alert is P0; critical is P1 (partial outage: crash loops, error rate > 10 %), warning is P2
+ * The manual's incident severities from an alert: an explicit `priority` label wins (the rules
+ * give the manual's P0 outages theirs: rules/mcp-semantic.rules.yml, one place); critical is P1 (partial outage: crash loops, error rate > 10 %), warning is P2
  * (degraded: error rate 5-10 %), info is P3 (low cache hit rate). Unparsed input is P1: nobody
  * can tell what it was, so it pages the primary at once rather than wait (a malformed alert still
  * pages someone).
@@ -15,7 +12,6 @@ const OUTAGE_ALERTS = new Set(['MCPSemanticAllPodsDown', 'MCPSemanticUnavailable
 export function incidentSeverity(alert: NormalizedAlert): IncidentSeverity {
   if (alert.source === 'unparsed') return 'P1';
   if (alert.priority && /^P[0-3]$/.test(alert.priority)) return alert.priority as IncidentSeverity;
-  if (OUTAGE_ALERTS.has(alert.name)) return 'P0';
   switch (alert.severityLabel) {
     case 'critical':
       return 'P1';

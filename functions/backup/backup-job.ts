@@ -3,7 +3,7 @@ import type { OpsConfig } from '../../core/config.ts';
 import type { ObjectStore } from '../../core/object-store.ts';
 import { verifyBackup, type BackupVerdict } from '../../core/backup-verify.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
-import { RequestRefused } from '../../core/errors.ts';
+import { InvalidRequest } from '../../core/errors.ts';
 
 /** What the schedule (or a person) may pass; everything defaults to configuration. */
 export const BackupVerifyRequestSchema = z
@@ -14,7 +14,7 @@ export const BackupVerifyRequestSchema = z
   })
   .strict();
 
-export class BackupRequestError extends RequestRefused {
+export class BackupRequestError extends InvalidRequest {
   override name = 'BackupRequestError';
 }
 

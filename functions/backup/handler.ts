@@ -10,7 +10,7 @@ import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { configFromEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
-import { BackupRequestError, backupVerifyJob } from './backup-job.ts';
+import { backupVerifyJob } from './backup-job.ts';
 import type { BackupVerdict } from '../../core/backup-verify.ts';
 import { tracer, traced } from '../../core/tracing.ts';
 
@@ -37,10 +37,4 @@ export const handler = middy(verify)
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .use(
-    answerRefusals(
-      (e): e is BackupRequestError => e instanceof BackupRequestError,
-      (m, x) => logger.warn(m, { ...x }),
-      'backup verification request',
-    ),
-  );
+  .use(answerRefusals(logger, 'backup verification request'));

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ImageScanPort } from './image-scans.ts';
 import type { Report, ReportKind } from './report-model.ts';
 import { REPORTS } from './checklists.ts';
-import { RequestRefused } from '../../core/errors.ts';
+import { InvalidRequest } from '../../core/errors.ts';
 
 export const ChecksEventSchema = z.union([
   z.object({ report: z.enum(['morning', 'evening', 'security']) }).strict(),
@@ -17,7 +17,7 @@ export const ChecksEventSchema = z.union([
 ]);
 export type ChecksEvent = z.infer<typeof ChecksEventSchema>;
 
-export class ChecksRequestError extends RequestRefused {
+export class ChecksRequestError extends InvalidRequest {
   override name = 'ChecksRequestError';
 }
 

@@ -17,6 +17,7 @@ import { awsReportChannels } from './adapters/report-channels.ts';
 import { checksEnvironment, runChecksEvent } from './checks-job.ts';
 import { EcrImageScans } from './adapters/ecr-image-scans.ts';
 import { tracer, traced } from '../../core/tracing.ts';
+import { answerRefusals } from '../../core/refusals.ts';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -65,4 +66,5 @@ async function checks(event: unknown, context: Context) {
 export const handler = middy(checks)
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+  .use(logMetrics(metrics))
+  .use(answerRefusals(logger, 'checks request'));

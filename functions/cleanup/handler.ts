@@ -17,7 +17,6 @@ import { eksKubernetes } from '../../core/adapters/eks.ts';
 import { RETENTION_KEY, serviceSettings } from '../../core/service-config.ts';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { cleanupJob } from './cleanup-job.ts';
-import { CleanupRequestError } from './retention-policy.ts';
 import type { CleanupSummary } from './retention-cleanup.ts';
 import { tracer, traced } from '../../core/tracing.ts';
 
@@ -97,10 +96,4 @@ export const handler = middy(cleanup)
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .use(
-    answerRefusals(
-      (e): e is CleanupRequestError => e instanceof CleanupRequestError,
-      (m, x) => logger.warn(m, { ...x }),
-      'cleanup request',
-    ),
-  );
+  .use(answerRefusals(logger, 'cleanup request'));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OpsConfig } from '../../core/config.ts';
 import { describeIssues } from '../../core/zod-issues.ts';
-import { RequestRefused } from '../../core/errors.ts';
+import { InvalidRequest } from '../../core/errors.ts';
 import { CLEANUP_STATE_PREFIX, runStartedAt, type RetentionSource } from '../../core/cleanup-record.ts';
 export { CLEANUP_STATE_PREFIX, runStartedAt, type RetentionSource } from '../../core/cleanup-record.ts';
 
@@ -58,7 +58,7 @@ export interface RetentionPolicy {
   readonly versionedBucket: 'refuse' | 'add-delete-markers';
 }
 
-export class CleanupRequestError extends RequestRefused {
+export class CleanupRequestError extends InvalidRequest {
   constructor(message: string) {
     super(message);
     this.name = 'CleanupRequestError';

@@ -13,7 +13,7 @@ import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
 import { ENV, requiredEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
-import { DiagnoseRequestError, workOf, type Work } from './request.ts';
+import { workOf, type Work } from './request.ts';
 import { followUpIncident, type FollowUpOutcome } from './follow-up.ts';
 import { writeReview } from './review.ts';
 import { escalationPorts, settingsFromEnv } from '../../core/incidents/wiring.ts';
@@ -117,10 +117,4 @@ export const handler = middy(followUp)
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .use(
-    answerRefusals(
-      (e): e is DiagnoseRequestError => e instanceof DiagnoseRequestError,
-      (m, x) => logger.warn(m, { ...x }),
-      'diagnosis request',
-    ),
-  );
+  .use(answerRefusals(logger, 'diagnosis request'));

@@ -3,7 +3,7 @@
 // {"incidentId": "INC-...", "review"?: true}; parsed and validated here, at the edge.
 import { z } from 'zod';
 import { describeIssues } from '../../core/zod-issues.ts';
-import { RequestRefused } from '../../core/errors.ts';
+import { InvalidRequest } from '../../core/errors.ts';
 
 const INCIDENT_ID = /^INC-\d{8}-\d{3,}$/;
 const StreamEvent = z.object({
@@ -21,7 +21,7 @@ const DirectEvent = z
   .object({ incidentId: z.string().regex(INCIDENT_ID), review: z.boolean().optional() })
   .strict();
 
-export class DiagnoseRequestError extends RequestRefused {
+export class DiagnoseRequestError extends InvalidRequest {
   override name = 'DiagnoseRequestError';
 }
 

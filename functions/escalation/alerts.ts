@@ -100,6 +100,8 @@ function fromCloudWatch(alarm: z.infer<typeof CloudWatchAlarmSchema>): Normalize
   if (alarm.NewStateValue === 'INSUFFICIENT_DATA') return [];
   const runbook = /runbook\s*[=:]\s*([a-z0-9-]+)/i.exec(alarm.AlarmDescription ?? '')?.[1];
   const service = /service\s*[=:]\s*([A-Za-z0-9._-]+)/.exec(alarm.AlarmDescription ?? '')?.[1];
+  // An alarm names its P0-P3 the way a rule does, in its description: "priority=P0; ...".
+  const priority = /priority\s*[=:]\s*(P[0-3])\b/.exec(alarm.AlarmDescription ?? '')?.[1];
   return [
     {
       source: 'cloudwatch',
@@ -107,6 +109,7 @@ function fromCloudWatch(alarm: z.infer<typeof CloudWatchAlarmSchema>): Normalize
       name: alarm.AlarmName,
       status: alarm.NewStateValue === 'ALARM' ? 'firing' : 'resolved',
       severityLabel: severityFromDescription(alarm.AlarmDescription),
+      ...(priority ? { priority } : {}),
       summary: alarm.NewStateReason ?? alarm.AlarmDescription ?? alarm.AlarmName,
       ...(runbook ? { runbook } : {}),
       ...(isoTime(alarm.StateChangeTime) ? { startedAt: isoTime(alarm.StateChangeTime)! } : {}),

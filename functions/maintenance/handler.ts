@@ -17,7 +17,7 @@ import { awsClientConfig, awsTargetFromEnv, s3ClientConfig } from '../../core/aw
 import { configFromEnv, ENV, optionalEnv, requiredEnv } from '../../core/function-env.ts';
 import { answerRefusals } from '../../core/refusals.ts';
 import { alertsTopicPager, maintenanceMailer, openIncidentsFrom } from './adapters/aws-maintenance.ts';
-import { MaintenanceRequestError, runMaintenanceEvent } from './maintenance-job.ts';
+import { runMaintenanceEvent } from './maintenance-job.ts';
 import { tracer, traced } from '../../core/tracing.ts';
 
 const logger = new Logger();
@@ -77,10 +77,4 @@ export const handler = middy(maintenance)
   .use(captureLambdaHandler(tracer, { captureResponse: false }))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .use(
-    answerRefusals(
-      (e): e is MaintenanceRequestError => e instanceof MaintenanceRequestError,
-      (m, x) => logger.warn(m, { ...x }),
-      'maintenance request',
-    ),
-  );
+  .use(answerRefusals(logger, 'maintenance request'));

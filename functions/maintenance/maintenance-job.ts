@@ -18,7 +18,7 @@ import { preCheck } from './pre-check.ts';
 import type { MaintenanceDeps } from './maintenance-deps.ts';
 import { checkMail, completionMail, noticeMail } from './messages.ts';
 import { recordId, WindowState, type ModeLog } from './window-record.ts';
-import { RequestRefused } from '../../core/errors.ts';
+import { InvalidRequest } from '../../core/errors.ts';
 
 const STAGES = Object.keys(MAINTENANCE_STAGES) as [MaintenanceStage, ...MaintenanceStage[]];
 
@@ -30,7 +30,7 @@ export const MaintenanceEventSchema = z
   })
   .strict();
 
-export class MaintenanceRequestError extends RequestRefused {
+export class MaintenanceRequestError extends InvalidRequest {
   override name = 'MaintenanceRequestError';
 }
 

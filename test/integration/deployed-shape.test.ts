@@ -375,6 +375,23 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     expect(running.output()).toMatch(/REPORT RequestId/);
   });
 
+  it('answers a bad request to each job with its reason, through the one refusal middleware, and retries nothing', async () => {
+    const bad: Array<[string, unknown, RegExp]> = [
+      ['mcp-ops-checks', { report: 'noon' }, /report/],
+      ['mcp-ops-cleanup', { retentionDays: -3 }, /retentionDays/],
+      ['mcp-ops-backup', { maxAgeHours: 'soon' }, /maxAgeHours/],
+      ['mcp-ops-maintenance', { stage: 'lunch' }, /stage/],
+    ];
+    for (const [name, input, reason] of bad) {
+      const running = await fn(name);
+      const answer = await running.invoke(input);
+      // A refused request is an answer (200, no function error): Lambda does not retry it.
+      expect(answer.status, running.output().slice(-2000)).toBe(200);
+      expect(answer.json(), name).toEqual({ error: expect.stringMatching(reason) });
+      expect(running.output()).toMatch(/refused/);
+    }
+  });
+
   it('cleans up with the ConfigMap’s artifact.retention.days, read in Lambda through the cluster', async () => {
     const core = kc.makeApiClient(CoreV1Api);
     const patch = async (days: string) => {

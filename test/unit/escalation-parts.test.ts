@@ -97,6 +97,11 @@ describe('alert parsing', () => {
     });
     const [ok] = parseAlertMessage(JSON.stringify({ ...cloudWatchAlarm, NewStateValue: 'OK' }));
     expect(ok).toMatchObject({ status: 'resolved', dedupKey: alert!.dedupKey });
+    expect(alert!.priority).toBeUndefined();
+    const [outage] = parseAlertMessage(
+      JSON.stringify({ ...cloudWatchAlarm, AlarmDescription: 'severity=critical; priority=P0; all down' }),
+    );
+    expect(incidentSeverity(outage!)).toBe('P0');
   });
 
   it('ignores INSUFFICIENT_DATA, which is neither a fault nor a recovery', () => {
@@ -192,8 +197,14 @@ function alertOf(partial: Partial<NormalizedAlert>): NormalizedAlert {
 
 describe('incident severity', () => {
   it("maps the manual's definitions", () => {
+    // P0 is the rules' `priority` label (one place): a name alone makes nothing P0.
+    expect(
+      incidentSeverity(
+        alertOf({ name: 'MCPSemanticAllPodsDown', severityLabel: 'critical', priority: 'P0' }),
+      ),
+    ).toBe('P0');
     expect(incidentSeverity(alertOf({ name: 'MCPSemanticAllPodsDown', severityLabel: 'critical' }))).toBe(
-      'P0',
+      'P1',
     );
     expect(incidentSeverity(alertOf({ severityLabel: 'critical' }))).toBe('P1');
     expect(incidentSeverity(alertOf({ severityLabel: 'warning' }))).toBe('P2');
