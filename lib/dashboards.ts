@@ -1,7 +1,7 @@
 // The manual's four Grafana dashboards ("Monitoring & Alerting") as code, with Grafana's own
 // builders (@grafana/grafana-foundation-sdk). Threshold lines and colours come from the one table
 // (core/thresholds.ts); every panel queries a `datasource` variable of type Prometheus, so the
-// dashboards work on any Grafana (Amazon Managed Grafana included). `npm run dashboards` writes
+// dashboards work on any Grafana (Amazon Managed Grafana included). `npm run generate` writes
 // dashboards/<uid>.json and the ConfigMap the Grafana sidecar loads (label grafana_dashboard: "1").
 import {
   DashboardBuilder,
@@ -18,7 +18,6 @@ import {
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 import { dumpYaml } from '@kubernetes/client-node';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   OVERVIEW_PANELS,
@@ -271,10 +270,10 @@ export function dashboardsConfigMap(
       Object.entries(dashboards).map(([uid, d]) => [`${uid}.json`, `${JSON.stringify(d, null, 2)}\n`]),
     ),
   };
-  return `# Generated from lib/dashboards.ts by \`npm run dashboards\`; do not edit.\n${dumpYaml(manifest)}`;
+  return `# Generated from lib/dashboards.ts by \`npm run generate\`; do not edit.\n${dumpYaml(manifest)}`;
 }
 
-/** What `npm run dashboards` writes: file name → content. */
+/** What `npm run generate` writes: file name → content. */
 export function dashboardFiles(table: readonly Threshold[] = THRESHOLDS): Record<string, string> {
   const dashboards = buildDashboards(table);
   return {
@@ -283,11 +282,4 @@ export function dashboardFiles(table: readonly Threshold[] = THRESHOLDS): Record
     ),
     'mcp-ops-dashboards.configmap.yaml': dashboardsConfigMap(dashboards),
   };
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  mkdirSync(DASHBOARDS_DIR, { recursive: true });
-  for (const [name, content] of Object.entries(dashboardFiles()))
-    writeFileSync(join(DASHBOARDS_DIR, name), content);
-  console.log(`written ${DASHBOARDS_DIR}`);
 }

@@ -1,7 +1,6 @@
 // The repository's alerting rules as a PrometheusRule (prometheus-operator), for clusters whose
-// Prometheus is run by the operator: `npm run rules:manifest` writes rules/mcp-semantic.prometheusrule.yaml.
+// Prometheus is run by the operator: `npm run generate` writes rules/mcp-semantic.prometheusrule.yaml.
 import { dumpYaml, loadYaml } from '@kubernetes/client-node';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULES_DIR } from './prometheus.ts';
 
@@ -19,13 +18,5 @@ export function prometheusRuleManifest(rulesYaml: string, namespace = 'mcp-syste
     },
     spec: { groups: rules.groups },
   };
-  return `# Generated from rules/mcp-semantic.rules.yml by \`npm run rules:manifest\`; do not edit.\n${dumpYaml(manifest)}`;
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  writeFileSync(
-    MANIFEST_FILE,
-    prometheusRuleManifest(readFileSync(join(RULES_DIR, 'mcp-semantic.rules.yml'), 'utf8')),
-  );
-  console.log(`written ${MANIFEST_FILE}`);
+  return `# Generated from rules/mcp-semantic.rules.yml by \`npm run generate\`; do not edit.\n${dumpYaml(manifest)}`;
 }

@@ -2,11 +2,9 @@
 // rewrites, in rules/mcp-semantic.rules.yml, each table alert's `expr` (value against its level)
 // and `for`, leaving labels, annotations, comments and the other rules as they are; then the
 // PrometheusRule manifest follows. A test fails when the committed file differs from this.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alertExpr, THRESHOLDS, type Threshold } from '../core/thresholds.ts';
 import { RULES_DIR } from './prometheus.ts';
-import { MANIFEST_FILE, prometheusRuleManifest } from './prometheus-rule.ts';
 
 export const RULES_FILE = join(RULES_DIR, 'mcp-semantic.rules.yml');
 
@@ -54,11 +52,4 @@ export function applyThresholds(rulesYaml: string, table: readonly Threshold[] =
     }
   }
   return text;
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const rules = applyThresholds(readFileSync(RULES_FILE, 'utf8'));
-  writeFileSync(RULES_FILE, rules);
-  writeFileSync(MANIFEST_FILE, prometheusRuleManifest(rules));
-  console.log(`written ${RULES_FILE} and ${MANIFEST_FILE}`);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { buildCli } from '../../bin/build-cli.ts';
+import { buildCli } from '../../tools/build-cli.ts';
 import { clusterInScenario } from '../support/cluster.ts';
 
 let bundle: string;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { buildCli } from '../../bin/build-cli.ts';
+import { buildCli } from '../../tools/build-cli.ts';
 import type { DoctorCheck } from '../../bin/doctor-checks.ts';
 import { awsClientConfig } from '../../core/aws.ts';
 import { CHECKS_ROLE_NAME } from '../../core/cluster-access.ts';

@@ -1,4 +1,4 @@
-import { buildCli } from '../../bin/build-cli.ts';
+import { buildCli } from '../../tools/build-cli.ts';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { execFile } from 'node:child_process';

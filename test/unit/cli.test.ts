@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildCli } from '../../bin/build-cli.ts';
+import { buildCli } from '../../tools/build-cli.ts';
 
 const DIST = join(import.meta.dirname, '..', '..', 'out', 'cli-test');
 

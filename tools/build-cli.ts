@@ -1,4 +1,4 @@
-// `npm run build:cli` (also run by `npm ci` through `prepare`): the `mcp-ops` command as plain
+// `npm run build:cli` (also `npm run generate`, and `npm ci` through `prepare`): the `mcp-ops` command as plain
 // JavaScript in dist/, so running it needs Node.js and the package's dependencies, not tsx. Each
 // command's modules are a separate chunk, loaded only when that command runs (`--help` loads none).
 import { build } from 'esbuild';
@@ -12,7 +12,7 @@ export const CLI_BUNDLE = join(DIST, 'mcp-ops.mjs');
 export async function buildCli(outdir = DIST): Promise<string> {
   rmSync(outdir, { recursive: true, force: true });
   await build({
-    entryPoints: { 'mcp-ops': join(import.meta.dirname, 'mcp-ops-cli.ts') },
+    entryPoints: { 'mcp-ops': join(import.meta.dirname, '..', 'bin', 'mcp-ops-cli.ts') },
     bundle: true,
     splitting: true,
     platform: 'node',
