@@ -6,6 +6,7 @@
 import juice from 'juice/client';
 import { deltaHeadline, formatFigure, localTime, type ReportDelta } from './delta.ts';
 import { escapeHtml } from '../../core/text-safety.ts';
+import { fitToBudget } from '../../core/outbox/budget.ts';
 import { cappedDelta, COLOUR, type ArchiveLink } from './render.ts';
 import type { Report, Section, SectionStatus } from './report-model.ts';
 
@@ -150,12 +151,5 @@ ${deltaBlock(context.delta, report, context.zone)}</td></tr>
 `,
       { removeStyleTags: true, applyWidthAttributes: true, applyAttributesTableElements: true },
     );
-  let html = render();
-  while (Buffer.byteLength(html) > budget) {
-    const longest = kept.indexOf(Math.max(...kept));
-    if (kept[longest]! === 0) break;
-    kept[longest] = Math.floor(kept[longest]! / 2);
-    html = render();
-  }
-  return html;
+  return fitToBudget(kept, render, budget);
 }

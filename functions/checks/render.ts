@@ -1,3 +1,4 @@
+import { fitToBudget } from '../../core/outbox/budget.ts';
 import { deltaLines, localTime, type ReportDelta } from './delta.ts';
 import type { Report, Section } from './report-model.ts';
 import { escapeHtml } from '../../core/text-safety.ts';
@@ -104,13 +105,7 @@ export function reportText(report: Report, context: MessageContext = {}): string
     `${header}\n${report.sections
       .map((s, i) => sectionText(s, s.lines.slice(0, kept[i]), s.lines.length - kept[i]!))
       .join('\n\n')}\n${footer}`;
-  let text = render();
-  while (Buffer.byteLength(text) > budget) {
-    const longest = kept.indexOf(Math.max(...kept));
-    if (kept[longest]! === 0) break;
-    kept[longest] = Math.floor(kept[longest]! / 2);
-    text = render();
-  }
+  let text = fitToBudget(kept, render, budget);
   if (Buffer.byteLength(text) > budget)
     text = `${text.slice(0, budget - 200 - footer.length)}\n… cut to fit the email\n${footer}`;
   return text;

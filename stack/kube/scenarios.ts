@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { mapBounded } from '../../core/bounded.ts';
 import { PROMETHEUS_POD_IP, PROMETHEUS_POD_PORT, SERVICE_POD_IP } from '../pod-network.ts';
 import { apply } from './cluster.ts';
+import { bulkCreate } from './bulk-create.ts';
 import { KUBE_PORTS } from './control-plane.ts';
 import {
   appLogs,
@@ -300,7 +301,7 @@ async function seedDeployment(kc: KubeConfig, w: World, logDir: string): Promise
       },
     } as KubernetesObject);
   }
-  await mapBounded(w.pods, 16, async (plan) => {
+  await mapBounded(w.pods, 64, async (plan) => {
     const pod = podObject(plan, REPLICA_SET, rs.metadata!.uid!);
     await core.createNamespacedPod({ namespace: NAMESPACE, body: pod });
     if (plan.logs.length > 0) await seedPodLogs(kc, plan, logDir);
@@ -434,7 +435,6 @@ async function seedBackups(kc: KubeConfig, w: World, now: Date): Promise<void> {
 }
 
 async function seedEvents(kc: KubeConfig, w: World, now: Date): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
   const events = w.warnings.map((e, i) => ({ ...e, key: `w${i}` }));
   const bulk = Array.from({ length: w.bulkEvents ?? 0 }, (_, i) => ({
     reason: ['BackOff', 'Unhealthy', 'FailedMount', 'Pulled'][i % 4]!,
@@ -445,30 +445,33 @@ async function seedEvents(kc: KubeConfig, w: World, now: Date): Promise<void> {
     count: 1 + (i % 5),
     key: `b${i}`,
   }));
-  await mapBounded([...events, ...bulk], 32, async (e) => {
+  const objects = [...events, ...bulk].map((e) => {
     const at = new Date(now.getTime() - e.minutesAgo * 60_000);
     // Events about a node (cluster-scoped) live in `default`, as the kubelet records them.
     const namespace = e.kind === 'Node' ? 'default' : NAMESPACE;
-    await core.createNamespacedEvent({
-      namespace,
+    return {
+      path: `/api/v1/namespaces/${namespace}/events`,
       body: {
+        apiVersion: 'v1',
+        kind: 'Event',
         metadata: { name: `${e.name}.${hash(e.key).slice(0, 16)}`, namespace },
         involvedObject: {
           kind: e.kind,
           name: e.name,
-          namespace: e.kind === 'Node' ? undefined : NAMESPACE,
+          ...(e.kind === 'Node' ? {} : { namespace: NAMESPACE }),
           apiVersion: e.kind === 'Job' ? 'batch/v1' : 'v1',
         },
         reason: e.reason,
         message: e.message,
         type: e.reason === 'Pulled' ? 'Normal' : 'Warning',
         count: e.count,
-        firstTimestamp: new Date(at.getTime() - e.count * 60_000),
-        lastTimestamp: at,
-        source: { component: e.kind === 'Node' ? 'kubelet' : 'kubelet', host: w.nodes[0]!.name },
+        firstTimestamp: new Date(at.getTime() - e.count * 60_000).toISOString(),
+        lastTimestamp: at.toISOString(),
+        source: { component: 'kubelet', host: w.nodes[0]!.name },
       },
-    });
+    };
   });
+  await bulkCreate(kc, objects);
 }
 
 /** The objects that are the same in every scenario: ConfigMap, NetworkPolicies, RBAC, ServiceAccount. */

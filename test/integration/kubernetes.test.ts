@@ -1,28 +1,10 @@
-import { BatchV1Api, CoreV1Api, Metrics, type V1Pod } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, Metrics } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { clusterInScenario } from '../support/cluster.ts';
+import { clusterInScenario, listAllPods } from '../support/cluster.ts';
 
 const run = promisify(execFile);
-
-async function listAllPods(core: CoreV1Api, limit: number): Promise<{ pods: V1Pod[]; pages: number }> {
-  const pods: V1Pod[] = [];
-  let pages = 0;
-  let next: string | undefined;
-  do {
-    const page = await core.listNamespacedPod({
-      namespace: 'mcp-system',
-      labelSelector: 'app=mcp-semantic',
-      limit,
-      _continue: next,
-    });
-    pods.push(...page.items);
-    pages += 1;
-    next = page.metadata?._continue;
-  } while (next);
-  return { pods, pages };
-}
 
 describe('the local Kubernetes API server', () => {
   it('lists app=mcp-semantic pods with a label selector and limit/continue paging, as the read-only identity', async () => {
@@ -175,25 +157,4 @@ describe('the local Kubernetes API server', () => {
     expect(section(4)).toMatch(/mcp-backup-\d{8}\s+(Complete|1\/1)/);
     expect(section(5)).toMatch(/mcp-semantic-control-plane-\S+\s+\d+m\s+\d+Mi/);
   });
-
-  it('holds the scale scenario for benchmarks: 2,000 pods and 20,000 events, paged', async () => {
-    const cluster = await clusterInScenario('scale');
-    const core = cluster.client('readonly').makeApiClient(CoreV1Api);
-    const { pods, pages } = await listAllPods(core, 500);
-    expect(pods).toHaveLength(2_000);
-    // 500 a page; a fifth, empty page when other pods (Prometheus) follow the last one in the listing.
-    expect(pages).toBeGreaterThanOrEqual(4);
-    expect(pages).toBeLessThanOrEqual(5);
-    expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBe(20);
-    let events = 0;
-    let next: string | undefined;
-    do {
-      const page = await core.listNamespacedEvent({ namespace: 'mcp-system', limit: 5_000, _continue: next });
-      events += page.items.length;
-      next = page.metadata?._continue;
-    } while (next);
-    expect(events).toBe(20_000);
-    // Leave the cluster as the other suites expect it.
-    await clusterInScenario('healthy');
-  }, 600_000);
 });

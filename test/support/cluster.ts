@@ -1,4 +1,4 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { STACK_DIR } from '../../stack/endpoints.ts';
@@ -53,4 +53,23 @@ export async function clusterInScenario(scenario: Scenario): Promise<LocalCluste
     client: (which = 'readonly') =>
       load(which === 'admin' ? kubernetes.kubeconfig : kubernetes.kubeconfigReadonly),
   };
+}
+
+/** The service's pods, listed `limit` at a time as a client pages them; with the number of pages. */
+export async function listAllPods(core: CoreV1Api, limit: number): Promise<{ pods: V1Pod[]; pages: number }> {
+  const pods: V1Pod[] = [];
+  let pages = 0;
+  let next: string | undefined;
+  do {
+    const page = await core.listNamespacedPod({
+      namespace: 'mcp-system',
+      labelSelector: 'app=mcp-semantic',
+      limit,
+      _continue: next,
+    });
+    pods.push(...page.items);
+    pages += 1;
+    next = page.metadata?._continue;
+  } while (next);
+  return { pods, pages };
 }

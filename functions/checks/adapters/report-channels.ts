@@ -1,9 +1,10 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { S3ObjectStore } from '../../../core/adapters/s3-object-store.ts';
-import { mimeMessage, type MailMessage } from '../../../core/outbox/mail.ts';
+import type { MailMessage } from '../../../core/outbox/mail.ts';
+import { sendWithSes } from '../../../core/outbox/ses-mail.ts';
 import type { ReportChannels } from '../deliver.ts';
 
 /** A link that would die within this many seconds is not worth sending. */
@@ -54,18 +55,17 @@ export function awsReportChannels(
     },
     ...(ses
       ? {
-          async mail(message: MailMessage) {
-            const raw = await mimeMessage(ses.from, ses.to, message, { 'X-Mailer': 'mcp-ops' });
-            const answer = await ses.ses.send(
-              new SendEmailCommand({
-                FromEmailAddress: ses.from,
-                Destination: { ToAddresses: [...ses.to] },
-                Content: { Raw: { Data: raw } },
-                ...(ses.configurationSet ? { ConfigurationSetName: ses.configurationSet } : {}),
-              }),
-            );
-            return answer.MessageId ?? '';
-          },
+          mail: (message: MailMessage) =>
+            sendWithSes(
+              {
+                client: ses.ses,
+                from: ses.from,
+                ...(ses.configurationSet ? { configurationSet: ses.configurationSet } : {}),
+              },
+              ses.to,
+              message,
+              'mcp-ops',
+            ),
         }
       : {}),
     async link(key, atMost, now) {

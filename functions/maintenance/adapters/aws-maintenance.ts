@@ -2,14 +2,14 @@
 // configured or refuses), pages as Alertmanager-shaped alerts on the alerts topic (escalation
 // takes them from there), and the open incidents from the incidents table's open index.
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { INCIDENTS_TABLE } from '../../../core/incidents/table.ts';
-import { mimeMessage, type MailMessage } from '../../../core/outbox/mail.ts';
+import type { MailMessage } from '../../../core/outbox/mail.ts';
+import { sendWithSes, type SesSender } from '../../../core/outbox/ses-mail.ts';
 import type { MaintenancePage, OpenIncident } from '../maintenance-deps.ts';
 
 export interface MaintenanceMailSettings {
-  readonly ses?: { readonly client: SESv2Client; readonly from: string; readonly configurationSet?: string };
+  readonly ses?: SesSender;
   readonly sns: SNSClient;
   /** The reports topic: the fallback, its subscribers being the team. */
   readonly reportsTopicArn: string;
@@ -31,16 +31,8 @@ export function maintenanceMailer(settings: MaintenanceMailSettings) {
     if (!ses)
       return viaTopic(to, message, 'Sent to the reports topic: SES is not configured (reports.email).');
     try {
-      const raw = await mimeMessage(ses.from, to, message, { 'X-Mailer': 'mcp-ops maintenance' });
-      const answer = await ses.client.send(
-        new SendEmailCommand({
-          FromEmailAddress: ses.from,
-          Destination: { ToAddresses: [...to] },
-          Content: { Raw: { Data: raw } },
-          ...(ses.configurationSet ? { ConfigurationSetName: ses.configurationSet } : {}),
-        }),
-      );
-      return { via: 'ses' as const, messageId: answer.MessageId ?? '' };
+      const messageId = await sendWithSes(ses, to, message, 'mcp-ops maintenance');
+      return { via: 'ses' as const, messageId };
     } catch (error) {
       return viaTopic(to, message, `SES refused it: ${(error as Error).message.slice(0, 200)}`);
     }
