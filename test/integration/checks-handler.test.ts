@@ -68,9 +68,10 @@ describe('the checks Lambda handler', () => {
     const emf = written.map((l) => l.trim()).filter((l) => l.includes('"ReportOnTime"'));
     expect(emf.length).toBe(1);
     expect(JSON.parse(emf[0]!)).toMatchObject({ ReportOnTime: 0, report: 'security', service: 'checks' });
-    await expect(handler({ report: 'lunch' }, lambdaContext('mcp-ops-checks'))).rejects.toThrow(
-      /expected \{"report":"morning"\|"evening"\|"security"\}/,
-    );
+    // Refused, and answered: the one refusal middleware (no retry of a request that cannot work).
+    await expect(handler({ report: 'lunch' }, lambdaContext('mcp-ops-checks'))).resolves.toEqual({
+      error: expect.stringMatching(/expected \{"report":"morning"\|"evening"\|"security"\}/),
+    });
   });
 
   it('sends the security report through the reports topic with an EKS token even when the cluster cannot be reached', async () => {

@@ -379,7 +379,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     const bad: Array<[string, unknown, RegExp]> = [
       ['mcp-ops-checks', { report: 'noon' }, /report/],
       ['mcp-ops-cleanup', { retentionDays: -3 }, /retentionDays/],
-      ['mcp-ops-backup', { maxAgeHours: 'soon' }, /maxAgeHours/],
+      ['mcp-ops-backup-verify', { maxAgeHours: 'soon' }, /maxAgeHours/],
       ['mcp-ops-maintenance', { stage: 'lunch' }, /stage/],
     ];
     for (const [name, input, reason] of bad) {
