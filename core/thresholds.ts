@@ -1,7 +1,7 @@
 /**
  * The manual's thresholds ("Monitoring & Alerting": each dashboard's Alert Thresholds, the runbook
  * triggers and the severity examples), once. The alert rules' expressions and `for` are generated
- * from it (`npm run rules:thresholds`, checked by a test), the reports judge their figures by it, and
+ * from it (`npm run generate`, checked by a test), the reports judge their figures by it, and
  * the Grafana dashboards draw its threshold lines.
  */
 
@@ -15,7 +15,17 @@ export const DASHBOARD_UIDS: readonly DashboardUid[] = [
 ];
 
 /** The overview dashboard's panels that draw no threshold row (report sections link to them). */
-export const OVERVIEW_PANELS = { requests: 1, cpu: 5, memory: 6, alerts: 7 } as const;
+export const OVERVIEW_PANELS = {
+  requests: 1,
+  budgetBurn: 4,
+  cpu: 5,
+  memory: 6,
+  alerts: 7,
+  availabilityMonth: 8,
+  availabilityBudget: 9,
+  latencyMonth: 10,
+  latencyBudget: 11,
+} as const;
 
 export interface ThresholdLevel {
   /** The alert rule this level is (rules/mcp-semantic.rules.yml). */
@@ -65,17 +75,6 @@ export const THRESHOLDS: readonly Threshold[] = [
       { alert: 'MCPSemanticErrorRateCritical', severity: 'critical', priority: 'P1', value: 0.1, for: '5m' },
       { alert: 'MCPSemanticUnavailable', severity: 'critical', priority: 'P0', value: 0.95, for: '2m' },
     ],
-  },
-  {
-    id: 'error_budget_burn',
-    title: 'Request error rate (1h, SLO < 0.1%)',
-    dashboard: 'mcp-overview',
-    panelId: 4,
-    expr: requests5xx('1h'),
-    unit: 'ratio',
-    direction: 'above',
-    runbook: 'service-level-objectives-slos',
-    levels: [{ alert: 'MCPSemanticErrorBudgetBurn', severity: 'warning', value: 0.001, for: '15m' }],
   },
   {
     id: 'request_p95',
@@ -235,3 +234,89 @@ export function thresholdText(row: Threshold): string {
 export function alertExpr(row: Threshold, level: ThresholdLevel): string {
   return `${row.expr} ${row.direction === 'above' ? '>' : '<'} ${level.value}`;
 }
+
+/**
+ * The manual's SLOs as error budgets (Google SRE Workbook, chapters 2 and 5): each SLI is the
+ * fraction of bad events, from requests, recorded as `slo:<id>_error:ratio_rate<window>`.
+ * Availability counts a failed request (5xx) as bad, and a moment when no pod answers at all (every
+ * `up` is 0: the service cannot count the requests it drops) as wholly bad; one pod down while the
+ * others serve every request costs nothing. Latency counts a request slower than 100 ms as bad: the
+ * manual's "p95 < 100 ms" is 95 % of requests within 100 ms.
+ */
+export interface ServiceLevelObjective {
+  readonly id: 'availability' | 'latency';
+  readonly title: string;
+  /** The fraction of good events promised over the month. */
+  readonly objective: number;
+  /** PromQL of the fraction of bad events over 5 minutes (the longer windows average it). */
+  readonly errorRatio5m: string;
+  readonly runbook: string;
+}
+
+export const SLOS: readonly ServiceLevelObjective[] = [
+  {
+    id: 'availability',
+    title: 'Availability 99.9 %',
+    objective: 0.999,
+    errorRatio5m:
+      '(vector(1) unless on() (sum(up{job="mcp-semantic"}) > 0)) or on() (sum(rate(http_requests_total{status_code=~"5.."}[5m])) / (sum(rate(http_requests_total[5m])) > 0)) or on() vector(0)',
+    runbook: 'service-level-objectives-slos',
+  },
+  {
+    id: 'latency',
+    title: 'Latency: 95 % of requests within 100 ms',
+    objective: 0.95,
+    errorRatio5m:
+      '(1 - sum(rate(http_request_duration_seconds_bucket{le="0.1"}[5m])) / (sum(rate(http_request_duration_seconds_count[5m])) > 0)) or on() vector(0)',
+    runbook: 'runbook-2-high-latency',
+  },
+];
+
+/**
+ * Multiwindow, multi-burn-rate alerts (the Workbook's table): a burn rate of 14.4 over 1 h (and
+ * the last 5 min, so it stops soon after the burn does) spends 2 % of the month's budget; 6 over
+ * 6 h spends 5 %: those page (P1). 3 over 1 d and 1 over 3 d spend 10 %: those open a ticket (P3).
+ */
+export interface BurnRateWindow {
+  readonly factor: number;
+  readonly long: string;
+  readonly short: string;
+}
+
+export interface BurnRateAlert {
+  readonly name: 'FastBurn' | 'SlowBurn';
+  readonly severity: 'critical' | 'info';
+  readonly priority: 'P1' | 'P3';
+  readonly windows: readonly BurnRateWindow[];
+}
+
+export const BURN_RATE_ALERTS: readonly BurnRateAlert[] = [
+  {
+    name: 'FastBurn',
+    severity: 'critical',
+    priority: 'P1',
+    windows: [
+      { factor: 14.4, long: '1h', short: '5m' },
+      { factor: 6, long: '6h', short: '30m' },
+    ],
+  },
+  {
+    name: 'SlowBurn',
+    severity: 'info',
+    priority: 'P3',
+    windows: [
+      { factor: 3, long: '1d', short: '2h' },
+      { factor: 1, long: '3d', short: '6h' },
+    ],
+  },
+];
+
+/** Every window a burn-rate alert reads, shortest first. */
+export const SLO_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const;
+
+export const sloRecord = (slo: Pick<ServiceLevelObjective, 'id'>, window: string) =>
+  `slo:${slo.id}_error:ratio_rate${window}`;
+
+/** The name of an SLO's burn-rate alert, e.g. MCPSemanticAvailabilityBudgetFastBurn. */
+export const burnAlertName = (slo: Pick<ServiceLevelObjective, 'id'>, alert: Pick<BurnRateAlert, 'name'>) =>
+  `MCPSemantic${slo.id[0]!.toUpperCase()}${slo.id.slice(1)}Budget${alert.name}`;

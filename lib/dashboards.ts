@@ -17,8 +17,11 @@ import {
 } from '@grafana/grafana-foundation-sdk/common';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
 import { PanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
+import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { dumpYaml } from '@kubernetes/client-node';
 import { join } from 'node:path';
+import { sloPanels } from './slo-panels.ts';
+import type { PanelQuery, PanelSpec } from './panel-spec.ts';
 import {
   OVERVIEW_PANELS,
   THRESHOLDS,
@@ -41,21 +44,7 @@ export const DASHBOARD_TITLES: Record<DashboardUid, string> = {
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
 const COLOUR = { critical: 'red', warning: 'orange', info: 'blue' } as const;
 
-/** One query of a panel: the PromQL and its legend. */
-export interface PanelQuery {
-  readonly expr: string;
-  readonly legend: string;
-}
-
-/** A panel as data: what the query test runs and what the builder draws. */
-export interface PanelSpec {
-  readonly id: number;
-  readonly title: string;
-  readonly unit: string;
-  readonly queries: readonly PanelQuery[];
-  /** The table row whose levels are this panel's threshold lines. */
-  readonly threshold?: string;
-}
+export type { PanelQuery, PanelSpec } from './panel-spec.ts';
 
 const UNIT: Record<Threshold['unit'], string> = { ratio: 'percentunit', seconds: 's', count: 'short' };
 
@@ -91,7 +80,6 @@ export function dashboardPanels(table: readonly Threshold[] = THRESHOLDS): Recor
         { expr: quantile(0.5, 'http_request_duration_seconds'), legend: 'p50' },
         { expr: quantile(0.99, 'http_request_duration_seconds'), legend: 'p99' },
       ]),
-      thresholdPanel('error_budget_burn', table),
       {
         id: OVERVIEW_PANELS.cpu,
         title: 'CPU per pod',
@@ -125,6 +113,7 @@ export function dashboardPanels(table: readonly Threshold[] = THRESHOLDS): Recor
           },
         ],
       },
+      ...sloPanels(),
     ],
     'mcp-validation': [
       {
@@ -218,6 +207,34 @@ export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Recor
       .tooltip(DashboardCursorSync.Crosshair)
       .withVariable(new DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus'));
     panels[uid].forEach((spec, index) => {
+      if (spec.kind === 'stat') {
+        const stat = new StatPanelBuilder()
+          .id(spec.id)
+          .title(spec.title)
+          .datasource(DATASOURCE)
+          .unit(spec.unit)
+          .decimals(3)
+          .gridPos({ h: 8, w: 12, x: (index % 2) * 12, y: Math.floor(index / 2) * 8 });
+        spec.queries.forEach((q, i) =>
+          stat.withTarget(
+            new DataqueryBuilder()
+              .datasource(DATASOURCE)
+              .refId(String.fromCharCode(65 + i))
+              .expr(q.expr)
+              .legendFormat(q.legend)
+              .instant(),
+          ),
+        );
+        if (spec.steps)
+          stat.thresholds(
+            new ThresholdsConfigBuilder()
+              .mode(ThresholdsMode.Absolute)
+              .steps(spec.steps as Array<{ value: number; color: string }>),
+          );
+        if (spec.description) stat.description(spec.description);
+        dashboard.withPanel(stat);
+        return;
+      }
       const panel = new PanelBuilder()
         .id(spec.id)
         .title(spec.title)
@@ -246,6 +263,16 @@ export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Recor
             `${row.title}: ${row.levels.map((l) => `${l.alert} (${l.severity})`).join(', ')}; runbook ${row.runbook}`,
           );
       }
+      if (spec.steps) {
+        panel
+          .thresholds(
+            new ThresholdsConfigBuilder()
+              .mode(ThresholdsMode.Absolute)
+              .steps(spec.steps as Array<{ value: number; color: string }>),
+          )
+          .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Line));
+      }
+      if (spec.description) panel.description(spec.description);
       dashboard.withPanel(panel);
     });
     built[uid] = dashboard.build();

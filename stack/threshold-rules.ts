@@ -1,9 +1,18 @@
-// The alert rules' thresholds from the one table (core/thresholds.ts): `npm run rules:thresholds`
+// The alert rules' thresholds from the one table (core/thresholds.ts): `npm run generate`
 // rewrites, in rules/mcp-semantic.rules.yml, each table alert's `expr` (value against its level)
 // and `for`, leaving labels, annotations, comments and the other rules as they are; then the
 // PrometheusRule manifest follows. A test fails when the committed file differs from this.
 import { join } from 'node:path';
-import { alertExpr, THRESHOLDS, type Threshold } from '../core/thresholds.ts';
+import {
+  alertExpr,
+  BURN_RATE_ALERTS,
+  burnAlertName,
+  SLO_WINDOWS,
+  sloRecord,
+  SLOS,
+  THRESHOLDS,
+  type Threshold,
+} from '../core/thresholds.ts';
 import { RULES_DIR } from './prometheus.ts';
 
 export const RULES_FILE = join(RULES_DIR, 'mcp-semantic.rules.yml');
@@ -52,4 +61,54 @@ export function applyThresholds(rulesYaml: string, table: readonly Threshold[] =
     }
   }
   return text;
+}
+
+export const SLO_BEGIN =
+  '  # BEGIN the SLOs as error budgets: written by `npm run generate` from SLOS and BURN_RATE_ALERTS';
+export const SLO_END = '  # END the SLOs as error budgets';
+
+const percent = (value: number) => `${+(value * 100).toFixed(3)} %`;
+
+/** The SLO groups, as YAML: each SLI's bad-event ratio per window, and its burn-rate alerts. */
+export function sloRules(): string {
+  const lines = [SLO_BEGIN, '  - name: mcp-semantic-slo-sli', '    rules:'];
+  for (const slo of SLOS)
+    for (const window of SLO_WINDOWS)
+      lines.push(
+        `      - record: ${sloRecord(slo, window)}`,
+        `        expr: ${quoted(window === '5m' ? slo.errorRatio5m : `avg_over_time(${sloRecord(slo, '5m')}[${window}])`)}`,
+      );
+  lines.push('  - name: mcp-semantic-slo-burn', '    rules:');
+  for (const slo of SLOS) {
+    const budget = 1 - slo.objective;
+    for (const alert of BURN_RATE_ALERTS) {
+      const conditions = alert.windows.map(
+        (w) =>
+          `(${sloRecord(slo, w.long)} > ${+(w.factor * budget).toPrecision(6)} and ${sloRecord(slo, w.short)} > ${+(w.factor * budget).toPrecision(6)})`,
+      );
+      const said = alert.windows.map((w) => `${w.factor}× over ${w.long} and ${w.short}`).join(', or ');
+      lines.push(
+        `      - alert: ${burnAlertName(slo, alert)}`,
+        `        expr: ${quoted(conditions.join(' or '))}`,
+        '        labels:',
+        '          service: mcp-semantic',
+        `          severity: ${alert.severity}`,
+        `          priority: ${alert.priority}`,
+        `          runbook: ${slo.runbook}`,
+        '        annotations:',
+        `          summary: '${slo.title}: the error budget burns ${alert.name === 'FastBurn' ? 'fast (page)' : 'slowly (ticket)'}'`,
+        `          description: "Burning the month's ${percent(budget)} budget at ${said}."`,
+      );
+    }
+  }
+  lines.push(SLO_END);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `rulesYaml` with its SLO groups (between the markers, at the end of its groups) as `sloRules` writes them. */
+export function applySloRules(rulesYaml: string): string {
+  const begin = rulesYaml.indexOf(SLO_BEGIN);
+  const end = rulesYaml.indexOf(SLO_END);
+  if (begin < 0 || end < 0) return `${rulesYaml.trimEnd()}\n${sloRules()}`;
+  return rulesYaml.slice(0, begin) + sloRules() + rulesYaml.slice(rulesYaml.indexOf('\n', end) + 1);
 }

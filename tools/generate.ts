@@ -4,7 +4,7 @@
  * when a committed file differs from what its source makes now. test/unit/generated.test.ts runs
  * the check, so a change to a source without its outputs fails the tests.
  *
- *   the thresholds table (core/thresholds.ts)  → rules/mcp-semantic.rules.yml's exprs
+ *   the thresholds table (core/thresholds.ts)  → rules/mcp-semantic.rules.yml's exprs and SLO groups
  *   the rules                                  → rules/mcp-semantic.prometheusrule.yaml
  *   the functions' cluster access              → rbac/mcp-ops-readonly.yaml
  *   the thresholds and panels (lib/dashboards) → dashboards/*.json and their ConfigMap
@@ -17,13 +17,13 @@ import { configJsonSchema, configReference } from '../core/config-schema.ts';
 import { clusterAccessManifest, RBAC_MANIFEST_FILE } from '../lib/cluster-access-manifest.ts';
 import { dashboardFiles, DASHBOARDS_DIR } from '../lib/dashboards.ts';
 import { MANIFEST_FILE, prometheusRuleManifest } from '../stack/prometheus-rule.ts';
-import { applyThresholds, RULES_FILE } from '../stack/threshold-rules.ts';
+import { applySloRules, applyThresholds, RULES_FILE } from '../stack/threshold-rules.ts';
 
 export const ROOT = join(import.meta.dirname, '..');
 
 /** Each generated file's path and the content its sources make now. */
 export function generatedFiles(): Map<string, string> {
-  const rules = applyThresholds(readFileSync(RULES_FILE, 'utf8'));
+  const rules = applySloRules(applyThresholds(readFileSync(RULES_FILE, 'utf8')));
   const files = new Map<string, string>([
     [RULES_FILE, rules],
     [MANIFEST_FILE, prometheusRuleManifest(rules)],

@@ -93,7 +93,7 @@ export function eveningReport(reportDeps: ChecksDeps, options: ReportOptions = {
       section('backup', '3. Backup verification', backupVerificationSection, deps),
       section('capacity', '4. Capacity', capacitySection, deps),
       section('images', '5. Image versions', imageVersionsSection, deps),
-      section('slos', '6. SLOs this month', slosSection, deps, panelOf('error_budget_burn')),
+      section('slos', '6. SLOs this month', slosSection, deps, overview(OVERVIEW.availabilityBudget)),
     ],
     reportOptions(deps, options, 24),
   );

@@ -184,13 +184,17 @@ describe('mcp-ops doctor on the local stack', () => {
     const topic = endpoints.topics.tiers.secondary!;
     const subscriptions =
       (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }))).Subscriptions ?? [];
-    const email = subscriptions.filter((s) => s.Protocol === 'email');
-    for (const s of email) await sns.send(new UnsubscribeCommand({ SubscriptionArn: s.SubscriptionArn! }));
+    // Every subscription goes (the stack's e-mail one, and any queue another suite subscribed),
+    // and comes back after.
+    const removed = subscriptions.filter((s) => s.Protocol === 'email' || s.Protocol === 'sqs');
+    for (const s of removed) await sns.send(new UnsubscribeCommand({ SubscriptionArn: s.SubscriptionArn! }));
     try {
       await expectOnly('SNS subscriptions', /no confirmed subscription on page-secondary$/);
     } finally {
-      for (const s of email)
-        await sns.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email', Endpoint: s.Endpoint! }));
+      for (const s of removed)
+        await sns.send(
+          new SubscribeCommand({ TopicArn: topic, Protocol: s.Protocol!, Endpoint: s.Endpoint! }),
+        );
     }
   });
 

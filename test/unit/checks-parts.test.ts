@@ -220,6 +220,13 @@ describe('metrics arithmetic', () => {
     expect(errorBudgetLeft(0.0005)).toBeCloseTo(0.5);
     expect(errorBudgetLeft(0.002)).toBeCloseTo(-1);
     expect(monthToDateSeconds(new Date('2026-11-02T00:00:00Z'))).toBe(86_400);
+    // 43 minutes with every pod down in a 30-day month (43 wholly bad minutes, as the rules count
+    // them: rules/mcp-semantic.slo.test.yml) spend the whole 0.1 % budget; 44 overspend it.
+    const month = 30 * 24 * 60;
+    expect(1 - errorBudgetLeft(43 / month)).toBeGreaterThan(0.99);
+    expect(errorBudgetLeft(44 / month)).toBeLessThan(0);
+    // Latency's budget is 5 % of requests slower than 100 ms.
+    expect(errorBudgetLeft(0.025, 0.05)).toBeCloseTo(0.5);
   });
 });
 

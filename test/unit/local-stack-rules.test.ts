@@ -39,15 +39,20 @@ describe('the PrometheusRule manifest', () => {
     expect(readFileSync(MANIFEST_FILE, 'utf8')).toBe(rendered);
     const manifest = loadYaml<{
       kind: string;
-      spec: { groups: Array<{ rules: Array<{ alert: string; labels: Record<string, string> }> }> };
+      spec: {
+        groups: Array<{ rules: Array<{ alert?: string; record?: string; labels: Record<string, string> }> }>;
+      };
     }>(rendered.split('\n').slice(1).join('\n'));
     expect(manifest.kind).toBe('PrometheusRule');
-    const alerts = manifest.spec.groups.flatMap((g) => g.rules);
+    const entries = manifest.spec.groups.flatMap((g) => g.rules);
+    // The SLOs' recording rules (each SLI's bad-event ratio per window) travel with the alerts.
+    expect(entries.filter((r) => r.record?.startsWith('slo:'))).toHaveLength(14);
+    const alerts = entries.filter((r) => r.alert);
     expect(alerts.length).toBeGreaterThanOrEqual(16);
     // Every alert says how severe it is and which runbook section answers it.
     for (const alert of alerts) {
-      expect(['critical', 'warning', 'info'], alert.alert).toContain(alert.labels.severity);
-      expect(alert.labels.runbook, alert.alert).toMatch(/^[a-z0-9-]+$/);
+      expect(['critical', 'warning', 'info'], alert.alert!).toContain(alert.labels.severity);
+      expect(alert.labels.runbook, alert.alert!).toMatch(/^[a-z0-9-]+$/);
     }
   });
 });

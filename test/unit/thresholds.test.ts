@@ -85,7 +85,7 @@ describe('the reports link each section to its dashboard panel over the reportâ€
       'resources mcp-overview#5',
       'alerts mcp-overview#7',
       'daily-metrics mcp-validation',
-      'slos mcp-overview#4',
+      'slos mcp-overview#9',
     ]);
   });
 });

@@ -1,6 +1,7 @@
 import type { Finding, SectionOutcome } from '../report-model.ts';
 import { table } from '../render.ts';
 import { percent, type ChecksDeps } from '../checks-deps.ts';
+import { sloRecord, SLOS } from '../../../core/thresholds.ts';
 
 /** The manual's SLO table: availability 99.9 %, p95 < 100 ms, error rate < 0.1 %. */
 export const SLO = { availability: 0.999, latencyP95Seconds: 0.1, errorRate: 0.001 } as const;
@@ -11,10 +12,12 @@ export function monthToDateSeconds(now: Date): number {
   return Math.max(300, Math.floor((now.getTime() - start) / 1000));
 }
 
-/** Error budget left: 1 - (errors so far / errors the month's SLO allows so far). */
-export function errorBudgetLeft(errorRate: number, allowed = SLO.errorRate): number {
-  return 1 - errorRate / allowed;
+/** Error budget left: 1 - (bad events so far / bad events the month's SLO allows so far). */
+export function errorBudgetLeft(badRatio: number, allowed: number = SLO.errorRate): number {
+  return 1 - badRatio / allowed;
 }
+
+const objectiveOf = (id: 'availability' | 'latency') => SLOS.find((s) => s.id === id)!.objective;
 
 /** The SLOs this month from Prometheus (no fallback: a month cannot be read from a pod's counters). */
 export async function slosSection(deps: ChecksDeps): Promise<SectionOutcome> {
@@ -23,14 +26,24 @@ export async function slosSection(deps: ChecksDeps): Promise<SectionOutcome> {
     const [sample] = await deps.prometheus.query(expr);
     return sample && Number.isFinite(sample.value) ? sample.value : undefined;
   };
-  const [availability, p95, errorRate] = await Promise.all([
-    one(`avg(avg_over_time(up{job="mcp-semantic"}[${window}]))`),
+  // Availability from requests (and no time with every pod down), not from how many pods answer:
+  // the SLI the burn-rate alerts read (core/thresholds.ts), averaged over the month so far.
+  const bad = (id: 'availability' | 'latency') => one(`avg_over_time(${sloRecord({ id }, '5m')}[${window}])`);
+  const [badAvailability, badLatency, p95, errorRate] = await Promise.all([
+    bad('availability'),
+    bad('latency'),
     one(`histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket[${window}])))`),
     one(
       `sum(increase(http_requests_total{status_code=~"5.."}[${window}])) / sum(increase(http_requests_total[${window}]))`,
     ),
   ]);
-  const budget = errorRate === undefined ? undefined : errorBudgetLeft(errorRate);
+  const availability = badAvailability === undefined ? undefined : 1 - badAvailability;
+  const budget =
+    badAvailability === undefined
+      ? undefined
+      : errorBudgetLeft(badAvailability, 1 - objectiveOf('availability'));
+  const latencyBudget =
+    badLatency === undefined ? undefined : errorBudgetLeft(badLatency, 1 - objectiveOf('latency'));
   const findings: Finding[] = [];
   if (availability !== undefined && availability < SLO.availability)
     findings.push({
@@ -45,12 +58,21 @@ export async function slosSection(deps: ChecksDeps): Promise<SectionOutcome> {
   if (budget !== undefined && budget <= 0)
     findings.push({
       status: 'CRITICAL',
-      text: `error budget exhausted: error rate ${percent(errorRate, 3)} (SLO < 0.1%)`,
+      text: `availability error budget exhausted: ${percent(1 - budget, 0)} of it spent (SLO 99.9%)`,
     });
   else if (budget !== undefined && budget < 0.25)
-    findings.push({ status: 'WARNING', text: `${percent(budget, 0)} of this month's error budget left` });
+    findings.push({
+      status: 'WARNING',
+      text: `${percent(budget, 0)} of this month's availability error budget left`,
+    });
+  if (latencyBudget !== undefined && latencyBudget <= 0)
+    findings.push({
+      status: 'WARNING',
+      text: `latency error budget exhausted: ${percent(badLatency, 1)} of requests slower than 100 ms (SLO: at most 5%)`,
+    });
   const unmeasured = [
     ['availability', availability],
+    ['requests within 100 ms', badLatency],
     ['p95 latency', p95],
     ['error rate', errorRate],
   ].filter(([, v]) => v === undefined);
@@ -69,9 +91,20 @@ export async function slosSection(deps: ChecksDeps): Promise<SectionOutcome> {
         ['Availability', '99.9%', percent(availability, 3)],
         ['Latency (p95)', '< 100 ms', p95 === undefined ? 'n/a' : `${(p95 * 1000).toFixed(1)} ms`],
         ['Error rate', '< 0.1%', percent(errorRate, 3)],
-        ['Error budget left', '> 0', percent(budget, 1)],
+        ['Requests within 100 ms', '95%', badLatency === undefined ? 'n/a' : percent(1 - badLatency, 2)],
+        ['Availability budget spent', '< 100%', budget === undefined ? 'n/a' : percent(1 - budget, 1)],
+        ['Availability budget left', '> 0', percent(budget, 1)],
+        ['Latency budget left', '> 0', percent(latencyBudget, 1)],
       ],
     ),
-    data: { window, availability, latencyP95Seconds: p95, errorRate, errorBudgetLeft: budget },
+    data: {
+      window,
+      availability,
+      latencyP95Seconds: p95,
+      withinLatency: badLatency === undefined ? undefined : 1 - badLatency,
+      errorRate,
+      errorBudgetLeft: budget,
+      latencyBudgetLeft: latencyBudget,
+    },
   };
 }
