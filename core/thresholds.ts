@@ -240,7 +240,9 @@ export function alertExpr(row: Threshold, level: ThresholdLevel): string {
  * fraction of bad events, from requests, recorded as `slo:<id>_error:ratio_rate<window>`.
  * Availability counts a failed request (5xx) as bad, and a moment when no pod answers at all (every
  * `up` is 0: the service cannot count the requests it drops) as wholly bad; one pod down while the
- * others serve every request costs nothing. Latency counts a request slower than 100 ms as bad: the
+ * others serve every request costs nothing. No `up` at all (Prometheus just started, no target
+ * found) counts as unknown, not bad: a Prometheus restart must not page for the budget (the P0
+ * rule MCPSemanticAllPodsDown pages when the targets vanish). Latency counts a request slower than 100 ms as bad: the
  * manual's "p95 < 100 ms" is 95 % of requests within 100 ms.
  */
 export interface ServiceLevelObjective {
@@ -259,7 +261,7 @@ export const SLOS: readonly ServiceLevelObjective[] = [
     title: 'Availability 99.9 %',
     objective: 0.999,
     errorRatio5m:
-      '(vector(1) unless on() (sum(up{job="mcp-semantic"}) > 0)) or on() (sum(rate(http_requests_total{status_code=~"5.."}[5m])) / (sum(rate(http_requests_total[5m])) > 0)) or on() vector(0)',
+      '(sum(up{job="mcp-semantic"}) == 0) * 0 + 1 or on() (sum(rate(http_requests_total{status_code=~"5.."}[5m])) / (sum(rate(http_requests_total[5m])) > 0)) or on() vector(0)',
     runbook: 'service-level-objectives-slos',
   },
   {
