@@ -4,7 +4,10 @@
 // dashboards work on any Grafana (Amazon Managed Grafana included). `npm run generate` writes
 // dashboards/<uid>.json and the ConfigMap the Grafana sidecar loads (label grafana_dashboard: "1").
 import {
+  AnnotationQueryBuilder,
   DashboardBuilder,
+  QueryVariableBuilder,
+  VariableRefresh,
   DashboardCursorSync,
   DatasourceVariableBuilder,
   type Dashboard,
@@ -21,6 +24,8 @@ import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sd
 import { dumpYaml } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { sloPanels } from './slo-panels.ts';
+import { DASHBOARD_ANNOTATIONS, DASHBOARD_RUNBOOK } from './dashboard-annotations.ts';
+import { runbookLink } from '../core/outbox/page-message.ts';
 import type { PanelQuery, PanelSpec } from './panel-spec.ts';
 import {
   OVERVIEW_PANELS,
@@ -42,7 +47,6 @@ export const DASHBOARD_TITLES: Record<DashboardUid, string> = {
 };
 
 const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
-const COLOUR = { critical: 'red', warning: 'orange', info: 'blue' } as const;
 
 export type { PanelQuery, PanelSpec } from './panel-spec.ts';
 
@@ -176,18 +180,48 @@ export function dashboardPanels(table: readonly Threshold[] = THRESHOLDS): Recor
   };
 }
 
-/** A row's levels as Grafana threshold steps: base colour, then each level's colour from its value. */
+/** The colours from the least to the most severe: each level of a panel gets its own. */
+const SEVERITY_COLOURS = ['blue', 'yellow', 'orange', 'red', 'dark-red'] as const;
+const colourOf = (l: Threshold['levels'][number]) =>
+  l.priority === 'P0'
+    ? 'dark-red'
+    : l.severity === 'critical'
+      ? 'red'
+      : l.severity === 'warning'
+        ? 'orange'
+        : 'blue';
+
+/**
+ * A row's levels as Grafana threshold steps, one colour per level: the most severe level keeps its
+ * severity's colour (P0 dark red, critical red, warning orange, info blue) and a less severe level
+ * that would repeat the colour above it takes the next milder one, so every edge shows. An
+ * "above 0" level (rollbacks) starts just above 0: a panel at 0 stays neutral.
+ */
 export function thresholdSteps(row: Threshold): Array<{ value: number | null; color: string }> {
   const levels = [...row.levels].sort((a, b) => a.value - b.value);
+  // From the most severe end: above, the highest value; below, the lowest.
+  const worstFirst = row.direction === 'above' ? [...levels].reverse() : levels;
+  const colours: string[] = [];
+  for (const level of worstFirst) {
+    let colour: string = colourOf(level);
+    const previous = colours.at(-1);
+    if (previous !== undefined) {
+      const ceiling = SEVERITY_COLOURS.indexOf(previous as (typeof SEVERITY_COLOURS)[number]);
+      if (SEVERITY_COLOURS.indexOf(colour as (typeof SEVERITY_COLOURS)[number]) >= ceiling)
+        colour = SEVERITY_COLOURS[Math.max(0, ceiling - 1)]!;
+    }
+    colours.push(colour);
+  }
+  const colourFor = new Map(worstFirst.map((l, i) => [l, colours[i]!]));
   if (row.direction === 'above')
     return [
       { value: null, color: 'green' },
-      ...levels.map((l) => ({ value: l.value, color: COLOUR[l.severity] })),
+      ...levels.map((l) => ({ value: l.value === 0 ? 1e-9 : l.value, color: colourFor.get(l)! })),
     ];
   // Below: under the lowest edge is the worst; from the highest edge up is fine.
   return [
-    { value: null, color: COLOUR[levels[0]!.severity] },
-    ...levels.slice(1).map((l, i) => ({ value: levels[i]!.value, color: COLOUR[l.severity] })),
+    { value: null, color: colourFor.get(levels[0]!)! },
+    ...levels.slice(1).map((l, i) => ({ value: levels[i]!.value, color: colourFor.get(l)! })),
     { value: levels.at(-1)!.value, color: 'green' },
   ];
 }
@@ -205,7 +239,37 @@ export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Recor
       .time({ from: 'now-6h', to: 'now' })
       .timezone('browser')
       .tooltip(DashboardCursorSync.Crosshair)
-      .withVariable(new DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus'));
+      .withVariable(new DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus'))
+      .withVariable(
+        new QueryVariableBuilder('namespace')
+          .label('Namespace')
+          .datasource(DATASOURCE)
+          .query('label_values(kube_pod_info, namespace)')
+          .current({ text: 'mcp-system', value: 'mcp-system' })
+          .refresh(VariableRefresh.OnDashboardLoad),
+      )
+      .withVariable(
+        new QueryVariableBuilder('pod')
+          .label('Pod')
+          .datasource(DATASOURCE)
+          .query(
+            'label_values(kube_pod_info{namespace="$namespace", pod=~"mcp-semantic-control-plane-.*"}, pod)',
+          )
+          .multi(true)
+          .includeAll(true)
+          .allValue('.*')
+          .refresh(VariableRefresh.OnTimeRangeChanged),
+      )
+      .annotations(
+        DASHBOARD_ANNOTATIONS.map((a) =>
+          new AnnotationQueryBuilder()
+            .name(a.name)
+            .datasource(DATASOURCE)
+            .enable(true)
+            .iconColor(a.colour)
+            .expr(a.expr),
+        ),
+      );
     panels[uid].forEach((spec, index) => {
       if (spec.kind === 'stat') {
         const stat = new StatPanelBuilder()
@@ -231,7 +295,7 @@ export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Recor
               .mode(ThresholdsMode.Absolute)
               .steps(spec.steps as Array<{ value: number; color: string }>),
           );
-        if (spec.description) stat.description(spec.description);
+        stat.description(spec.description ?? `Runbook: ${runbookLink(DASHBOARD_RUNBOOK[uid])}`);
         dashboard.withPanel(stat);
         return;
       }
@@ -260,7 +324,7 @@ export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Recor
           )
           .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.LineAndArea))
           .description(
-            `${row.title}: ${row.levels.map((l) => `${l.alert} (${l.severity})`).join(', ')}; runbook ${row.runbook}`,
+            `${row.title}: ${row.levels.map((l) => `${l.alert} (${l.severity})`).join(', ')}. Runbook: ${runbookLink(row.runbook)}`,
           );
       }
       if (spec.steps) {
@@ -272,7 +336,8 @@ export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Recor
           )
           .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Line));
       }
-      if (spec.description) panel.description(spec.description);
+      if (!spec.threshold)
+        panel.description(spec.description ?? `Runbook: ${runbookLink(DASHBOARD_RUNBOOK[uid])}`);
       dashboard.withPanel(panel);
     });
     built[uid] = dashboard.build();

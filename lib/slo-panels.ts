@@ -1,3 +1,4 @@
+import { runbookLink } from '../core/outbox/page-message.ts';
 import { OVERVIEW_PANELS, SLOS, sloRecord } from '../core/thresholds.ts';
 import type { PanelSpec } from './panel-spec.ts';
 
@@ -22,7 +23,7 @@ export function sloPanels(): PanelSpec[] {
     { value: 0, color: 'orange' },
     { value: 0.25, color: 'green' },
   ];
-  const link = (slo: (typeof SLOS)[number]) => `runbook docs/runbooks/${slo.runbook}.md`;
+  const link = (slo: (typeof SLOS)[number]) => `runbook: ${runbookLink(slo.runbook)}`;
   return [
     {
       id: OVERVIEW_PANELS.budgetBurn,

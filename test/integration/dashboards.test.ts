@@ -9,6 +9,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { PrometheusHttp } from '../../core/adapters/prometheus-http.ts';
 import { THRESHOLDS, thresholdOf } from '../../core/thresholds.ts';
 import { DASHBOARDS_CONFIGMAP, dashboardPanels, type PanelSpec } from '../../lib/dashboards.ts';
+import { DASHBOARD_ANNOTATIONS, maintenanceWindowExpr } from '../../lib/dashboard-annotations.ts';
 import { applyThresholds, RULES_FILE } from '../../stack/threshold-rules.ts';
 import { setServiceFault } from '../support/checks.ts';
 import { clusterInScenario } from '../support/cluster.ts';
@@ -114,6 +115,28 @@ describe('the dashboards on the local stack', () => {
     ).catch(() => {
       throw new Error(`panels without data:\n${empty.join('\n')}`);
     });
+  });
+
+  it('asks Prometheus valid questions for its annotations, and marks the maintenance window when it is', async () => {
+    for (const a of DASHBOARD_ANNOTATIONS) {
+      const expr = a.expr.replaceAll('$namespace', 'mcp-system');
+      // Valid PromQL (an invalid one throws); empty is fine when nothing happened just now.
+      await prometheus.query(expr);
+    }
+    // The window's expression answers exactly when the clock is inside it.
+    const now = new Date();
+    const here = {
+      weekday: now.getUTCDay(),
+      nthOfMonth: Math.ceil(now.getUTCDate() / 7) as 1 | 2 | 3 | 4 | 5,
+      startUtc: `${String(now.getUTCHours()).padStart(2, '0')}:00`,
+      endUtc: `${String(now.getUTCHours() + 1).padStart(2, '0')}:00`,
+    };
+    if (here.nthOfMonth < 5 && now.getUTCHours() < 23) {
+      expect(await prometheus.query(maintenanceWindowExpr(here))).toHaveLength(1);
+      expect(
+        await prometheus.query(maintenanceWindowExpr({ ...here, weekday: (here.weekday + 1) % 7 })),
+      ).toHaveLength(0);
+    }
   });
 
   it('shows an injected fault crossing the threshold line of the panel that watches it', async () => {

@@ -190,4 +190,59 @@ describe('one table of thresholds behind rules, reports and dashboards', () => {
       { value: 0.7, color: 'green' },
     ]);
   });
+
+  it('gives every level of a panel its own step and colour, and the rollbacks panel is neutral at 0', () => {
+    const dashboards = buildDashboards();
+    type Panel = {
+      id: number;
+      type: string;
+      title: string;
+      description?: string;
+      fieldConfig?: { defaults: { thresholds?: { steps: Array<{ value: number | null; color: string }> } } };
+    };
+    for (const [uid, d] of Object.entries(dashboards))
+      for (const p of d.panels as Panel[]) {
+        const steps = p.fieldConfig?.defaults.thresholds?.steps ?? [];
+        expect(new Set(steps.map((x) => x.value)).size, `${uid} ${p.title} values`).toBe(steps.length);
+        expect(new Set(steps.map((x) => x.color)).size, `${uid} ${p.title} colours`).toBe(steps.length);
+        // Every panel's description links its runbook.
+        expect(p.description, `${uid} ${p.title}`).toMatch(/https:\/\/\S+\/docs\/runbooks\/[a-z0-9-]+\.md/);
+      }
+    const steps = (row: string) => thresholdSteps(THRESHOLDS.find((r) => r.id === row)!);
+    // The manual's P2 and P0 edges show: error rate orange, red, dark red; latency yellow, orange, red.
+    expect(steps('request_error_rate').map((x) => x.color)).toEqual(['green', 'orange', 'red', 'dark-red']);
+    expect(steps('request_p95').map((x) => x.color)).toEqual(['green', 'yellow', 'orange', 'red']);
+    const rollbacks = steps('promotion_rollbacks');
+    expect(rollbacks[0]).toEqual({ value: null, color: 'green' });
+    expect(rollbacks[1]!.value).toBeGreaterThan(0);
+    expect(rollbacks[1]!.value).toBeLessThan(0.01);
+  });
+
+  it('has stat panels for the SLOs and their budgets, namespace and pod variables, and annotations', () => {
+    const overview = buildDashboards()['mcp-overview'] as unknown as {
+      panels: Array<{ type: string; title: string; targets: Array<{ expr: string }> }>;
+      templating: { list: Array<{ name: string; type: string }> };
+      annotations: { list: Array<{ name: string; expr?: string }> };
+    };
+    const stats = overview.panels.filter((p) => p.type === 'stat');
+    expect(stats.map((p) => p.title)).toEqual([
+      'Availability (30 days; SLO 99.9 %)',
+      'Availability error budget left (30 days)',
+      'Requests within 100 ms (30 days; SLO 95 %)',
+      'Latency error budget left (30 days)',
+    ]);
+    expect(stats.every((p) => p.targets[0]!.expr.includes('slo:'))).toBe(true);
+    expect(overview.templating.list.map((v) => `${v.name}:${v.type}`)).toEqual([
+      'datasource:datasource',
+      'namespace:query',
+      'pod:query',
+    ]);
+    expect(overview.annotations.list.map((a) => a.name)).toEqual(
+      expect.arrayContaining([
+        'Deployments (rollout revision changes)',
+        'Maintenance window',
+        'Incidents (paging alerts)',
+      ]),
+    );
+  });
 });
