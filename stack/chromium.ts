@@ -31,6 +31,10 @@ export interface EmailView {
   readonly viewportWidth: number;
   /** The visible text, as a reader would copy it. */
   readonly text: string;
+  /** Table cells whose content does not fit them (wrapped or cut off), by their text. */
+  readonly overflowingCells: string[];
+  /** How many table cells the e-mail has. */
+  readonly cells: number;
 }
 
 /**
@@ -52,7 +56,19 @@ export async function renderEmail(html: string, png: string, width = 600): Promi
     await page.screenshot({ path: png, fullPage: true });
     const scrollWidth = Number(await page.evaluate('document.documentElement.scrollWidth'));
     const text = await page.innerText('body');
-    return { scrollWidth, viewportWidth: width, text };
+    // Every data cell on one line and within its width: no wrap mid-word, no column pushed out.
+    const cells =
+      (await page.evaluate(`[...document.querySelectorAll('table.data td, table.data th')].map((c) => ({
+      text: c.textContent,
+      fits: c.scrollWidth <= c.clientWidth && c.getClientRects().length === 1 && c.getBoundingClientRect().height < 20,
+    }))`)) as Array<{ text: string; fits: boolean }>;
+    return {
+      scrollWidth,
+      viewportWidth: width,
+      text,
+      overflowingCells: cells.filter((c) => !c.fits).map((c) => c.text),
+      cells: cells.length,
+    };
   } finally {
     await browser.close();
   }

@@ -156,13 +156,4 @@ ${changes}${sections}
 `;
 }
 
-/** Rows of cells as aligned text columns. */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (c ?? '').padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)];
-}
+export { table } from './text-table.ts';

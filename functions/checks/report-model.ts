@@ -1,4 +1,5 @@
 /** The shape of every report mcp-ops sends, and the pure decisions about it. */
+import { tablesOf, type SectionTable } from './text-table.ts';
 
 export type Status = 'OK' | 'WARNING' | 'CRITICAL';
 export type SectionStatus = Status | 'FAILED';
@@ -30,6 +31,8 @@ export interface SectionOutcome {
   readonly findings: readonly Finding[];
   /** The section's body as text lines (tables, log lines). */
   readonly lines: readonly string[];
+  /** The tables among `lines` as columns (the HTML draws them); default: those `table()` made. */
+  readonly tables?: readonly SectionTable[];
   /** The same facts for machines (`--format json`). */
   readonly data: unknown;
   /** The section's key figures, compared with the previous report's. */
@@ -151,6 +154,7 @@ export async function gatherSections(
           ...dashboard,
           status: worstOf(outcome.findings),
           ...outcome,
+          tables: outcome.tables ?? tablesOf(outcome.lines),
           durationMs: Date.now() - started,
         };
       } catch (error) {

@@ -83,6 +83,9 @@ describe('the morning report by e-mail', () => {
     const healthyView = await renderEmail(mail1.html as string, join(OUT, 'email-healthy.png'));
     expect(healthyView.scrollWidth).toBeLessThanOrEqual(healthyView.viewportWidth);
     expect(healthyView.text).toContain('1. Pods');
+    // The sections' tables are real columns at 600 px: every cell on one line, within its width.
+    expect(healthyView.cells).toBeGreaterThan(20);
+    expect(healthyView.overflowingCells).toEqual([]);
 
     // The fault: pods crash-looping and validations failing.
     const before = first.delta.figures.find((f) => f.id === 'validation_error_rate')!.after!;
@@ -107,6 +110,7 @@ describe('the morning report by e-mail', () => {
     expect(rate.after!).toBeGreaterThan(before);
     const crashView = await renderEmail(mail2.html as string, join(OUT, 'email-crashloop.png'));
     expect(crashView.scrollWidth).toBeLessThanOrEqual(crashView.viewportWidth);
+    expect(crashView.overflowingCells).toEqual([]);
     expect(crashView.text).toMatch(/NEW\s+CRITICAL\s+1\. Pods: \d+ pod\(s\) in CrashLoopBackOff/);
 
     // Fixed: the crash loop is listed as cleared.
@@ -188,6 +192,12 @@ describe('the morning report by e-mail', () => {
       expect(Buffer.byteLength(mail.text ?? '')).toBeLessThanOrEqual(EMAIL_TEXT_BUDGET + 1024);
       for (const part of [mail.html as string, mail.text ?? ''])
         expect(part).toContain(delivery.archive!.uri);
+      const view = await renderEmail(mail.html as string, join(OUT, 'email-scale.png'));
+      expect(view.scrollWidth).toBeLessThanOrEqual(view.viewportWidth);
+      expect(view.cells).toBeGreaterThan(20);
+      expect(view.overflowingCells).toEqual([]);
+      // A name cut to fit keeps the whole of it in its title.
+      expect(mail.html as string).toMatch(/<span title="[^"]{20,}">[^<]*…<\/span>/);
       console.log(
         `scale e-mail: HTML ${(Buffer.byteLength(mail.html as string) / 1024).toFixed(1)} KB, text ${(Buffer.byteLength(mail.text ?? '') / 1024).toFixed(1)} KB`,
       );
