@@ -5,13 +5,13 @@ import {
   PutBucketLifecycleConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { json, type CommandContext, type CommandResult } from './command-context.ts';
 import { loadKubeconfig } from './terminal-cluster.ts';
 import { s3ClientConfig, singleAttempt } from '../core/aws.ts';
 import type { OpsConfig } from '../core/config.ts';
 import { S3ObjectStore } from '../core/adapters/s3-object-store.ts';
-import { positiveInteger, RETENTION_KEY } from '../core/service-config.ts';
+import { serviceSettings } from '../core/service-config.ts';
+import { KubernetesClient } from '../core/adapters/kubernetes-client.ts';
 import { cleanupJob } from '../functions/cleanup/cleanup-job.ts';
 import { lifecyclePlan } from '../functions/cleanup/lifecycle-job.ts';
 import { mergeLifecycleRules } from '../functions/cleanup/lifecycle-rule.ts';
@@ -19,7 +19,7 @@ import { CleanupRequestError } from '../functions/cleanup/retention-policy.ts';
 import { formatCleanupSummary } from '../functions/cleanup/summary-text.ts';
 import { ENV } from '../core/function-env.ts';
 
-/** `kubectl get configmap mcp-semantic-config -o jsonpath='{.data.artifact\.retention\.days}'`. */
+/** `kubectl get configmap mcp-semantic-config -o jsonpath='{.data.artifact\.retention\.days}'`, read as the function reads it. */
 async function configMapRetentionDays(
   context: CommandContext,
   config: OpsConfig,
@@ -32,11 +32,8 @@ async function configMapRetentionDays(
     (message) => new CleanupRequestError(message),
   );
   if (!kc) return undefined;
-  const map = await kc.makeApiClient(CoreV1Api).readNamespacedConfigMap({
-    name: config.cluster.configMap,
-    namespace: config.cluster.namespace,
-  });
-  return positiveInteger(map.data?.[RETENTION_KEY]);
+  // The same reader as the cleanup function's (core/service-config.ts).
+  return (await serviceSettings(new KubernetesClient(kc), config.cluster)).retentionDays;
 }
 
 function integer(context: CommandContext, flag: 'retention-days' | 'max-deletes'): number | undefined {
