@@ -154,7 +154,7 @@ export const OpsConfigSchema = z
       })
       .prefault({})
       .describe(
-        "Where the manual's Grafana dashboards are (`/d/mcp-overview` and the others): report links.",
+        "Where the manual's Grafana dashboards are (`/d/mcp-overview` and the others). Reports link each section to its panel only when this is a URL outside the cluster (the default, in-cluster, prints no links rather than dead ones); `mcp-ops doctor` checks it answers.",
       ),
     reports: z
       .object({

@@ -59,8 +59,20 @@ const overview = (panelId: number): DashboardRef => ({ uid: 'mcp-overview', pane
 const reportOptions = (deps: ChecksDeps, options: ReportOptions, rangeHours: number) => ({
   now: deps.now,
   sectionTimeoutMs: options.sectionTimeoutMs ?? DEFAULT_SECTION_TIMEOUT_MS,
-  dashboards: { baseUrl: deps.config.grafana.baseUrl, rangeHours },
+  // A mail client opens only what is outside the cluster: an in-cluster Grafana gets no links.
+  ...(reachableFromMail(deps.config.grafana.baseUrl)
+    ? { dashboards: { baseUrl: deps.config.grafana.baseUrl, rangeHours } }
+    : {}),
 });
+
+/**
+ * Whether a person's mail client can open `url`: not a cluster-internal name (`*.svc`,
+ * `*.cluster.local`, a single-label host) nor loopback.
+ */
+export function reachableFromMail(url: string): boolean {
+  const host = new URL(url).hostname;
+  return !(/\.svc$|\.svc\.|\.cluster\.local$|^localhost$|^127\./.test(host) || !host.includes('.'));
+}
 
 /** The manual's Morning Checklist (09:00), items 1-6, plus the daily security check. */
 export function morningReport(reportDeps: ChecksDeps, options: ReportOptions = {}): Promise<Report> {

@@ -84,20 +84,32 @@ ${
 }${hidden}${figures}`;
 }
 
-function findingsBlock(report: Report): string {
+/**
+ * The findings not already listed in the delta above it (each finding once), and every section
+ * that could not be checked.
+ */
+function findingsBlock(report: Report, delta: ReportDelta): string {
+  const { shown } = cappedDelta(delta);
+  const listed = new Set([...shown.added, ...shown.persisting].map((f) => `${f.section}\u0000${f.text}`));
+  const all = report.sections.flatMap((s) => s.findings.map((f) => ({ s, f })));
   const rows = report.sections.flatMap((s) => [
     ...(s.status === 'FAILED'
       ? [
           `<tr><td>${badge('FAILED')}</td><td><b>${escapeHtml(s.title)}</b>: ${escapeHtml(s.summary)}</td></tr>`,
         ]
       : []),
-    ...s.findings.map(
-      (f) =>
-        `<tr><td>${badge(f.status)}</td><td><b>${escapeHtml(s.title)}</b>: ${escapeHtml(f.text)}</td></tr>`,
-    ),
+    ...s.findings
+      .filter((f) => !listed.has(`${s.title}\u0000${f.text}`))
+      .map(
+        (f) =>
+          `<tr><td>${badge(f.status)}</td><td><b>${escapeHtml(s.title)}</b>: ${escapeHtml(f.text)}</td></tr>`,
+      ),
   ]);
-  if (rows.length === 0) return '<h2>Findings</h2><p>None: every check passed.</p>';
-  return `<h2>Findings</h2><table class="list" role="presentation">${rows.join('\n')}</table>`;
+  if (rows.length === 0)
+    return all.length === 0
+      ? '<h2>Findings</h2><p>None: every check passed.</p>'
+      : '<p class="muted">Every finding is listed above.</p>';
+  return `<h2>${all.length > rows.length ? 'Other findings' : 'Findings'}</h2><table class="list" role="presentation">${rows.join('\n')}</table>`;
 }
 
 /** Monospaced 11 px: about 6.7 px a character; the table gets the content width less its padding. */
@@ -205,7 +217,7 @@ export function reportEmailHtml(report: Report, context: EmailContext): string {
 <tr><td class="cell"><div class="title">${badge(report.status)} ${escapeHtml(report.title)}</div>
 <p class="reason">${escapeHtml(report.reason)}</p>
 ${deltaBlock(context.delta, report, context.zone)}</td></tr>
-<tr><td class="cell">${findingsBlock(report)}</td></tr>
+<tr><td class="cell">${findingsBlock(report, context.delta)}</td></tr>
 <tr><td class="cell">${archiveBlock(context.archive, context.zone)}</td></tr>
 <tr><td class="cell">${report.sections.map((s, i) => sectionBlock(s, kept[i]!)).join('\n')}</td></tr>
 <tr><td class="cell muted">Generated ${escapeHtml(localTime(report.generatedAt, context.zone))} (${escapeHtml(report.generatedAt)}) in ${(report.durationMs / 1000).toFixed(1)} s by mcp-ops.${

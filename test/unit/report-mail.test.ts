@@ -149,8 +149,10 @@ describe('the e-mail stays under the sizes mail clients clip', () => {
     const delta = compareReports(undefined, big);
     const html = reportEmailHtml(big, { delta, zone: 'UTC', archive });
     expect(Buffer.byteLength(html)).toBeLessThanOrEqual(EMAIL_HTML_BUDGET);
-    expect(html).toContain('40 pod(s) in CrashLoopBackOff');
-    expect(html).toContain('12 FATAL line(s)');
+    // Each finding once: the delta lists them (all new here), the findings block does not repeat them.
+    expect(html.split('40 pod(s) in CrashLoopBackOff')).toHaveLength(2);
+    expect(html.split('12 FATAL line(s)')).toHaveLength(2);
+    expect(html).toContain('Every finding is listed above.');
     expect(html).toMatch(/more line\(s\) in the full report/);
     expect(html).toContain(archive.console);
     expect(html).not.toMatch(/<style|<script|<img/);

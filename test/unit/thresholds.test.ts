@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../core/config.ts';
 import { THRESHOLDS, thresholdText } from '../../core/thresholds.ts';
 import type { ChecksDeps } from '../../functions/checks/checks-deps.ts';
-import { eveningReport, morningReport } from '../../functions/checks/checklists.ts';
+import { eveningReport, morningReport, reachableFromMail } from '../../functions/checks/checklists.ts';
 import { judge, keyMetrics } from '../../functions/checks/service-metrics.ts';
 import {
   buildDashboards,
@@ -87,6 +87,14 @@ describe('the reports link each section to its dashboard panel over the reportâ€
       'daily-metrics mcp-validation',
       'slos mcp-overview#9',
     ]);
+    // The default Grafana is in the cluster: no mail client could open it, so no link at all.
+    const inCluster = { ...deps, config: parseConfig({}) } as ChecksDeps;
+    const sections = (await morningReport(inCluster, { sectionTimeoutMs: 1_000 })).sections;
+    expect(sections.filter((s) => s.dashboardUrl)).toEqual([]);
+    expect(reachableFromMail('http://grafana-mcp.mcp-system.svc.cluster.local:3000')).toBe(false);
+    expect(reachableFromMail('http://grafana:3000')).toBe(false);
+    expect(reachableFromMail('http://127.0.0.1:3000')).toBe(false);
+    expect(reachableFromMail('https://g-abc.grafana-workspace.eu-west-1.amazonaws.com')).toBe(true);
   });
 });
 
