@@ -1,5 +1,6 @@
 import type { SectionOutcome } from '../report-model.ts';
 import { table } from '../render.ts';
+import { tablesOf } from '../text-table.ts';
 import { LOG_TIMESTAMP, errorSignature, logTargets, scanErrorLines } from '../../../core/pod-logs.ts';
 import { type ChecksDeps } from '../checks-deps.ts';
 
@@ -10,6 +11,9 @@ interface ErrorLine {
 }
 
 const RECENT = 20;
+/** Error types shown with their examples; examples kept per type (the newest). */
+const TYPES_SHOWN = 15;
+const EXAMPLES = 3;
 /** Pods named in the per-pod table (the busiest); the JSON has every pod. */
 const POD_ROWS = 20;
 const LOG_CONCURRENCY = 24;
@@ -20,7 +24,10 @@ export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Prom
   const targets: Array<{ pod: string; container: string }> = [];
   for await (const page of deps.kube.pods(namespace, appSelector)) targets.push(...logTargets(page));
   const perPod = new Map<string, number>();
-  const groups = new Map<string, { count: number; example: string }>();
+  const groups = new Map<
+    string,
+    { count: number; example: string; fatal: boolean; examples: ErrorLine[]; pods: Set<string> }
+  >();
   let recent: ErrorLine[] = [];
   let fatal = 0;
   const unreadable = await scanErrorLines(
@@ -32,38 +39,57 @@ export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Prom
       if (/\bFATAL\b/.test(line)) fatal += 1;
       perPod.set(pod, (perPod.get(pod) ?? 0) + 1);
       const signature = errorSignature(line);
-      const group = groups.get(signature);
-      if (group) group.count += 1;
-      else groups.set(signature, { count: 1, example: line.replace(LOG_TIMESTAMP, '').slice(0, 200) });
       const at = line.match(LOG_TIMESTAMP)?.[1];
-      recent.push({ pod, text: line.slice(0, 400), ...(at ? { at } : {}) });
+      const entry: ErrorLine = { pod, text: line.slice(0, 400), ...(at ? { at } : {}) };
+      const group = groups.get(signature);
+      if (group) {
+        group.count += 1;
+        group.pods.add(pod);
+        group.examples = newest([...group.examples, entry], EXAMPLES);
+      } else
+        groups.set(signature, {
+          count: 1,
+          example: line.replace(LOG_TIMESTAMP, '').slice(0, 200),
+          fatal: /\bFATAL\b/.test(line),
+          examples: [entry],
+          pods: new Set([pod]),
+        });
+      recent.push(entry);
       if (recent.length > RECENT * 4) recent = newest(recent);
     },
   );
   recent = newest(recent);
   const total = [...perPod.values()].reduce((a, b) => a + b, 0);
-  const sortedGroups = [...groups.entries()].sort((a, b) => b[1].count - a[1].count);
+  // FATAL types first (the worst), then the most frequent.
+  const sortedGroups = [...groups.entries()].sort(
+    (a, b) => Number(b[1].fatal) - Number(a[1].fatal) || b[1].count - a[1].count,
+  );
+  const tables: ReturnType<typeof tablesOf> = [];
   const lines: string[] = [];
   if (total > 0) {
     const byPod = [...perPod.entries()].sort((a, b) => b[1] - a[1]);
     lines.push('Errors per pod:');
-    lines.push(
-      ...table(
-        ['POD', 'ERRORS'],
-        byPod.slice(0, POD_ROWS).map(([p, n]) => [p, String(n)]),
-      ).map((l) => `  ${l}`),
+    const podTable = table(
+      ['POD', 'ERRORS'],
+      byPod.slice(0, POD_ROWS).map(([p, n]) => [p, String(n)]),
     );
+    tables.push(...tablesOf(podTable));
+    lines.push(...podTable);
     if (byPod.length > POD_ROWS)
-      lines.push(`  … and ${byPod.length - POD_ROWS} more pods with errors (all in the JSON)`);
+      lines.push(`… and ${byPod.length - POD_ROWS} more pods with errors (all in the JSON)`);
     lines.push('Error types:');
-    lines.push(
-      ...table(
-        ['COUNT', 'ERROR'],
-        sortedGroups.slice(0, 15).map(([sig, g]) => [String(g.count), sig]),
-      ).map((l) => `  ${l}`),
+    const typeTable = table(
+      ['COUNT', 'PODS', 'ERROR'],
+      sortedGroups.slice(0, TYPES_SHOWN).map(([sig, g]) => [String(g.count), String(g.pods.size), sig]),
     );
-    lines.push(`Most recent ${recent.length}:`);
-    lines.push(...recent.map((r) => `  ${r.pod}: ${r.text}`));
+    tables.push(...tablesOf(typeTable));
+    lines.push(...typeTable);
+    // Each type once, with its newest examples (at most 3), not the same line twenty times.
+    lines.push(`Examples (the newest ${EXAMPLES} of each type):`);
+    for (const [sig, g] of sortedGroups.slice(0, TYPES_SHOWN)) {
+      lines.push(`${g.count} × ${sig}`);
+      lines.push(...g.examples.map((r) => `  ${r.pod}: ${r.text}`));
+    }
   }
   if (unreadable.length > 0)
     lines.push(`Logs not readable for ${unreadable.length} pod(s): ${unreadable.slice(0, 3).join('; ')}`);
@@ -82,16 +108,23 @@ export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Prom
         : []),
     ],
     lines,
+    tables,
     data: {
       total,
       perPod: Object.fromEntries(perPod),
-      types: sortedGroups.map(([signature, g]) => ({ signature, count: g.count, example: g.example })),
+      types: sortedGroups.map(([signature, g]) => ({
+        signature,
+        count: g.count,
+        example: g.example,
+        pods: g.pods.size,
+        examples: g.examples,
+      })),
       recent,
       unreadable,
     },
   };
 }
 
-function newest(lines: ErrorLine[]): ErrorLine[] {
-  return [...lines].sort((a, b) => (b.at ?? '').localeCompare(a.at ?? '')).slice(0, RECENT);
+function newest(lines: ErrorLine[], keep = RECENT): ErrorLine[] {
+  return [...lines].sort((a, b) => (b.at ?? '').localeCompare(a.at ?? '')).slice(0, keep);
 }
