@@ -1,6 +1,7 @@
 import { fitToBudget } from '../../core/outbox/budget.ts';
 import { deltaLines, localTime, type ReportDelta } from './delta.ts';
 import type { Report, Section } from './report-model.ts';
+import { sectionBody } from './html-tables.ts';
 import { escapeHtml } from '../../core/text-safety.ts';
 
 /** Where the archived full report is: a link whose lifetime is the true one, and what never expires. */
@@ -136,7 +137,7 @@ export function reportHtml(report: Report, context: Pick<MessageContext, 'delta'
 <h2><span class="badge" style="background:${COLOUR[s.status]}">${ICON[s.status]}</span> ${escapeHtml(s.title)}${s.dashboardUrl ? ` <a class="dashboard" href="${escapeHtml(s.dashboardUrl)}">dashboard</a>` : ''}</h2>
 <p>${escapeHtml(s.summary)}</p>
 ${s.findings.length ? `<ul>${s.findings.map((f) => `<li class="${f.status.toLowerCase()}">${escapeHtml(f.text)}</li>`).join('')}</ul>` : ''}
-${s.lines.length ? `<pre>${escapeHtml(s.lines.join('\n'))}</pre>` : ''}
+${s.lines.length ? sectionBody(s, s.lines.length, false) : ''}
 </section>`,
     )
     .join('\n');
@@ -146,6 +147,9 @@ ${s.lines.length ? `<pre>${escapeHtml(s.lines.join('\n'))}</pre>` : ''}
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:75em;color:#1f2328}
 h1 .badge,h2 .badge{color:#fff;border-radius:4px;padding:0 .4em;font-size:.8em}
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;font-size:12px}
+table.data{border-collapse:collapse;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;margin:.4em 0}
+table.data th,table.data td{text-align:left;padding:.15em 1em .15em 0;white-space:nowrap;vertical-align:top}
+table.data th{color:#57606a;border-bottom:1px solid #d0d7de}
 li.critical{color:#cf222e} li.warning{color:#9a6700}
 </style></head><body>
 <h1><span class="badge" style="background:${COLOUR[report.status]}">${report.status}</span> ${escapeHtml(report.title)}</h1>

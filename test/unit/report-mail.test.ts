@@ -7,7 +7,8 @@ import type { ChecksDeps } from '../../functions/checks/checks-deps.ts';
 import { deliverReport, lastDeliveredKey, type ReportChannels } from '../../functions/checks/deliver.ts';
 import { compareReports, deltaLines, findingKey, type ArchivedReport } from '../../functions/checks/delta.ts';
 import { EMAIL_HTML_BUDGET, EMAIL_TEXT_BUDGET, reportEmailHtml } from '../../functions/checks/email.ts';
-import { reportText } from '../../functions/checks/render.ts';
+import { reportHtml, reportText, table } from '../../functions/checks/render.ts';
+import { tablesOf } from '../../functions/checks/text-table.ts';
 import type { Figure, Finding, Report, Section } from '../../functions/checks/report-model.ts';
 import { resourcesSection } from '../../functions/checks/sections/resources.ts';
 import { KEY_METRICS, metricFindings } from '../../functions/checks/service-metrics.ts';
@@ -252,5 +253,31 @@ describe('a check that could not run is never OK', () => {
     expect(metricFindings(none)).toEqual([
       { status: 'WARNING', text: 'not measured: no metric returned data' },
     ]);
+  });
+});
+
+describe('a section’s tables', () => {
+  const name = 'mcp-semantic-control-plane-7b869d3b91-7a122-with-a-name-far-too-long-for-a-column';
+  const lines = table(
+    ['NAME', 'STATUS', 'RESTARTS', 'NODE'],
+    [[name, 'CrashLoopBackOff', '12', 'ip-10-0-12-34.eu-west-1.compute.internal']],
+  );
+  const withTable = report('2026-11-27T09:00:00.000Z', [
+    section('pods', [], [], { lines: [...lines, 'Logs: 1 pod(s) unreadable'], tables: tablesOf(lines) }),
+  ]);
+
+  it('are columns in the e-mail, a long name cut to fit with the whole in its title', () => {
+    const html = reportEmailHtml(withTable, { delta: compareReports(undefined, withTable), zone: 'UTC' });
+    expect(html).toMatch(/<table class="data"/);
+    expect(html).toContain(`title="${name}"`);
+    expect(html).toMatch(/<td[^>]*><span title="[^"]+">mcp-semantic-control-plane[^<]*…<\/span><\/td>/);
+    expect(html).toContain('Logs: 1 pod(s) unreadable');
+  });
+
+  it('are whole columns in the archived page', () => {
+    const html = reportHtml(withTable);
+    expect(html).toMatch(/<table class="data"/);
+    expect(html).toContain(`<td>${name}</td>`);
+    expect(html).not.toContain('…</span>');
   });
 });
