@@ -4,51 +4,18 @@
 // once with bare HTTPS (keep-alive, JSON.parse, nothing rendered or judged). Prints its wall time
 // and peak memory, like report-child.ts, so the benchmark can say how close ours comes to it.
 import { KubeConfig } from '@kubernetes/client-node';
-import https from 'node:https';
+import { mapBounded } from '../core/bounded.ts';
 import { keyMetrics } from '../functions/checks/service-metrics.ts';
+import { LOG_CONCURRENCY } from '../functions/checks/sections/errors.ts';
 import { readEndpoints } from '../stack/endpoints.ts';
+import { rawKube } from '../stack/kube/raw-https.ts';
 
-const LOG_CONCURRENCY = 24;
 const NAMESPACE = 'mcp-system';
 const endpoints = readEndpoints();
 const kc = new KubeConfig();
 kc.loadFromFile(endpoints.kubernetes!.kubeconfigReadonly);
-const options: https.RequestOptions = {};
-await kc.applyToHTTPSOptions(options);
-const server = new URL(kc.getCurrentCluster()!.server);
-const agent = new https.Agent({
-  keepAlive: true,
-  maxSockets: 64,
-  ...(options.ca ? { ca: options.ca } : {}),
-  ...(options.cert ? { cert: options.cert } : {}),
-  ...(options.key ? { key: options.key } : {}),
-});
-
-function get(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = https.request(
-      {
-        host: server.hostname,
-        port: server.port,
-        path,
-        method: 'GET',
-        agent,
-        headers: options.headers ?? {},
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () =>
-          response.statusCode === 200
-            ? resolve(Buffer.concat(chunks).toString())
-            : reject(new Error(`GET ${path}: HTTP ${response.statusCode}`)),
-        );
-      },
-    );
-    request.on('error', reject);
-    request.end();
-  });
-}
+const kube = await rawKube(kc);
+const get = (path: string) => kube.request('GET', path);
 
 interface Item {
   metadata: { name: string };
@@ -80,19 +47,13 @@ const started = performance.now();
 const podsAndLogs = (async () => {
   const pods = await paged(`/api/v1/namespaces/${NAMESPACE}/pods`);
   const targets = pods.filter((p) => p.status?.phase !== 'Pending' && p.spec?.containers?.[0]?.name);
-  let next = 0;
   let bytes = 0;
-  await Promise.all(
-    Array.from({ length: LOG_CONCURRENCY }, async () => {
-      while (next < targets.length) {
-        const pod = targets[next++]!;
-        const log = await get(
-          `/api/v1/namespaces/${NAMESPACE}/pods/${pod.metadata.name}/log?container=${pod.spec!.containers![0]!.name}&sinceSeconds=3600`,
-        ).catch(() => '');
-        bytes += log.length;
-      }
-    }),
-  );
+  await mapBounded(targets, LOG_CONCURRENCY, async (pod) => {
+    const log = await get(
+      `/api/v1/namespaces/${NAMESPACE}/pods/${pod.metadata.name}/log?container=${pod.spec!.containers![0]!.name}&sinceSeconds=3600`,
+    ).catch(() => '');
+    bytes += log.length;
+  });
   return { pods: pods.length, logBytes: bytes };
 })();
 const [listed, events] = await Promise.all([
@@ -108,7 +69,7 @@ const [listed, events] = await Promise.all([
   prometheus('ALERTS{alertstate="firing"}'),
 ]);
 const ms = performance.now() - started;
-agent.destroy();
+kube.close();
 console.log(
   JSON.stringify({
     ms,

@@ -226,6 +226,12 @@ export function thresholdSteps(row: Threshold): Array<{ value: number | null; co
   ];
 }
 
+/** Colour steps as Grafana's absolute thresholds (the first step's `null` is "from minus infinity"). */
+const stepsConfig = (steps: ReadonlyArray<{ value: number | null; color: string }>) =>
+  new ThresholdsConfigBuilder()
+    .mode(ThresholdsMode.Absolute)
+    .steps(steps as Array<{ value: number; color: string }>);
+
 /** The four dashboards, built with Grafana's builders. */
 export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Record<DashboardUid, Dashboard> {
   const panels = dashboardPanels(table);
@@ -271,6 +277,17 @@ export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Recor
         ),
       );
     panels[uid].forEach((spec, index) => {
+      const gridPos = { h: 8, w: 12, x: (index % 2) * 12, y: Math.floor(index / 2) * 8 };
+      const target = (q: PanelSpec['queries'][number], i: number) => {
+        const query = new DataqueryBuilder()
+          .datasource(DATASOURCE)
+          .refId(String.fromCharCode(65 + i))
+          .expr(q.expr)
+          .legendFormat(q.legend);
+        // A stat shows one figure: the query's value now, not a range.
+        return spec.kind === 'stat' ? query.instant() : query;
+      };
+      const description = spec.description ?? `Runbook: ${runbookLink(DASHBOARD_RUNBOOK[uid])}`;
       if (spec.kind === 'stat') {
         const stat = new StatPanelBuilder()
           .id(spec.id)
@@ -278,24 +295,10 @@ export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Recor
           .datasource(DATASOURCE)
           .unit(spec.unit)
           .decimals(3)
-          .gridPos({ h: 8, w: 12, x: (index % 2) * 12, y: Math.floor(index / 2) * 8 });
-        spec.queries.forEach((q, i) =>
-          stat.withTarget(
-            new DataqueryBuilder()
-              .datasource(DATASOURCE)
-              .refId(String.fromCharCode(65 + i))
-              .expr(q.expr)
-              .legendFormat(q.legend)
-              .instant(),
-          ),
-        );
-        if (spec.steps)
-          stat.thresholds(
-            new ThresholdsConfigBuilder()
-              .mode(ThresholdsMode.Absolute)
-              .steps(spec.steps as Array<{ value: number; color: string }>),
-          );
-        stat.description(spec.description ?? `Runbook: ${runbookLink(DASHBOARD_RUNBOOK[uid])}`);
+          .gridPos(gridPos)
+          .description(description);
+        spec.queries.forEach((q, i) => stat.withTarget(target(q, i)));
+        if (spec.steps) stat.thresholds(stepsConfig(spec.steps));
         dashboard.withPanel(stat);
         return;
       }
@@ -304,40 +307,21 @@ export function buildDashboards(table: readonly Threshold[] = THRESHOLDS): Recor
         .title(spec.title)
         .datasource(DATASOURCE)
         .unit(spec.unit)
-        .gridPos({ h: 8, w: 12, x: (index % 2) * 12, y: Math.floor(index / 2) * 8 });
-      spec.queries.forEach((q, i) =>
-        panel.withTarget(
-          new DataqueryBuilder()
-            .datasource(DATASOURCE)
-            .refId(String.fromCharCode(65 + i))
-            .expr(q.expr)
-            .legendFormat(q.legend),
-        ),
-      );
+        .gridPos(gridPos);
+      spec.queries.forEach((q, i) => panel.withTarget(target(q, i)));
       if (spec.threshold) {
         const row = thresholdOf(spec.threshold, table);
         panel
-          .thresholds(
-            new ThresholdsConfigBuilder()
-              .mode(ThresholdsMode.Absolute)
-              .steps(thresholdSteps(row) as Array<{ value: number; color: string }>),
-          )
+          .thresholds(stepsConfig(thresholdSteps(row)))
           .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.LineAndArea))
           .description(
             `${row.title}: ${row.levels.map((l) => `${l.alert} (${l.severity})`).join(', ')}. Runbook: ${runbookLink(row.runbook)}`,
           );
-      }
-      if (spec.steps) {
+      } else panel.description(description);
+      if (spec.steps)
         panel
-          .thresholds(
-            new ThresholdsConfigBuilder()
-              .mode(ThresholdsMode.Absolute)
-              .steps(spec.steps as Array<{ value: number; color: string }>),
-          )
+          .thresholds(stepsConfig(spec.steps))
           .thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Line));
-      }
-      if (!spec.threshold)
-        panel.description(spec.description ?? `Runbook: ${runbookLink(DASHBOARD_RUNBOOK[uid])}`);
       dashboard.withPanel(panel);
     });
     built[uid] = dashboard.build();

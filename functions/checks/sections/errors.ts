@@ -16,7 +16,7 @@ const TYPES_SHOWN = 15;
 const EXAMPLES = 3;
 /** Pods named in the per-pod table (the busiest); the JSON has every pod. */
 const POD_ROWS = 20;
-const LOG_CONCURRENCY = 24;
+export const LOG_CONCURRENCY = 24;
 
 /** Morning item 2: errors of the last hour in every pod's logs, counted per pod and grouped by type. */
 export async function errorsSection(deps: ChecksDeps, sinceSeconds = 3600): Promise<SectionOutcome> {
