@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RequestRefused } from './errors.ts';
 import { EscalationConfigSchema } from './config-escalation.ts';
+import { MitigationConfigSchema } from './config-mitigation.ts';
 import {
   bucketName,
   clockTime,
@@ -208,6 +209,7 @@ export const OpsConfigSchema = z
       })
       .prefault({}),
     escalation: EscalationConfigSchema,
+    mitigation: MitigationConfigSchema,
     clusterNetwork: z
       .object({
         subnetIds: z

@@ -28,6 +28,8 @@ export const ENV = {
   /** Escalation: the acknowledge/resolve page's URL (absent on that page's own function). */
   linkBaseUrl: 'LINK_BASE_URL',
   linkTtlHours: 'LINK_TTL_HOURS',
+  /** The mitigation page's URL: the diagnosis signs its offers' links to it. */
+  mitigateBaseUrl: 'MITIGATE_BASE_URL',
   /** Escalation: the chat SNS topic (AWS Chatbot's custom notifications). */
   chatTopicArn: 'CHAT_TOPIC_ARN',
   /** Escalation: Secrets Manager ARNs of the Slack webhook, Slack bot token and ticket Authorization. */

@@ -156,3 +156,14 @@ export function maintenanceSchedules(window: MaintenanceWindowConfig): StageSche
         };
   return [at('notice'), at('reminder'), at('pre-24h'), at('pre-1h'), watch, at('post')];
 }
+
+/** The Ingress annotation that is the manual's maintenance mode (value `503`: every request answered 503). */
+export const MAINTENANCE_ANNOTATION = 'nginx.ingress.kubernetes.io/custom-http-errors';
+
+/** True when the annotation's value names 503. */
+export function maintenanceModeOn(annotations: Record<string, string> | undefined): boolean {
+  return (annotations?.[MAINTENANCE_ANNOTATION] ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .includes('503');
+}

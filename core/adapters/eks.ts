@@ -100,15 +100,15 @@ export function eksKubeConfig(clusterName: string, cluster: EksCluster, token: s
 }
 
 /**
- * The cluster as the function's own IAM role: DescribeCluster once per container, a fresh token per
+ * Kubeconfigs as the function's own IAM role: DescribeCluster once per container, a fresh token per
  * call (tokens live 15 minutes, a container much longer).
  */
-export function eksKubernetes(options: {
+export function eksKubeConfigs(options: {
   eks: EKSClient;
   clusterName: string;
   region: string;
   credentials: AwsCredentialIdentityProvider;
-}): () => Promise<KubernetesClient> {
+}): () => Promise<KubeConfig> {
   let cluster: Promise<EksCluster> | undefined;
   return async () => {
     cluster ??= describeEksCluster(options.eks, options.clusterName).catch((error: unknown) => {
@@ -117,6 +117,17 @@ export function eksKubernetes(options: {
     });
     const found = await cluster;
     const token = await eksToken(options.clusterName, options.region, options.credentials);
-    return new KubernetesClient(eksKubeConfig(options.clusterName, found, token));
+    return eksKubeConfig(options.clusterName, found, token);
   };
+}
+
+/** The read-only KubernetesPort as the function's own IAM role, a fresh token per call. */
+export function eksKubernetes(options: {
+  eks: EKSClient;
+  clusterName: string;
+  region: string;
+  credentials: AwsCredentialIdentityProvider;
+}): () => Promise<KubernetesClient> {
+  const configs = eksKubeConfigs(options);
+  return async () => new KubernetesClient(await configs());
 }

@@ -39,6 +39,8 @@ export interface EscalationDeps {
      */
     readonly previousSecrets?: () => Promise<readonly string[]>;
     readonly ttlHours: number;
+    /** The mitigation page (functions/mitigate): where the diagnosis's offered actions link to. */
+    readonly mitigateBaseUrl?: string;
   };
   readonly runbookBaseUrl?: string;
   /** Related alerts of one service within this many minutes join one incident (0: never). */

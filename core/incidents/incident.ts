@@ -1,3 +1,4 @@
+import type { MitigationRecord } from '../mitigation/record.ts';
 import type { NormalizedAlert } from './alert.ts';
 import type { IncidentSeverity } from './severity.ts';
 
@@ -20,6 +21,7 @@ export interface TimelineEvent {
     | 'reviewed'
     | 'review-done'
     | 'updated'
+    | 'mitigated'
     | 'send-failed';
   readonly detail: string;
   /** What the responder wrote when acknowledging or resolving ("what we know"). */
@@ -110,6 +112,10 @@ export interface Incident {
   readonly repeats: number;
   readonly lastRepeatAt?: string;
   readonly timeline: TimelineEvent[];
+  /** Mitigations taken from the page or the CLI, by key (the action and its exact target). */
+  readonly mitigations?: Record<string, MitigationRecord>;
+  /** The one mitigation acting now (its key and since when); absent when none is in flight. */
+  readonly mitigating?: { readonly key: string; readonly at: string };
   readonly ackedBy?: string;
   readonly resolvedAt?: string;
 }

@@ -25,6 +25,7 @@ export interface EscalationSettings {
   readonly secretArn: string;
   readonly linkBaseUrl: string;
   readonly linkTtlHours: number;
+  readonly mitigateBaseUrl?: string;
   readonly chatTopicArn?: string;
   readonly slackWebhookSecretArn?: string;
   readonly ticketsSecretArn?: string;
@@ -43,6 +44,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Escalatio
   const linkBaseUrl = optional(ENV.linkBaseUrl);
   if (linkBaseUrl !== undefined && !URL.canParse(linkBaseUrl))
     throw new EnvironmentError(`environment variable ${ENV.linkBaseUrl} is not a URL (got ${linkBaseUrl})`);
+  const mitigateBaseUrl = optional(ENV.mitigateBaseUrl);
+  if (mitigateBaseUrl !== undefined && !URL.canParse(mitigateBaseUrl))
+    throw new EnvironmentError(
+      `environment variable ${ENV.mitigateBaseUrl} is not a URL (got ${mitigateBaseUrl})`,
+    );
   const chatTopicArn = optional(ENV.chatTopicArn);
   const slackWebhookSecretArn = optional(ENV.slackWebhookSecretArn);
   const ticketsSecretArn = optional(ENV.ticketsSecretArn);
@@ -55,6 +61,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Escalatio
     secretArn: requiredEnv(ENV.linkSecretArn, env),
     linkBaseUrl: linkBaseUrl ?? 'https://invalid.example/respond',
     linkTtlHours,
+    ...(mitigateBaseUrl ? { mitigateBaseUrl } : {}),
     ...(chatTopicArn ? { chatTopicArn } : {}),
     ...(slackWebhookSecretArn ? { slackWebhookSecretArn } : {}),
     ...(ticketsSecretArn ? { ticketsSecretArn } : {}),
@@ -161,6 +168,7 @@ export function escalationPorts(
         )
       : undefined;
   return {
+    db,
     store: new DynamoDbIncidentStore(db, settings.table, settings.deliveriesTable),
     pager: new SnsPager(sns, settings.tierTopics),
     readSecret,
@@ -175,6 +183,7 @@ export function escalationPorts(
           secret: await readSecret(),
           previousSecrets: readPrevious,
           ttlHours: settings.linkTtlHours,
+          ...(settings.mitigateBaseUrl ? { mitigateBaseUrl: settings.mitigateBaseUrl } : {}),
         },
         ...(chat ? { chat } : {}),
         ...(tickets ? { tickets } : {}),

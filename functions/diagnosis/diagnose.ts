@@ -7,6 +7,8 @@
 import type { DiagnosisDeps } from './diagnosis-deps.ts';
 import type { Diagnosis, DiagnosisPart, RunbookNumber } from './model.ts';
 import { part } from './model.ts';
+import { mitigationKey } from '../../core/mitigation/actions.ts';
+import { maintenanceModePart } from './maintenance-mode.ts';
 import { errorGroups, errorsPart, firingAlerts, keyMetrics, listPods, podStatus } from './assessment.ts';
 import {
   cachePart,
@@ -37,6 +39,7 @@ export async function diagnose(
     part(deps, 'metrics', 'Key metrics', () => keyMetrics(deps)),
     part(deps, 'alerts', 'Firing alerts', () => firingAlerts(deps)),
   ];
+  const assessed = parts.length;
   switch (request.runbook) {
     case 1:
       // The manual's first mitigation is "if recent deployment: rollback": what changed leads.
@@ -75,11 +78,16 @@ export async function diagnose(
       parts.push(part(deps, 'storage', 'Storage', () => storagePart(deps)));
       break;
   }
+  // Maintenance mode left on answers 503 to everyone, whatever the alert: always looked at.
+  parts.push(part(deps, 'maintenance-mode', 'Maintenance mode', () => maintenanceModePart(deps)));
   const done = await Promise.all(parts);
   // Runbook parts speak first: they name the cause; the assessment says how widespread it is.
-  const ranked = [...done.slice(4), ...done.slice(0, 4)];
+  const ranked = [...done.slice(assessed), ...done.slice(0, assessed)];
   const findings = [...new Set(ranked.flatMap((p) => p.findings))];
   const changes = [...new Set(done.flatMap((p) => p.changes ?? []))];
+  const offers = ranked
+    .flatMap((p) => p.offers ?? [])
+    .filter((o, i, all) => all.findIndex((x) => mitigationKey(x.target) === mitigationKey(o.target)) === i);
   const failedParts = done.filter((p) => p.status === 'failed').map((p) => `${p.title}: ${p.summary}`);
   const headline =
     findings[0] ??
@@ -92,6 +100,7 @@ export async function diagnose(
     findings,
     changes,
     failedParts,
+    offers,
     parts: done,
     durationMs: Date.now() - t0,
   };

@@ -13,6 +13,9 @@ import type { Pager } from '../../core/outbox/pager.ts';
 import type { IncidentStore } from '../../core/incidents/store.ts';
 import { tellTiersAndChat, tiersPaged, type Chat } from '../../core/outbox/notify.ts';
 import { pagesAtOnce, type ResponsePolicy } from '../../core/incidents/policy.ts';
+import { generationOf, type Incident } from '../../core/incidents/incident.ts';
+import { describeTarget } from '../../core/mitigation/actions.ts';
+import { mitigationLink } from '../../core/mitigation/links.ts';
 
 export interface FollowUpDeps {
   readonly diagnosis: DiagnosisDeps;
@@ -22,6 +25,8 @@ export interface FollowUpDeps {
   readonly policy: ResponsePolicy;
   readonly chat?: Chat;
   readonly runbookBaseUrl?: string;
+  /** Where the offered mitigations link to, and the key that signs them; absent: none offered. */
+  readonly mitigationLinks?: { readonly baseUrl: string; readonly secret: string; readonly ttlHours: number };
   /** Keeps the full diagnosis (text and JSON); answers where a person finds it. */
   archive(incidentId: string, text: string, json: string): Promise<string>;
 }
@@ -48,7 +53,7 @@ export async function followUpIncident(deps: FollowUpDeps, incidentId: string): 
     alertAt: new Date(incident.alert.startedAt ?? incident.createdAt),
   });
   const ref = await deps.archive(incidentId, diagnosisText(diagnosis), JSON.stringify(diagnosis, null, 2));
-  const summary = diagnosisSummary(diagnosis, ref);
+  const summary = [diagnosisSummary(diagnosis, ref), ...offerLines(deps, incident, diagnosis)].join('\n');
   // The tiers paged so far; an incident that pages at once whose page is still on its way: the primary.
   const latest = (await deps.store.get(incidentId)) ?? incident;
   let tiers = tiersPaged(deps.tiers, latest);
@@ -80,4 +85,25 @@ export async function followUpIncident(deps: FollowUpDeps, incidentId: string): 
     note: summary,
   });
   return { incidentId, sent: true, to, ref, diagnosis };
+}
+
+/**
+ * The mitigations the evidence supports, each a signed link to the mitigation page (which shows
+ * the change and its dry run; only its button acts), bound to this incident and the exact target.
+ */
+export function offerLines(deps: FollowUpDeps, incident: Incident, diagnosis: Diagnosis): string[] {
+  const links = deps.mitigationLinks;
+  if (!links || diagnosis.offers.length === 0) return [];
+  const expiresAt = new Date(deps.diagnosis.now().getTime() + links.ttlHours * 3_600_000);
+  const deployment = deps.diagnosis.config.cluster.deployment;
+  return [
+    '',
+    'Mitigate (each link shows the change and its dry run; nothing changes until you press its button):',
+    ...diagnosis.offers
+      .slice(0, 6)
+      .flatMap((offer) => [
+        `- ${describeTarget(offer.target, deployment)}: ${offer.why}`,
+        `  ${mitigationLink(links.baseUrl, links.secret, { incidentId: incident.id, generation: generationOf(incident), sentTo: 'on-call', target: offer.target, expiresAt })}`,
+      ]),
+  ];
 }

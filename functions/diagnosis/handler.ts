@@ -82,6 +82,15 @@ async function followUp(event: unknown) {
           policy: deps.policy,
           ...(deps.chat ? { chat: deps.chat } : {}),
           ...(deps.runbookBaseUrl ? { runbookBaseUrl: deps.runbookBaseUrl } : {}),
+          ...(deps.links.mitigateBaseUrl
+            ? {
+                mitigationLinks: {
+                  baseUrl: deps.links.mitigateBaseUrl,
+                  secret: deps.links.secret,
+                  ttlHours: config.mitigation.linkHours,
+                },
+              }
+            : {}),
           async archive(id, text, json) {
             await putReport(`reports/diagnosis/${id}.json`, json, 'application/json');
             return putReport(`reports/diagnosis/${id}.txt`, text, 'text/plain; charset=utf-8');

@@ -1,3 +1,4 @@
+import type { MitigationOffer } from '../../core/mitigation/actions.ts';
 import type { DiagnosisDeps } from './diagnosis-deps.ts';
 
 export type RunbookNumber = 1 | 2 | 3 | 4;
@@ -27,6 +28,8 @@ export interface DiagnosisPart {
   readonly findings: string[];
   /** What changed recently (rollouts, configuration). */
   readonly changes?: string[];
+  /** The playbook's mitigations this part's evidence supports, each for its exact target. */
+  readonly offers?: MitigationOffer[];
 }
 
 export interface Diagnosis {
@@ -38,6 +41,8 @@ export interface Diagnosis {
   readonly findings: string[];
   readonly changes: string[];
   readonly failedParts: string[];
+  /** Every part's offers, the cause's first, one per action and target. */
+  readonly offers: MitigationOffer[];
   readonly parts: DiagnosisPart[];
   readonly durationMs: number;
 }

@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { mapBounded } from '../../core/bounded.ts';
 import { parseCpu, parseMemory } from '../../core/kubernetes.ts';
+import type { MitigationOffer } from '../../core/mitigation/actions.ts';
 import { CACHE_SIZE_KEY, RETENTION_KEY } from '../../core/service-config.ts';
 import { latestCleanupSummary, runStartedAt } from '../../core/cleanup-record.ts';
 import { formatBytes } from '../../core/units.ts';
@@ -35,13 +36,25 @@ export async function recentChanges(deps: DiagnosisDeps, alertAt: Date | undefin
       `revision ${r.revision}: ${r.image}, created ${r.created ? new Date(r.created).toISOString() : '?'} (${ago(r.created, now)}), ${r.replicas} replica(s)`,
   );
   const changes: string[] = [];
+  const offers: MitigationOffer[] = [];
   const latest = revisions[0];
   if (latest?.created && revisions.length > 1) {
     const minutes = Math.round((reference.getTime() - new Date(latest.created).getTime()) / 60_000);
-    if (minutes >= -5 && minutes <= 24 * 60)
+    if (minutes >= -5 && minutes <= 24 * 60) {
+      offers.push({
+        target: { action: 'undo', fromRevision: latest.revision, toRevision: revisions[1]!.revision },
+        why: `revision ${latest.revision} (${latest.image}) was deployed ${minutes} min before the alert (Runbook 1: if recent deployment, rollback)`,
+      });
+      const knownGood = deps.config.mitigation.knownGoodImage;
+      if (!latest.image.includes(',') && latest.image !== knownGood && revisions[1]!.image !== knownGood)
+        offers.push({
+          target: { action: 'image', fromImage: latest.image, image: knownGood },
+          why: `the emergency rollback to the known-good image, if revision ${revisions[1]!.revision} is no better`,
+        });
       changes.push(
         `revision ${latest.revision} (${latest.image}) deployed ${minutes} min before the alert; previous: revision ${revisions[1]!.revision} (${revisions[1]!.image}): kubectl rollout undo deployment/${deps.config.cluster.deployment} -n ${namespace} --to-revision=${revisions[1]!.revision}`,
       );
+    }
   }
   const changed = (map?.metadata?.managedFields ?? [])
     .map((f) => f.time)
@@ -66,6 +79,7 @@ export async function recentChanges(deps: DiagnosisDeps, alertAt: Date | undefin
     lines,
     findings: changes.length ? [changes[0]!] : [],
     changes,
+    offers,
   };
 }
 
@@ -93,9 +107,13 @@ export function errorTypesPart(errors: ErrorGroups): PartResult {
 
 export async function resourcesAgainstLimits(deps: DiagnosisDeps, pods: V1Pod[]): Promise<PartResult> {
   const { namespace, appSelector } = deps.config.cluster;
-  const usage = await deps.kube.podUsage(namespace, appSelector);
+  const [usage, deployment] = await Promise.all([
+    deps.kube.podUsage(namespace, appSelector),
+    deps.kube.deployment(namespace, deps.config.cluster.deployment),
+  ]);
   const byName = new Map(usage.map((u) => [u.pod, u]));
   const findings: string[] = [];
+  let cpuBound = 0;
   const lines = pods.map((p) => {
     const name = p.metadata?.name ?? '?';
     const limits = p.spec?.containers[0]?.resources?.limits ?? {};
@@ -110,11 +128,26 @@ export async function resourcesAgainstLimits(deps: DiagnosisDeps, pods: V1Pod[])
     if (!used) return `${name}: no usage (metrics-server)`;
     const cpuPct = cpuLimit ? (used.cpu / cpuLimit) * 100 : undefined;
     const memPct = memLimit ? (used.mem / memLimit) * 100 : undefined;
-    if ((cpuPct ?? 0) >= 90) findings.push(`${name} CPU at ${cpuPct!.toFixed(0)}% of its limit`);
+    if ((cpuPct ?? 0) >= 90) {
+      cpuBound++;
+      findings.push(`${name} CPU at ${cpuPct!.toFixed(0)}% of its limit`);
+    }
     if ((memPct ?? 0) >= 90) findings.push(`${name} memory at ${memPct!.toFixed(0)}% of its limit`);
     return `${name}: CPU ${used.cpu.toFixed(2)} of ${limits.cpu ?? 'no limit'}${cpuPct === undefined ? '' : ` (${cpuPct.toFixed(0)}%)`}, memory ${(used.mem / 2 ** 20).toFixed(0)}Mi of ${limits.memory ?? 'no limit'}${memPct === undefined ? '' : ` (${memPct.toFixed(0)}%)`}`;
   });
-  return { summary: `${usage.length} pod(s) measured`, lines, findings };
+  // Runbook 2: "If CPU/Memory high: Scale up", to the manual's 5 (the configured maximum).
+  const replicas = deployment?.spec?.replicas ?? 0;
+  const max = deps.config.mitigation.maxReplicas;
+  const offers: MitigationOffer[] =
+    cpuBound > 0 && deployment && replicas < max
+      ? [
+          {
+            target: { action: 'scale', fromReplicas: replicas, replicas: max },
+            why: `${cpuBound} pod(s) at 90% or more of their CPU limit with ${replicas} replica(s) (Runbook 2: scale up)`,
+          },
+        ]
+      : [];
+  return { summary: `${usage.length} pod(s) measured`, lines, findings, offers };
 }
 
 export async function cachePart(deps: DiagnosisDeps): Promise<PartResult> {
@@ -170,6 +203,8 @@ export async function crashes(deps: DiagnosisDeps, pods: V1Pod[]): Promise<PartR
   ]);
   const lines: string[] = [];
   const findings: string[] = [];
+  const offers: MitigationOffer[] = [];
+  const limit = deps.config.mitigation.maxMemoryLimit;
   await mapBounded(troubled, 5, async (pod) => {
     const name = pod.metadata?.name ?? '?';
     const status = pod.status?.containerStatuses?.[0];
@@ -208,6 +243,7 @@ export async function crashes(deps: DiagnosisDeps, pods: V1Pod[]): Promise<PartR
     );
     if (previous.startsWith("previous log's")) findings.push(`${name} ${previous}`);
     if (pressure.length) findings.push(`node ${pod.spec?.nodeName}: ${pressure.join(', ')}`);
+    offers.push(...crashOffers(pod, last?.reason, nodeReady, pressure, limit));
   });
   return {
     summary: troubled.length
@@ -215,7 +251,53 @@ export async function crashes(deps: DiagnosisDeps, pods: V1Pod[]): Promise<PartR
       : 'no pod crashing or restarting',
     lines,
     findings,
+    offers,
   };
+}
+
+/**
+ * Runbook 3's mitigations for one troubled pod: restart it; OOMKilled: raise the memory limit
+ * (double, at most the configured maximum); its node NotReady or under pressure: drain the node.
+ */
+function crashOffers(
+  pod: V1Pod,
+  reason: string | undefined,
+  nodeReady: boolean,
+  pressure: string[],
+  maxMemory: string,
+): MitigationOffer[] {
+  const name = pod.metadata?.name ?? '';
+  const uid = pod.metadata?.uid;
+  const offers: MitigationOffer[] = [];
+  if (uid)
+    offers.push({
+      target: { action: 'restart', pod: name, uid },
+      why: `${name} is ${ready(pod) ? 'restarting' : 'not ready'} with ${restarts(pod)} restart(s) (Runbook 3: restart the unhealthy pod)`,
+    });
+  const current = pod.spec?.containers[0]?.resources?.limits?.memory;
+  const bytes = parseMemory(current);
+  const max = parseMemory(maxMemory)!;
+  if (
+    reason === 'OOMKilled' &&
+    current &&
+    bytes !== undefined &&
+    /^\d+(Mi|Gi)$/.test(current) &&
+    bytes < max
+  ) {
+    const doubled = Math.min(bytes * 2, max);
+    const to = doubled % 2 ** 30 === 0 ? `${doubled / 2 ** 30}Gi` : `${Math.ceil(doubled / 2 ** 20)}Mi`;
+    offers.push({
+      target: { action: 'memory', from: current, to },
+      why: `${name} was OOMKilled at its ${current} limit (Runbook 3: increase the memory limit)`,
+    });
+  }
+  const node = pod.spec?.nodeName;
+  if (node && (!nodeReady || pressure.length > 0))
+    offers.push({
+      target: { action: 'drain', node },
+      why: `node ${node} is ${nodeReady ? pressure.join(', ') : 'NotReady'} (move its pods elsewhere)`,
+    });
+  return offers;
 }
 
 async function warningEventsOf(deps: DiagnosisDeps, names: Set<string>): Promise<Map<string, string[]>> {

@@ -10,7 +10,7 @@ import { thresholdOf } from '../../core/thresholds.ts';
 import type { MaintenanceDeps } from './maintenance-deps.ts';
 import { recordId, WindowState, type HealthBaseline, type MaintenanceRecord } from './window-record.ts';
 
-export const MAINTENANCE_ANNOTATION = 'nginx.ingress.kubernetes.io/custom-http-errors';
+export { MAINTENANCE_ANNOTATION } from '../../core/maintenance-window.ts';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
 export interface CheckItem {

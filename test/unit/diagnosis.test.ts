@@ -28,7 +28,7 @@ const NOW = new Date('2026-11-28T03:00:00Z');
 /** A cluster of two pods, one OOM-killed, with its previous log, its events and a node under memory pressure. */
 function fakeCluster(overrides: Partial<KubernetesPort> = {}): KubernetesPort {
   const pod = (name: string, oom: boolean): V1Pod => ({
-    metadata: { name },
+    metadata: { name, uid: `0000-${name === 'pod-a' ? 'aaaa' : 'bbbb'}` },
     spec: {
       nodeName: 'node-1',
       containers: [{ name: 'semantic-control-plane', resources: { limits: { cpu: '4', memory: '8Gi' } } }],
@@ -86,6 +86,8 @@ function fakeCluster(overrides: Partial<KubernetesPort> = {}): KubernetesPort {
     nodes: async () => [node],
     podUsage: async () => [],
     replicaSets: async () => [],
+    deployment: async () => undefined,
+    ingress: async () => undefined,
     configMap: async () => undefined,
     configMapData: async () => ({ 'validation.cache.size': '10000' }),
     ...overrides,
@@ -116,6 +118,13 @@ describe('diagnosis', () => {
     expect(d.findings).toContain('node node-1: MemoryPressure');
     const crashes = d.parts.find((p) => p.id === 'crashes')!;
     expect(crashes.lines).toContain('  event BackOff (6×): Back-off restarting failed container');
+    // Runbook 3's mitigations, each for its exact target: restart the pod (by uid), raise the
+    // OOM-killed container's limit (doubled, within the configured 16Gi), drain the node under pressure.
+    expect(d.offers.map((o) => o.target)).toEqual([
+      { action: 'restart', pod: 'pod-a', uid: '0000-aaaa' },
+      { action: 'memory', from: '8Gi', to: '16Gi' },
+      { action: 'drain', node: 'node-1' },
+    ]);
     const summary = diagnosisSummary(d, 's3://b/reports/diagnosis/INC-20261128-001.txt');
     expect(summary.split('\n')).toEqual([
       'Diagnosis for INC-20261128-001 (Runbook 3: Pod Crash Loop): pod-a: CrashLoopBackOff, 3 restarts, last exit code 137 (OOMKilled)',
