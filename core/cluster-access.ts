@@ -142,3 +142,66 @@ export function checksAccessManifests(
       : []),
   ];
 }
+
+/**
+ * The mitigation function's group: the one role that writes to the cluster, and only what the
+ * playbook's step 3 needs. Namespaced (the service's namespace): patch the one Deployment and its
+ * scale, delete pods (restart), patch the one Ingress (maintenance mode off), and what those
+ * changes must read first. Cluster-wide: patch nodes (cordon), list pods on a node and create
+ * evictions (a drain evicts every pod on the node, whatever its namespace; the API server still
+ * enforces each PodDisruptionBudget).
+ */
+export const MITIGATOR_GROUP = 'mcp-ops:mitigator';
+export const MITIGATOR_ROLE_NAME = 'mcp-ops-mitigator';
+
+export function mitigatorNamespaceRules(deployment: string, ingress: string): AccessRule[] {
+  return [
+    { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [deployment], verbs: ['get', 'patch'] },
+    {
+      apiGroups: ['apps'],
+      resources: ['deployments/scale'],
+      resourceNames: [deployment],
+      verbs: ['get', 'patch'],
+    },
+    { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['list'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+    {
+      apiGroups: ['networking.k8s.io'],
+      resources: ['ingresses'],
+      resourceNames: [ingress],
+      verbs: ['get', 'patch'],
+    },
+    { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
+  ];
+}
+
+export const MITIGATOR_CLUSTER_RULES: readonly AccessRule[] = [
+  { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+  { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
+];
+
+export function mitigatorManifests(
+  namespace: string,
+  deployment: string,
+  ingress: string,
+  groups: readonly string[] = [MITIGATOR_GROUP],
+) {
+  const subjects = groups.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: MITIGATOR_ROLE_NAME, labels: LABELS },
+      rules: MITIGATOR_CLUSTER_RULES.map((r) => ({ ...r })),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: MITIGATOR_ROLE_NAME, labels: LABELS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: MITIGATOR_ROLE_NAME },
+      subjects,
+    },
+    ...roleFor(MITIGATOR_ROLE_NAME, namespace, mitigatorNamespaceRules(deployment, ingress), groups),
+  ];
+}

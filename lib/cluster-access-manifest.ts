@@ -3,7 +3,7 @@
 // `npm run generate` writes it from core/cluster-access.ts.
 import { dumpYaml } from '@kubernetes/client-node';
 import { join } from 'node:path';
-import { checksAccessManifests, configReaderManifests } from '../core/cluster-access.ts';
+import { checksAccessManifests, configReaderManifests, mitigatorManifests } from '../core/cluster-access.ts';
 
 export const RBAC_MANIFEST_FILE = join(import.meta.dirname, '..', 'rbac', 'mcp-ops-readonly.yaml');
 
@@ -12,6 +12,22 @@ export function clusterAccessManifest(namespace = 'mcp-system', configMap = 'mcp
     ...checksAccessManifests(namespace),
     ...configReaderManifests(namespace, configMap),
   ]
+    .map((object) => dumpYaml(object))
+    .join('---\n')}`;
+}
+
+export const MITIGATOR_MANIFEST_FILE = join(import.meta.dirname, '..', 'rbac', 'mcp-ops-mitigator.yaml');
+
+/**
+ * The mitigation function's write access, a file of its own: applying it is a decision (without
+ * it the mitigation page shows every action refused by RBAC, and nothing else changes).
+ */
+export function mitigatorManifest(
+  namespace = 'mcp-system',
+  deployment = 'mcp-semantic-control-plane',
+  ingress = 'mcp-semantic-ingress',
+): string {
+  return `# Generated from core/cluster-access.ts by \`npm run generate\`; do not edit.\n${mitigatorManifests(namespace, deployment, ingress)
     .map((object) => dumpYaml(object))
     .join('---\n')}`;
 }

@@ -46,7 +46,13 @@ export const StackEndpointsSchema = z.object({
   mail: z.object({ from: z.string(), to: z.array(z.string()), configurationSet: z.string() }),
   /** The local Kubernetes API server and its kubeconfigs (absent with MCP_STACK_KUBERNETES=0). */
   kubernetes: z
-    .object({ server: z.string().url(), kubeconfig: z.string(), kubeconfigReadonly: z.string() })
+    .object({
+      server: z.string().url(),
+      kubeconfig: z.string(),
+      kubeconfigReadonly: z.string(),
+      /** The mitigation function's identity (group mcp-ops:mitigator). */
+      kubeconfigMitigator: z.string().optional(),
+    })
     .optional(),
 });
 export type StackEndpoints = z.infer<typeof StackEndpointsSchema>;

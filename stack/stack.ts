@@ -166,6 +166,7 @@ export async function stackUp(
       server: kube.kubeconfigs.server,
       kubeconfig: kube.kubeconfigs.admin,
       kubeconfigReadonly: kube.kubeconfigs.readonly,
+      kubeconfigMitigator: kube.kubeconfigs.mitigator,
     };
   }
 

@@ -6,7 +6,7 @@
  *
  *   the thresholds table (core/thresholds.ts)  → rules/mcp-semantic.rules.yml's exprs and SLO groups
  *   the rules                                  → rules/mcp-semantic.prometheusrule.yaml
- *   the functions' cluster access              → rbac/mcp-ops-readonly.yaml
+ *   the functions' cluster access              → rbac/mcp-ops-readonly.yaml, rbac/mcp-ops-mitigator.yaml
  *   the thresholds and panels (lib/dashboards) → dashboards/*.json and their ConfigMap
  *   the configuration's zod schema             → config.schema.json, docs/configuration.md
  *   bin/                                       → dist/mcp-ops.mjs (not committed; built here)
@@ -14,7 +14,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { configJsonSchema, configReference } from '../core/config-schema.ts';
-import { clusterAccessManifest, RBAC_MANIFEST_FILE } from '../lib/cluster-access-manifest.ts';
+import {
+  clusterAccessManifest,
+  MITIGATOR_MANIFEST_FILE,
+  mitigatorManifest,
+  RBAC_MANIFEST_FILE,
+} from '../lib/cluster-access-manifest.ts';
 import { dashboardFiles, DASHBOARDS_DIR } from '../lib/dashboards.ts';
 import { MANIFEST_FILE, prometheusRuleManifest } from '../stack/prometheus-rule.ts';
 import { applySloRules, applyThresholds, RULES_FILE } from '../stack/threshold-rules.ts';
@@ -28,6 +33,7 @@ export function generatedFiles(): Map<string, string> {
     [RULES_FILE, rules],
     [MANIFEST_FILE, prometheusRuleManifest(rules)],
     [RBAC_MANIFEST_FILE, clusterAccessManifest()],
+    [MITIGATOR_MANIFEST_FILE, mitigatorManifest()],
     [join(ROOT, 'config.schema.json'), `${JSON.stringify(configJsonSchema(), null, 2)}\n`],
     [join(ROOT, 'docs', 'configuration.md'), configReference()],
   ]);

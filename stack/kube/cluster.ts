@@ -25,7 +25,13 @@ import {
   writeTokenWebhookConfig,
   type Kubeconfigs,
 } from './control-plane.ts';
-import { CHECKS_GROUP, checksAccessManifests, configReaderManifests } from '../../core/cluster-access.ts';
+import {
+  CHECKS_GROUP,
+  checksAccessManifests,
+  configReaderManifests,
+  MITIGATOR_GROUP,
+  mitigatorManifests,
+} from '../../core/cluster-access.ts';
 import { ensurePki, IDENTITIES } from './pki.ts';
 
 export const KUBE_SERVICE_NAMES = [
@@ -59,6 +65,10 @@ export function readonlyRbac(): KubernetesObject[] {
     // deployed-shape test's token webhook maps the function's role to it, as EKS does).
     ...checksAccessManifests('mcp-system', [...IDENTITIES.readonly.groups, CHECKS_GROUP]),
     ...configReaderManifests('mcp-system', 'mcp-semantic-config'),
+    // The mitigation function's write access, to its own group only (the local identity has it).
+    ...mitigatorManifests('mcp-system', 'mcp-semantic-control-plane', 'mcp-semantic-ingress', [
+      MITIGATOR_GROUP,
+    ]),
   ] as KubernetesObject[];
 }
 

@@ -226,6 +226,8 @@ export interface Kubeconfigs {
   readonly server: string;
   readonly admin: string;
   readonly readonly: string;
+  /** The mitigation function's identity (its own group, the only one that writes). */
+  readonly mitigator: string;
 }
 
 /** `.stack/kubeconfig` (admin) and `.stack/kubeconfig-readonly` (the identity mcp-ops uses). */
@@ -241,5 +243,11 @@ export function writeKubeconfigs(stackDir: string, pki: Pki): Kubeconfigs {
     kubeconfigYaml(server, pki.caCert, 'mcp-ops-readonly', pki.tokens.readonly),
     0o600,
   );
-  return { server, admin, readonly };
+  const mitigator = join(stackDir, 'kubeconfig-mitigator');
+  writeIfChanged(
+    mitigator,
+    kubeconfigYaml(server, pki.caCert, 'mcp-ops-mitigator', pki.tokens.mitigator),
+    0o600,
+  );
+  return { server, admin, readonly, mitigator };
 }

@@ -1,7 +1,7 @@
 // Certificates and tokens for the local control plane, made once with openssl under .stack/kube/pki.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Pki {
@@ -19,7 +19,7 @@ export interface Pki {
   readonly localServingCert: string;
   readonly localServingKey: string;
   readonly tokenFile: string;
-  readonly tokens: { readonly admin: string; readonly readonly: string };
+  readonly tokens: { readonly admin: string; readonly readonly: string; readonly mitigator: string };
 }
 
 /** The identities the token file defines. */
@@ -27,6 +27,8 @@ export const IDENTITIES = {
   admin: { user: 'mcp-admin', groups: ['system:masters'] },
   /** The identity mcp-ops itself uses: read-only RBAC, bound by the seeder. */
   readonly: { user: 'mcp-ops-readonly', groups: ['mcp-ops:readers'] },
+  /** The mitigation function's group (core/cluster-access.ts MITIGATOR_GROUP): the one that writes. */
+  mitigator: { user: 'mcp-ops-mitigator', groups: ['mcp-ops:mitigator'] },
 } as const;
 
 function openssl(args: string[]): void {
@@ -130,11 +132,22 @@ export function ensurePki(kubeDir: string): Pki {
       { mode: 0o600 },
     );
   }
-  const [admin, reader] = readFileSync(tokenFile, 'utf8')
+  // A token file made before the mitigator identity existed gets its line (read at the API server's start).
+  if (!readFileSync(tokenFile, 'utf8').includes(`,${IDENTITIES.mitigator.user},`))
+    appendFileSync(
+      tokenFile,
+      `${randomBytes(24).toString('hex')},${IDENTITIES.mitigator.user},uid-mitigator,"${IDENTITIES.mitigator.groups.join(',')}"\n`,
+    );
+  const [admin, reader, mitigator] = readFileSync(tokenFile, 'utf8')
     .trim()
     .split('\n')
     .map((line) => line.split(',')[0]!);
-  return { dir, ...paths, tokenFile, tokens: { admin: admin!, readonly: reader! } };
+  return {
+    dir,
+    ...paths,
+    tokenFile,
+    tokens: { admin: admin!, readonly: reader!, mitigator: mitigator! },
+  };
 }
 
 /** A kubeconfig for one token identity against the local API server, CA-verified. */

@@ -52,7 +52,7 @@ const HARDENED = {
   capabilities: { drop: ['ALL'] },
 };
 
-const labels = { app: 'mcp-semantic', 'app.kubernetes.io/name': 'mcp-semantic-control-plane' };
+export const labels = { app: 'mcp-semantic', 'app.kubernetes.io/name': 'mcp-semantic-control-plane' };
 
 function container(image = IMAGE) {
   return {
@@ -190,7 +190,7 @@ async function seedNodes(kc: KubeConfig, nodes: World['nodes'], now: Date): Prom
 }
 
 /** A pod of the Deployment as the ReplicaSet controller would make it, for kwok to play. */
-function podObject(plan: PodPlan, replicaSet: string, replicaSetUid: string): V1Pod {
+export function podObject(plan: PodPlan, replicaSet: string, replicaSetUid: string): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -220,7 +220,7 @@ function podObject(plan: PodPlan, replicaSet: string, replicaSetUid: string): V1
 }
 
 /** A ReplicaSet of the Deployment at `revision`, owned by it, as the controller makes one. */
-function replicaSetObject(
+export function replicaSetObject(
   name: string,
   revision: string,
   deploymentUid: string,

@@ -119,7 +119,8 @@ export class KubeMitigationCluster implements MitigationCluster {
     await this.core.deleteNamespacedPod({
       name,
       namespace: this.namespace,
-      body: { preconditions: { uid } },
+      // With a body, the API server reads DeleteOptions from it alone: dryRun must be there too.
+      body: { preconditions: { uid }, ...(dryRun ? { dryRun: ['All'] } : {}) },
       ...dry(dryRun),
     });
   }
