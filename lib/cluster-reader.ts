@@ -18,6 +18,8 @@ export function grantClusterRead(
   role: iam.IRole,
   config: OpsConfig,
   apsActions: readonly string[] = ['aps:QueryMetrics'],
+  /** The Kubernetes groups the access entry maps the role to (the mitigation function: its own). */
+  groups: readonly string[] = [CHECKS_GROUP],
 ): eks.CfnAccessEntry {
   const stack = Stack.of(scope);
   role.addToPrincipalPolicy(
@@ -34,7 +36,7 @@ export function grantClusterRead(
       ],
     }),
   );
-  if (config.prometheus.access === 'amp')
+  if (config.prometheus.access === 'amp' && apsActions.length > 0)
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'QueryManagedPrometheus',
@@ -53,7 +55,7 @@ export function grantClusterRead(
     clusterName: config.cluster.name,
     principalArn: role.roleArn,
     type: 'STANDARD',
-    kubernetesGroups: [CHECKS_GROUP],
+    kubernetesGroups: [...groups],
   });
 }
 

@@ -25,6 +25,7 @@ import { JobFunction } from './job-function.ts';
 import { NagSuppressions } from './nag.ts';
 import { ENV } from '../core/function-env.ts';
 import { EscalationGrants } from './escalation-grants.ts';
+import { mitigationFunction } from './mitigation-function.ts';
 
 export interface EscalationProps {
   readonly config: OpsConfig;
@@ -51,6 +52,10 @@ export class Escalation extends Construct {
   readonly diagnose: JobFunction;
   readonly diagnoseAccessEntry: eks.CfnAccessEntry;
   readonly respondUrl: lambda.FunctionUrl;
+  /** The mitigation page (functions/mitigate): the only function that writes to the cluster. */
+  readonly mitigate: JobFunction;
+  readonly mitigateUrl: lambda.FunctionUrl;
+  readonly mitigateAccessEntry: eks.CfnAccessEntry;
   readonly tickSchedule: scheduler.Schedule;
   readonly heartbeatAlarm: cloudwatch.Alarm;
   /** The Slack webhook and ticket secrets, when configured (read by all three functions). */
@@ -191,6 +196,9 @@ export class Escalation extends Construct {
       }),
     );
 
+    // The mitigation page: its links are signed by the diagnosis, so it comes first.
+    ({ fn: this.mitigate, url: this.mitigateUrl } = mitigationFunction(this, config, foundation, environment()));
+
     this.diagnose = new JobFunction(this, 'Diagnose', {
       entry: join(import.meta.dirname, '..', 'functions', 'diagnosis', 'handler.ts'),
       functionName: `${prefix}-escalation-diagnose`,
@@ -205,6 +213,7 @@ export class Escalation extends Construct {
       environment: {
         ...environment(this.respondUrl.url),
         [ENV.reportsBucket]: foundation.reportsBucket.bucketName,
+        [ENV.mitigateBaseUrl]: this.mitigateUrl.url,
       },
     });
     this.diagnose.function.addEventSource(
@@ -243,7 +252,8 @@ export class Escalation extends Construct {
     });
     this.diagnoseAccessEntry = grants.grantDiagnose(this.diagnose, config, foundation);
 
-    for (const fn of [this.intake, this.tick, this.respond, this.diagnose])
+    this.mitigateAccessEntry = grants.grantMitigate(this.mitigate, config);
+    for (const fn of [this.intake, this.tick, this.respond, this.diagnose, this.mitigate])
       grants.grantPaging(fn, foundation);
     grants.grantIntake(this.intake);
     grants.grantTick(this.tick);

@@ -5,6 +5,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { OpsConfig } from '../core/config.ts';
 import { INCIDENTS_TABLE } from '../core/incidents/table.ts';
+import { MITIGATOR_GROUP } from '../core/cluster-access.ts';
 import { grantClusterRead } from './cluster-reader.ts';
 import type { Foundation } from './foundation.ts';
 import type { JobFunction } from './job-function.ts';
@@ -110,6 +111,23 @@ export class EscalationGrants {
       'aps:QueryMetrics',
       'aps:ListAlerts',
     ]);
+  }
+
+  /**
+   * The mitigation page reads the incident it acts on and records its mitigations there, counts the
+   * hour's mitigations, and is the one function whose access entry maps to the writing group
+   * (core/cluster-access.ts MITIGATOR_GROUP); no Prometheus, no reports.
+   */
+  grantMitigate(fn: JobFunction, config: OpsConfig): eks.CfnAccessEntry {
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Incidents',
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [this.resources.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'MITIGATIONS#*'] } },
+      }),
+    );
+    return grantClusterRead(this.resources.scope, 'MitigateClusterAccess', fn.role, config, [], [MITIGATOR_GROUP]);
   }
 
   /** The tick lists open incidents and moves them up the ladder; it creates and deletes nothing. */

@@ -53,6 +53,7 @@ export class McpOpsStack extends Stack {
         { label: 'tick', job: this.escalation.tick },
         { label: 'respond', job: this.escalation.respond },
         { label: 'diagnose', job: this.escalation.diagnose },
+        { label: 'mitigate', job: this.escalation.mitigate },
       ],
     });
     this.outputs();
@@ -71,6 +72,11 @@ export class McpOpsStack extends Stack {
       'RespondUrl',
       this.escalation.respondUrl.url,
       'The acknowledge/resolve page the links in pages open (GET shows, the button POSTs)',
+    );
+    output(
+      'MitigateUrl',
+      this.escalation.mitigateUrl.url,
+      'The mitigation page the diagnosis links to (GET shows and dry-runs, the button acts); needs rbac/mcp-ops-mitigator.yaml applied',
     );
     output(
       'ReportsBucket',

@@ -76,6 +76,7 @@ describe('the CDK app’s configuration file', () => {
       'AlertsTopicArn',
       'DashboardsConfigMap',
       'IncidentsTable',
+      'MitigateUrl',
       'OperationsDashboard',
       'ReportsBucket',
       'RespondUrl',
@@ -114,7 +115,7 @@ describe('the CDK app’s configuration file', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, f]) =>
       String(f.Properties.FunctionName ?? '').startsWith('mcp-ops-'),
     );
-    expect(functions.length).toBe(8);
+    expect(functions.length).toBe(9);
     for (const [id] of functions) expect(body, id).toContain(`{"Ref":"${id}"}`);
   }, 120_000);
 
@@ -128,7 +129,7 @@ describe('the CDK app’s configuration file', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, f]) =>
       String(f.Properties.FunctionName ?? '').startsWith('mcp-ops-'),
     );
-    expect(functions.length).toBe(8);
+    expect(functions.length).toBe(9);
     const policies = Object.values(template.findResources('AWS::IAM::Policy'));
     for (const [id, f] of functions) {
       expect(f.Properties.TracingConfig, id).toEqual({ Mode: 'Active' });

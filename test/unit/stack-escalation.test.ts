@@ -300,6 +300,37 @@ describe('escalation in the stack', () => {
     });
   });
 
+  it('gives the mitigation page its own URL, role and access entry: the only one mapped to the writing group', () => {
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      TargetFunctionArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationMitigateFunction'), 'Arn'] },
+      AuthType: 'NONE',
+    });
+    const statements = statementsOf('EscalationMitigateRole');
+    const incidents = statements.find((s) => s.Sid === 'Incidents')!;
+    expect(incidents.Action).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    expect(incidents.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'MITIGATIONS#*'] },
+    });
+    // No S3, no Prometheus, no other table.
+    expect(JSON.stringify(statements)).not.toMatch(/s3:|aps:|Deliveries/);
+    const entries = Object.values(template.findResources('AWS::EKS::AccessEntry'));
+    const writers = entries.filter((e) => JSON.stringify(e.Properties.KubernetesGroups).includes('mitigator'));
+    expect(writers).toHaveLength(1);
+    expect(writers[0]!.Properties).toMatchObject({
+      PrincipalArn: { 'Fn::GetAtt': [expect.stringMatching(/^EscalationMitigateRole/), 'Arn'] },
+      KubernetesGroups: ['mcp-ops:mitigator'],
+    });
+    // The diagnosis signs links to it.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'mcp-ops-escalation-diagnose',
+      Environment: {
+        Variables: Match.objectLike({
+          MITIGATE_BASE_URL: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationMitigateFunctionFunctionUrl'), 'FunctionUrl'] },
+        }),
+      },
+    });
+  });
+
   it('pages the primary directly when the ladder stops or escalation itself fails', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'mcp-ops-escalation-tick-stopped',
