@@ -161,7 +161,11 @@ export function readCommandLine(argv: readonly string[]): CliOutcome {
     if (spec.argPattern) {
       if (spec.trailing && args.length !== 2)
         throw new UsageError(`expected ${spec.argHint} and ${spec.trailing}`);
-      if (args.length !== (spec.trailing ? 2 : 1) || !spec.argPattern.test(args[0]!))
+      const most = 1 + (spec.more?.max ?? 0);
+      const least = 1 + (spec.more?.min ?? 0);
+      if (spec.more && args.length >= least && args.length <= most && spec.argPattern.test(args[0]!)) {
+        // the command checks the rest itself
+      } else if (args.length !== (spec.trailing ? 2 : 1) || !spec.argPattern.test(args[0]!))
         throw new UsageError(
           `expected ${spec.argHint}, got ${args.length ? `"${args.join(' ')}"` : 'nothing'}`,
         );

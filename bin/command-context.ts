@@ -30,6 +30,8 @@ export interface Values {
   runbook?: string;
   incident?: string;
   done?: boolean;
+  'dry-run'?: boolean;
+  force?: boolean;
   status?: string;
   severity?: string;
   timeout?: string;

@@ -15,6 +15,8 @@ export interface CommandSpec {
   /** How many arguments after the name: exactly, and what each must look like. */
   readonly argPattern?: RegExp;
   readonly argHint?: string;
+  /** More arguments after the one `argPattern` checks, which the command reads itself (`mitigate ID ACTION [TARGET]`). */
+  readonly more?: { readonly min: number; readonly max: number };
   /** A free-text argument after the one `argPattern` checks (a status update's message). */
   readonly trailing?: string;
   readonly options: Options;
@@ -136,6 +138,33 @@ export const COMMANDS: readonly CommandSpec[] = [
       '--out DIR                        write the report HTML, the e-mail HTML and the JSON there',
     ],
     outputs: ['text', 'json', 'yaml', 'html'],
+  },
+  {
+    name: 'mitigate',
+    load: () => import('./mitigate-command.ts'),
+    summary: 'the playbook’s step 3 on an open incident, with the page’s guard rails (dry run first)',
+    args: 'INC-YYYYMMDD-NNN ACTION [TARGET]',
+    argPattern: INCIDENT_ID,
+    more: { min: 1, max: 2 },
+    argHint:
+      'an incident id, an action (undo, restart, scale, drain, image, memory, maintenance-off) and its target',
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+      by: { type: 'string' },
+    },
+    help: [
+      'undo [REVISION]                  roll back to REVISION (default: the one before the current)',
+      'restart POD                      delete the pod; its ReplicaSet starts a new one',
+      'scale [N]                        scale up to N (default and most: mitigation.maxReplicas)',
+      'drain NODE                       cordon NODE and evict its pods (not the last node, not past a PDB)',
+      'image [IMAGE]                    the emergency rollback; only mitigation.knownGoodImage',
+      'memory LIMIT                     raise the memory limit (up to mitigation.maxMemoryLimit)',
+      'maintenance-off [INGRESS]        remove the maintenance-mode annotation',
+      '--dry-run                        the API server’s dry run only; nothing changes',
+      '--force                          act inside the maintenance window too',
+      '--by NAME                        who (default $USER)',
+    ],
   },
   {
     name: 'diagnose',

@@ -27,7 +27,11 @@ export function mitigatorManifest(
   deployment = 'mcp-semantic-control-plane',
   ingress = 'mcp-semantic-ingress',
 ): string {
-  return `# Generated from core/cluster-access.ts by \`npm run generate\`; do not edit.\n${mitigatorManifests(namespace, deployment, ingress)
+  return `# Generated from core/cluster-access.ts by \`npm run generate\`; do not edit.\n${mitigatorManifests(
+    namespace,
+    deployment,
+    ingress,
+  )
     .map((object) => dumpYaml(object))
     .join('---\n')}`;
 }

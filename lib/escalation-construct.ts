@@ -197,7 +197,12 @@ export class Escalation extends Construct {
     );
 
     // The mitigation page: its links are signed by the diagnosis, so it comes first.
-    ({ fn: this.mitigate, url: this.mitigateUrl } = mitigationFunction(this, config, foundation, environment()));
+    ({ fn: this.mitigate, url: this.mitigateUrl } = mitigationFunction(
+      this,
+      config,
+      foundation,
+      environment(),
+    ));
 
     this.diagnose = new JobFunction(this, 'Diagnose', {
       entry: join(import.meta.dirname, '..', 'functions', 'diagnosis', 'handler.ts'),

@@ -127,7 +127,14 @@ export class EscalationGrants {
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['INC#*', 'MITIGATIONS#*'] } },
       }),
     );
-    return grantClusterRead(this.resources.scope, 'MitigateClusterAccess', fn.role, config, [], [MITIGATOR_GROUP]);
+    return grantClusterRead(
+      this.resources.scope,
+      'MitigateClusterAccess',
+      fn.role,
+      config,
+      [],
+      [MITIGATOR_GROUP],
+    );
   }
 
   /** The tick lists open incidents and moves them up the ladder; it creates and deletes nothing. */

@@ -12,7 +12,7 @@ import {
   verifyMitigation,
   type MitigationClaims,
 } from '../../core/mitigation/links.ts';
-import { escapeHtml } from '../../core/text-safety.ts';
+import { escapeHtml, singleLine } from '../../core/text-safety.ts';
 import { document, PAGE_HEADERS } from '../../core/web-page.ts';
 import { mitigate, preview, type MitigateDeps, type MitigationResult } from './mitigate.ts';
 
@@ -166,6 +166,17 @@ export async function answerMitigationUrl(deps: MitigatePageDeps, event: unknown
     target: claims.target,
     by: linkActor(claims, deps.tiers, method === 'POST' ? form.get('by') : undefined),
   };
-  const result = method === 'GET' ? await preview(deps, request) : await mitigate(deps, request);
+  let result: MitigationResult;
+  try {
+    result = method === 'GET' ? await preview(deps, request) : await mitigate(deps, request);
+  } catch (error) {
+    // The incident store or the API server not answering: said plainly, never a bare 500.
+    const message = singleLine((error as Error).message ?? String(error), 300);
+    return page(
+      503,
+      'Could not be answered',
+      `<h1>Could not be answered now</h1><p class="note warn" role="alert">${escapeHtml(`Something this page needs did not answer: ${message}. ${method === 'GET' ? 'Nothing was changed.' : "Check the incident's timeline before trying again."} At a terminal: mcp-ops mitigate ${claims.incidentId} ${claims.target.action} --dry-run`)}</p>`,
+    );
+  }
   return render(result, deps, path, token!, claims);
 }

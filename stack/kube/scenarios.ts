@@ -783,7 +783,7 @@ export async function setMaintenanceMode(kc: KubeConfig, on: boolean): Promise<v
 }
 
 /** Records that the cluster left its named scenario (the next clusterInScenario seeds again). */
-async function markScenario(kc: KubeConfig, name: string): Promise<void> {
+export async function markScenario(kc: KubeConfig, name: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const map = await core.readNamespacedConfigMap({ name: SCENARIO_CONFIGMAP, namespace: 'kube-system' });
   await core.replaceNamespacedConfigMap({

@@ -7,7 +7,10 @@ import {
   PolicyV1Api,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { buildCli } from '../../tools/build-cli.ts';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -26,7 +29,14 @@ import { answerMitigationUrl, type MitigatePageDeps } from '../../functions/miti
 import { launchChromium } from '../../stack/chromium.ts';
 import { STACK_DIR } from '../../stack/endpoints.ts';
 import { runControllers } from '../../stack/kube/controllers.ts';
-import { DEPLOYMENT, INGRESS, NAMESPACE, rollOut, setMaintenanceMode } from '../../stack/kube/scenarios.ts';
+import {
+  DEPLOYMENT,
+  INGRESS,
+  markScenario,
+  NAMESPACE,
+  rollOut,
+  setMaintenanceMode,
+} from '../../stack/kube/scenarios.ts';
 import { localTarget, subscribeQueue } from '../support/aws.ts';
 import { clusterInScenario } from '../support/cluster.ts';
 import { eventually } from '../support/eventually.ts';
@@ -129,6 +139,8 @@ describe('mitigating from the page', () => {
 
   afterAll(async () => {
     await controllers?.stop();
+    // The world moved (pods replaced, scaled, drained): the next test that wants a scenario reseeds.
+    if (admin) await markScenario(admin, 'after-mitigation-tests');
     await browser?.close();
     await server?.close();
   });
@@ -392,6 +404,51 @@ describe('mitigating from the page', () => {
       await setMaintenanceMode(admin, false);
     }
   }, 120_000);
+
+  it('the command line: a dry run first, the same guard rails, acts once', async () => {
+    const bundle = await buildCli(join(process.cwd(), 'out', 'mitigate-cli'));
+    // The other tests here have used this hour's mitigations: the command gets the tests' cap.
+    const configFile = join(process.cwd(), 'out', 'mitigate-cli', 'mcp-ops.config.json');
+    await writeFile(configFile, JSON.stringify({ mitigation: { perHour: 100 } }));
+    const cli = async (...args: string[]) => {
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, [
+          bundle,
+          'mitigate',
+          ...args,
+          '--local',
+          '--config',
+          configFile,
+        ]);
+        return { code: 0, out: stdout };
+      } catch (error) {
+        const failed = error as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, out: `${failed.stdout}${failed.stderr}` };
+      }
+    };
+    admin ??= (await clusterInScenario('healthy')).client('admin');
+    await setMaintenanceMode(admin, true);
+    const id = await openIncident(`CliMitigate${Date.now()}`);
+    const dry = await cli(id, 'maintenance-off', '--dry-run');
+    expect(dry.code, dry.out).toBe(0);
+    expect(dry.out).toContain('would remove nginx.ingress.kubernetes.io/custom-http-errors');
+    const ingress = () =>
+      admin.makeApiClient(NetworkingV1Api).readNamespacedIngress({ name: INGRESS, namespace: NAMESPACE });
+    expect((await ingress()).metadata?.annotations?.['nginx.ingress.kubernetes.io/custom-http-errors']).toBe(
+      '503',
+    );
+    const past = await cli(id, 'scale', '9');
+    expect(past.code).toBe(2);
+    expect(past.out).toContain('configured maximum of 5');
+    const acted = await cli(id, 'maintenance-off', '--by', 'terminal-tester');
+    expect(acted.code, acted.out).toBe(0);
+    expect(acted.out).toContain('confirmed by terminal-tester via mcp-ops');
+    expect(
+      (await ingress()).metadata?.annotations?.['nginx.ingress.kubernetes.io/custom-http-errors'],
+    ).toBeUndefined();
+    const again = await cli(id, 'maintenance-off');
+    expect(again.out).toContain('already done by terminal-tester via mcp-ops');
+  }, 180_000);
 
   it('only the mitigation identity writes: the read-only identity is refused every write, the mitigator anything outside its rules', async () => {
     const readonly = kubeconfig(endpoints.kubernetes!.kubeconfigReadonly);

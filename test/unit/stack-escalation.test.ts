@@ -314,7 +314,9 @@ describe('escalation in the stack', () => {
     // No S3, no Prometheus, no other table.
     expect(JSON.stringify(statements)).not.toMatch(/s3:|aps:|Deliveries/);
     const entries = Object.values(template.findResources('AWS::EKS::AccessEntry'));
-    const writers = entries.filter((e) => JSON.stringify(e.Properties.KubernetesGroups).includes('mitigator'));
+    const writers = entries.filter((e) =>
+      JSON.stringify(e.Properties.KubernetesGroups).includes('mitigator'),
+    );
     expect(writers).toHaveLength(1);
     expect(writers[0]!.Properties).toMatchObject({
       PrincipalArn: { 'Fn::GetAtt': [expect.stringMatching(/^EscalationMitigateRole/), 'Arn'] },
@@ -325,7 +327,9 @@ describe('escalation in the stack', () => {
       FunctionName: 'mcp-ops-escalation-diagnose',
       Environment: {
         Variables: Match.objectLike({
-          MITIGATE_BASE_URL: { 'Fn::GetAtt': [Match.stringLikeRegexp('EscalationMitigateFunctionFunctionUrl'), 'FunctionUrl'] },
+          MITIGATE_BASE_URL: {
+            'Fn::GetAtt': [Match.stringLikeRegexp('EscalationMitigateFunctionFunctionUrl'), 'FunctionUrl'],
+          },
         }),
       },
     });
