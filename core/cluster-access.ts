@@ -57,6 +57,30 @@ export function configReaderManifests(
   return roleFor(CONFIG_READER_ROLE_NAME, namespace, rules, groups);
 }
 
+/** A ClusterRole with `rules` and its binding to `groups`. */
+function clusterRoleFor(name: string, rules: readonly AccessRule[], groups: readonly string[]) {
+  const subjects = groups.map((group) => ({
+    kind: 'Group',
+    apiGroup: 'rbac.authorization.k8s.io',
+    name: group,
+  }));
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name, labels: LABELS },
+      rules: rules.map((r) => ({ ...r })),
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name, labels: LABELS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects,
+    },
+  ];
+}
+
 /** Cluster-wide (ClusterRole): pods, logs, events, nodes, jobs, policies, RBAC, metrics, pod proxy. */
 export const CHECKS_CLUSTER_RULES: readonly AccessRule[] = [
   {
@@ -121,21 +145,8 @@ export function checksAccessManifests(
   groups: readonly string[] = [CHECKS_GROUP],
   prometheus: PrometheusServiceRef | undefined = DEFAULT_PROMETHEUS,
 ) {
-  const subjects = groups.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
   return [
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: CHECKS_ROLE_NAME, labels: LABELS },
-      rules: CHECKS_CLUSTER_RULES.map((r) => ({ ...r })),
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: CHECKS_ROLE_NAME, labels: LABELS },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: CHECKS_ROLE_NAME },
-      subjects,
-    },
+    ...clusterRoleFor(CHECKS_ROLE_NAME, CHECKS_CLUSTER_RULES, groups),
     ...roleFor(CHECKS_ROLE_NAME, namespace, CHECKS_NAMESPACE_RULES, groups),
     ...(prometheus
       ? roleFor(PROMETHEUS_PROXY_ROLE_NAME, prometheus.namespace, [prometheusProxyRules(prometheus)], groups)
@@ -187,21 +198,8 @@ export function mitigatorManifests(
   ingress: string,
   groups: readonly string[] = [MITIGATOR_GROUP],
 ) {
-  const subjects = groups.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name }));
   return [
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: MITIGATOR_ROLE_NAME, labels: LABELS },
-      rules: MITIGATOR_CLUSTER_RULES.map((r) => ({ ...r })),
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: MITIGATOR_ROLE_NAME, labels: LABELS },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: MITIGATOR_ROLE_NAME },
-      subjects,
-    },
+    ...clusterRoleFor(MITIGATOR_ROLE_NAME, MITIGATOR_CLUSTER_RULES, groups),
     ...roleFor(MITIGATOR_ROLE_NAME, namespace, mitigatorNamespaceRules(deployment, ingress), groups),
   ];
 }

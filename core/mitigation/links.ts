@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac, signedByOneOf } from '../signing.ts';
 import { z } from 'zod';
 import type { MitigationTarget } from './actions.ts';
 
@@ -54,7 +54,7 @@ const ClaimsSchema = z
 const DOMAIN = 'mcp-ops-mitigation-v1';
 
 function signature(secret: string, payload: string): string {
-  return createHmac('sha256', secret).update(`${DOMAIN}.${payload}`).digest('base64url');
+  return hmac(secret, `${DOMAIN}.${payload}`);
 }
 
 export function signMitigation(secret: string, claims: MitigationClaims): string {
@@ -93,12 +93,7 @@ export function verifyMitigation(
   const match = token.length <= MAX_TOKEN_CHARS ? /^m1\.([\w-]+)\.([\w-]{43})$/.exec(token) : null;
   if (!match) return { ok: false, reason: 'This link is damaged or incomplete. Nothing was changed.' };
   const [, payload, given] = match;
-  const matches = (key: string) => {
-    const expected = Buffer.from(signature(key, payload!));
-    const actual = Buffer.from(given!);
-    return expected.length === actual.length && timingSafeEqual(expected, actual);
-  };
-  if (![secret, ...previous].some(matches))
+  if (!signedByOneOf([secret, ...previous], `${DOMAIN}.${payload}`, given!))
     return {
       ok: false,
       reason: 'This link is not valid: its signature does not match. Nothing was changed.',

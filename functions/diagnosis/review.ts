@@ -156,6 +156,9 @@ export function reviewMarkdown(incident: Incident, impact: Impact): string {
     '## Resolution',
     `_What was done to resolve the incident._${resolved?.note ? ` The resolver wrote: "${resolved.note}"` : ''}`,
     '',
+    '### Mitigations taken (playbook step 3)',
+    ...mitigationLines(incident),
+    '',
     '## Action Items',
     '- [ ] Action 1 (Owner: Name, Due: Date)',
     '- [ ] Action 2 (Owner: Name, Due: Date)',
@@ -225,4 +228,14 @@ export async function writeReview(deps: ReviewDeps, incidentId: string): Promise
       `review of ${incidentId} not delivered to ${refused.join(', ')}; the stream retries it (what went out is not sent again)`,
     );
   return { incidentId, written: true, ref, to: told, impact, markdown };
+}
+
+/** Every mitigation confirmed on the incident: what, who, when, and what the watch saw. */
+export function mitigationLines(incident: Incident): string[] {
+  const records = Object.values(incident.mitigations ?? {}).sort((a, b) => a.at.localeCompare(b.at));
+  if (records.length === 0) return ['_(none taken through mcp-ops)_'];
+  return records.map(
+    (r) =>
+      `- ${hhmm(r.at)} ${r.description}, by ${r.by}: ${r.state === 'done' ? 'done' : r.state === 'failed' ? 'refused, nothing changed' : r.state === 'acting' ? 'still acting when the review was written' : 'not confirmed by the watch'}${r.outcome ? ` (${r.outcome})` : ''}${r.finishedAt ? `, finished ${hhmm(r.finishedAt)}` : ''}`,
+  );
 }

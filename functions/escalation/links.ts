@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmac, signedByOneOf } from '../../core/signing.ts';
 
 export type LinkAction = 'ack' | 'resolve';
 
@@ -29,9 +29,7 @@ function payload(c: LinkClaims): string {
   return [c.action, c.incidentId, c.tier, c.generation, Math.floor(c.expiresAt.getTime() / 1000)].join('.');
 }
 
-function signature(secret: string, text: string): string {
-  return createHmac('sha256', secret).update(text).digest('base64url');
-}
+const signature = hmac;
 
 export function signToken(secret: string, claims: LinkClaims): string {
   const text = payload(claims);
@@ -63,12 +61,7 @@ export function verifyToken(
   if (!match) return { ok: false, reason: 'This link is damaged or incomplete. Nothing was changed.' };
   const [, action, incidentId, tier, generation, expires, given] = match;
   const signed = token.slice(0, token.length - given!.length - 1);
-  const matches = (key: string) => {
-    const expected = Buffer.from(signature(key, signed));
-    const actual = Buffer.from(given!);
-    return expected.length === actual.length && timingSafeEqual(expected, actual);
-  };
-  if (![secret, ...previous].some(matches)) {
+  if (!signedByOneOf([secret, ...previous], signed, given!)) {
     return {
       ok: false,
       reason: 'This link is not valid: its signature does not match. Nothing was changed.',

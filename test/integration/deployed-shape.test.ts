@@ -26,7 +26,10 @@ import {
 } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetKeyPolicyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { signMitigation } from '../../core/mitigation/links.ts';
+import { INGRESS, setMaintenanceMode } from '../../stack/kube/scenarios.ts';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -76,6 +79,7 @@ let admin: {
 let roles: Map<string, string>;
 const running = new Map<string, RunningFunction>();
 let urlServer: Awaited<ReturnType<typeof functionUrlServer>> | undefined;
+let mitigateServer: Awaited<ReturnType<typeof functionUrlServer>>;
 const kc = new KubeConfig();
 
 const spec = (name: string) => specs.find((s) => s.name === name)!;
@@ -243,6 +247,8 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     resolver = synthesize(CDK_OUT, {
       reports: { email: { from: REPORTS_SENDER } },
       retention: { protectedPrefixes: ['releases/'] },
+      // Every ablated run of the mitigation acts once: the hour's cap must not be what refuses it.
+      mitigation: { perHour: 100 },
     });
     runtime = ensureLambdaRuntime(() => undefined);
 
@@ -301,8 +307,13 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
       const result = await (await fn('mcp-ops-escalation-respond')).invoke(event);
       return result.json();
     }, 'mcp-ops-escalation-respond');
+    // The mitigation function behind its own URL; the diagnosis's offered actions lead there.
+    mitigateServer = await functionUrlServer(async (event) => {
+      const result = await (await fn('mcp-ops-mitigate')).invoke(event);
+      return result.json();
+    }, 'mcp-ops-mitigate');
     for (const [id] of resolver.ofType('AWS::Lambda::Url'))
-      resolver.attrs.set(id, { FunctionUrl: urlServer.url });
+      resolver.attrs.set(id, { FunctionUrl: id.includes('Mitigate') ? mitigateServer.url : urlServer.url });
     specs = functionsOf(resolver, CDK_OUT);
     await moto.enforce();
   }, 300_000);
@@ -310,6 +321,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
   afterAll(async () => {
     for (const f of running.values()) await f.stop();
     await urlServer?.close();
+    await mitigateServer?.close();
     await moto?.stop();
   });
 
@@ -323,6 +335,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
       'mcp-ops-escalation-respond',
       'mcp-ops-escalation-tick',
       'mcp-ops-maintenance',
+      'mcp-ops-mitigate',
     ]);
     for (const s of specs) {
       expect(s.runtime).toBe(`nodejs${LAMBDA_NODE_MAJOR}.x`);
@@ -901,7 +914,80 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     expect(running.output()).not.toMatch(/AccessDenied/);
   });
 
+  /**
+   * One mitigation through the function URL as its bundle answers it: an incident opened by intake,
+   * maintenance mode left on, the link signed with the stack's link key; the GET (the dry run) and
+   * the button's POST. Answers the two pages.
+   */
+  async function mitigationRun(invoke: (event: unknown) => Promise<{ json(): unknown }>) {
+    const opened = (
+      await (
+        await fn('mcp-ops-escalation-intake')
+      ).invoke(alertEvent(`Mitigate${Date.now()}${Math.random()}`))
+    ).json() as Array<{ incidentId?: string }>;
+    const id = opened.find((o) => o.incidentId)!.incidentId!;
+    await setMaintenanceMode(kc, true);
+    const secret = await new SecretsManagerClient(admin).send(
+      new GetSecretValueCommand({ SecretId: spec('mcp-ops-mitigate').environment.LINK_SECRET_ARN! }),
+    );
+    const token = signMitigation(secret.SecretString!, {
+      incidentId: id,
+      generation: 1,
+      sentTo: 'primary',
+      target: { action: 'maintenance-off', ingress: INGRESS },
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    const request = (method: string, extra: object) => ({
+      version: '2.0',
+      rawPath: '/',
+      rawQueryString: '',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      requestContext: { http: { method, path: '/' } },
+      ...extra,
+    });
+    const shown = (await invoke(request('GET', { queryStringParameters: { token } }))).json() as {
+      body: string;
+    };
+    const acted = (
+      await invoke(
+        request('POST', {
+          body: Buffer.from(new URLSearchParams({ token, by: 'deployed-shape' }).toString()).toString(
+            'base64',
+          ),
+          isBase64Encoded: true,
+        }),
+      )
+    ).json() as { statusCode: number; body: string };
+    return { id, shown, acted };
+  }
+
+  it('mitigates from a link with the mitigation function’s role: the only access entry in the writing group', async () => {
+    // Only the mitigation function's role is mapped to the group that may write to the cluster.
+    for (const f of specs)
+      expect(accessGroups(f.roleLogicalId).includes('mcp-ops:mitigator'), f.name).toBe(
+        f.name === 'mcp-ops-mitigate',
+      );
+    const mitigate = await fn('mcp-ops-mitigate');
+    const { shown, acted } = await mitigationRun((event) => mitigate.invoke(event));
+    expect(shown.body, mitigate.output().slice(-3000)).toContain(
+      'would remove nginx.ingress.kubernetes.io/custom-http-errors',
+    );
+    expect(acted.statusCode, mitigate.output().slice(-3000)).toBe(200);
+    expect(acted.body).toContain('maintenance mode off');
+    const ingress = await kc
+      .makeApiClient(NetworkingV1Api)
+      .readNamespacedIngress({ name: INGRESS, namespace: 'mcp-system' });
+    expect(ingress.metadata?.annotations?.['nginx.ingress.kubernetes.io/custom-http-errors']).toBeUndefined();
+    expect(mitigate.output()).not.toMatch(/AccessDenied/);
+    // The checks' role maps to the read-only group alone (mitigate.test.ts shows that group refused every write).
+    const checks = spec('mcp-ops-checks');
+    expect(accessGroups(checks.roleLogicalId)).toEqual(['mcp-ops:readonly']);
+  });
+
   const scenarios: Record<string, (f: RunningFunction) => Promise<void>> = {
+    'mcp-ops-mitigate': async (f) => {
+      await mitigationRun((event) => f.invoke(event));
+    },
     'mcp-ops-escalation-diagnose': async (f) => {
       await diagnoseRun(f);
       await seedCleanupSummary();

@@ -10,6 +10,7 @@ import type { MitigationCluster } from '../../functions/mitigate/cluster.ts';
 import { drainGuard, maintenanceGuard, memoryGuard, scaleGuard } from '../../functions/mitigate/guards.ts';
 import { mitigate, type MitigateDeps } from '../../functions/mitigate/mitigate.ts';
 import { answerMitigationUrl } from '../../functions/mitigate/web.ts';
+import { mitigationLines } from '../../functions/diagnosis/review.ts';
 import { amMessage, escalationDeps, RecordingPager, TestClock } from '../support/escalation-harness.ts';
 import { MemoryIncidentStore } from '../support/memory-incident-store.ts';
 import { MemoryMitigationLedger } from '../support/memory-mitigation-ledger.ts';
@@ -262,6 +263,12 @@ describe('acting once', () => {
     expect(second).toMatchObject({ kind: 'taken', message: expect.stringContaining('already done by Dana') });
     expect(calls).toEqual(['scale 5']);
     expect((await store.get(id))!.phase).toBe('monitoring');
+    // The post-incident review lists it: what, who, when, the outcome.
+    expect(mitigationLines((await store.get(id))!)).toEqual([
+      expect.stringMatching(
+        /^- 2026-12-01 12:00 UTC Scale mcp-semantic-control-plane from 3 to 5 replicas, by Dana: done \(scaled .*5 replicas available\), finished 2026-12-01 12:00 UTC$/,
+      ),
+    ]);
     expect(pager.sent.filter((p) => p.page.subject.includes('mitigation done'))).toHaveLength(1);
   });
 
