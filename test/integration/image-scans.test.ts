@@ -54,7 +54,13 @@ describe('ECR scan findings through the local AWS server', () => {
         yield [
           {
             metadata: { name: 'p' },
-            spec: { containers: [{ name: 'c', image }] },
+            // One image in ECR (scanned), the manual's own image on Docker Hub (nothing scans it).
+            spec: {
+              containers: [
+                { name: 'c', image },
+                { name: 'sidecar', image: 'mcp/semantic-control-plane:v3.0.0' },
+              ],
+            },
             status: { phase: 'Running' },
           },
         ];
@@ -80,5 +86,15 @@ describe('ECR scan findings through the local AWS server', () => {
       fix: 'rebuild on a patched base image and roll out',
     });
     expect(imageFinding?.problem).toMatch(/\d+ critical and \d+ high vulnerabilities \(ECR scan\)/);
+    // The image outside ECR is named as not scanned, never passed over.
+    expect(findings.filter((f) => f.area === 'image' && f.object !== image)).toEqual([
+      {
+        severity: 'WARNING',
+        area: 'image',
+        object: 'mcp/semantic-control-plane:v3.0.0',
+        problem: 'is not scanned for vulnerabilities: not in ECR, the only scanner configured',
+        fix: 'push them to ECR with scan on push (or an ECR pull-through cache), or scan them with trivy image before they run',
+      },
+    ]);
   });
 });

@@ -71,7 +71,12 @@ describe('the morning report against the local stack', () => {
     expect(sectionOf(report, 'metrics').data).toMatchObject({ source: 'prometheus' });
     expect(sectionOf(report, 'backup-job')).toMatchObject({ status: 'OK' });
     expect(sectionOf(report, 'backup-job').summary).toMatch(/^mcp-backup-\d{8}: succeeded/);
-    expect(sectionOf(report, 'security')).toMatchObject({ status: 'OK', summary: 'no security findings' });
+    // The local image is not in ECR and nothing scanned it: named, never "no security findings".
+    const security = sectionOf(report, 'security');
+    expect(security).toMatchObject({ status: 'WARNING', summary: '1 finding(s), 0 critical' });
+    expect(security.findings.map((f) => f.text)).toEqual([
+      'mcp/semantic-control-plane:v3.0.0 is not scanned for vulnerabilities: no scanner is configured. Fix: push them to ECR with scan on push (or an ECR pull-through cache), or scan them with trivy image before they run',
+    ]);
     const usage = await eventually(
       async () => {
         const section = await morningReport(deps()).then((r) => sectionOf(r, 'resources'));

@@ -280,9 +280,21 @@ export async function securityFindings(
           });
       }
       facts.imageScans = scanned;
-      facts.imagesNotInEcr = [...images].filter((i) => !(i in scanned));
     });
   }
+  // The manual runs `trivy image` on every image. An image no scanner looked at (not in ECR, and no
+  // other scanner configured) is named, so the section can never say "clean" about it.
+  const scannedImages = (facts.imageScans ?? {}) as Record<string, unknown>;
+  const notScanned = [...images].filter((i) => !(i in scannedImages)).sort();
+  facts.imagesNotScanned = notScanned;
+  if (notScanned.length > 0)
+    findings.push({
+      severity: 'WARNING',
+      area: 'image',
+      object: notScanned.join(', '),
+      problem: `${notScanned.length === 1 ? 'is' : `(${notScanned.length} images) are`} not scanned for vulnerabilities: ${deps.imageScans ? 'not in ECR, the only scanner configured' : 'no scanner is configured'}`,
+      fix: 'push them to ECR with scan on push (or an ECR pull-through cache), or scan them with trivy image before they run',
+    });
   return { findings, facts, unreadable };
 }
 
