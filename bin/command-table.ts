@@ -161,6 +161,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'image [IMAGE]                    the emergency rollback; only mitigation.knownGoodImage',
       'memory LIMIT                     raise the memory limit (up to mitigation.maxMemoryLimit)',
       'maintenance-off [INGRESS]        remove the maintenance-mode annotation',
+      'quarantine POD[,POD]             label quarantine=true and apply the manual’s deny-all NetworkPolicy',
+      'release POD[,POD]                the quarantine’s undo (deny-all goes when no pod is quarantined)',
       '--dry-run                        the API server’s dry run only; nothing changes',
       '--force                          act inside the maintenance window too',
       '--by NAME                        who (default $USER)',

@@ -91,6 +91,10 @@ export async function targetNow(
     case 'maintenance-off':
       target = { action, ingress: value ?? config.maintenance.ingress };
       break;
+    case 'quarantine':
+    case 'release':
+      target = { action, pods: need('pod names, comma-separated').split(',').filter(Boolean) };
+      break;
   }
   const parsed = parseTarget(target);
   if (!parsed) throw new MitigateCommandError(`cannot make a ${action} target of "${value ?? ''}"`);

@@ -203,3 +203,27 @@ export function mitigatorManifests(
     ...roleFor(MITIGATOR_ROLE_NAME, namespace, mitigatorNamespaceRules(deployment, ingress), groups),
   ];
 }
+
+/**
+ * Security Incident Response's quarantine, a group of its own (the mitigation function's access
+ * entry holds it beside the mitigator's): in the service's namespace, label pods (`patch`), create
+ * the `deny-all` NetworkPolicy, and read and delete that one policy (the undo). Kubernetes cannot
+ * narrow `create` by name; the code only ever creates `deny-all`.
+ */
+export const QUARANTINE_GROUP = 'mcp-ops:quarantine';
+export const QUARANTINE_ROLE_NAME = 'mcp-ops-quarantine';
+
+export const QUARANTINE_RULES: readonly AccessRule[] = [
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['create'] },
+  {
+    apiGroups: ['networking.k8s.io'],
+    resources: ['networkpolicies'],
+    resourceNames: ['deny-all'],
+    verbs: ['get', 'delete'],
+  },
+];
+
+export function quarantineManifests(namespace: string, groups: readonly string[] = [QUARANTINE_GROUP]) {
+  return roleFor(QUARANTINE_ROLE_NAME, namespace, QUARANTINE_RULES, groups);
+}

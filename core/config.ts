@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RequestRefused } from './errors.ts';
 import { EscalationConfigSchema } from './config-escalation.ts';
 import { MitigationConfigSchema } from './config-mitigation.ts';
+import { SecurityConfigSchema } from './config-security.ts';
 import {
   bucketName,
   clockTime,
@@ -205,11 +206,15 @@ export const OpsConfigSchema = z
           .default(MANUAL_ON_CALL_LADDER)
           .refine((tiers) => new Set(tiers.map((t) => t.name)).size === tiers.length, {
             message: 'tier names must be unique',
+          })
+          .refine((tiers) => !tiers.some((t) => t.name === 'security'), {
+            message: 'the tier name "security" is the Security Team\'s page topic (config `security`)',
           }),
       })
       .prefault({}),
     escalation: EscalationConfigSchema,
     mitigation: MitigationConfigSchema,
+    security: SecurityConfigSchema,
     clusterNetwork: z
       .object({
         subnetIds: z

@@ -36,6 +36,11 @@ export const ENV = {
   slackWebhookSecretArn: 'SLACK_WEBHOOK_SECRET_ARN',
   slackBotTokenSecretArn: 'SLACK_BOT_TOKEN_SECRET_ARN',
   ticketsSecretArn: 'TICKETS_SECRET_ARN',
+  /** Security incidents: the security team's API, and the secret with its Authorization value. */
+  securityApiUrl: 'SECURITY_API_URL',
+  /** The evidence bucket (S3 Object Lock) of security incidents. */
+  evidenceBucket: 'EVIDENCE_BUCKET',
+  securityApiSecretArn: 'SECURITY_API_SECRET_ARN',
 } as const;
 
 export class EnvironmentError extends RequestRefused {

@@ -3,7 +3,12 @@
 // `npm run generate` writes it from core/cluster-access.ts.
 import { dumpYaml } from '@kubernetes/client-node';
 import { join } from 'node:path';
-import { checksAccessManifests, configReaderManifests, mitigatorManifests } from '../core/cluster-access.ts';
+import {
+  checksAccessManifests,
+  configReaderManifests,
+  mitigatorManifests,
+  quarantineManifests,
+} from '../core/cluster-access.ts';
 
 export const RBAC_MANIFEST_FILE = join(import.meta.dirname, '..', 'rbac', 'mcp-ops-readonly.yaml');
 
@@ -27,11 +32,10 @@ export function mitigatorManifest(
   deployment = 'mcp-semantic-control-plane',
   ingress = 'mcp-semantic-ingress',
 ): string {
-  return `# Generated from core/cluster-access.ts by \`npm run generate\`; do not edit.\n${mitigatorManifests(
-    namespace,
-    deployment,
-    ingress,
-  )
+  return `# Generated from core/cluster-access.ts by \`npm run generate\`; do not edit.\n${[
+    ...mitigatorManifests(namespace, deployment, ingress),
+    ...quarantineManifests(namespace),
+  ]
     .map((object) => dumpYaml(object))
     .join('---\n')}`;
 }

@@ -5,7 +5,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -25,7 +24,7 @@ import { JobFunction } from './job-function.ts';
 import { NagSuppressions } from './nag.ts';
 import { ENV } from '../core/function-env.ts';
 import { EscalationGrants } from './escalation-grants.ts';
-import { mitigationFunction } from './mitigation-function.ts';
+import { diagnoseFunction, mitigationFunction } from './incident-functions.ts';
 
 export interface EscalationProps {
   readonly config: OpsConfig;
@@ -132,7 +131,12 @@ export class Escalation extends Construct {
           escalation.slackIncidentChannels.botTokenSecretName,
         )
       : undefined;
-    this.notifySecrets = [slackSecret, ticketsSecret, channelsSecret].filter((x) => x !== undefined);
+    const securityApiSecret = config.security.apiSecretName
+      ? secretsmanager.Secret.fromSecretNameV2(this, 'SecurityApiSecret', config.security.apiSecretName)
+      : undefined;
+    this.notifySecrets = [slackSecret, ticketsSecret, channelsSecret, securityApiSecret].filter(
+      (x) => x !== undefined,
+    );
     const environment = (linkBaseUrl?: string): Record<string, string> => ({
       [ENV.config]: JSON.stringify(config),
       [ENV.incidentsTable]: this.table.tableName,
@@ -144,6 +148,8 @@ export class Escalation extends Construct {
       ...(slackSecret ? { [ENV.slackWebhookSecretArn]: slackSecret.secretArn } : {}),
       ...(ticketsSecret ? { [ENV.ticketsSecretArn]: ticketsSecret.secretArn } : {}),
       ...(channelsSecret ? { [ENV.slackBotTokenSecretArn]: channelsSecret.secretArn } : {}),
+      [ENV.securityApiUrl]: config.security.apiUrl,
+      ...(securityApiSecret ? { [ENV.securityApiSecretArn]: securityApiSecret.secretArn } : {}),
     });
     const job = (
       name: string,
@@ -204,50 +210,17 @@ export class Escalation extends Construct {
       environment(),
     ));
 
-    this.diagnose = new JobFunction(this, 'Diagnose', {
-      entry: join(import.meta.dirname, '..', 'functions', 'diagnosis', 'handler.ts'),
-      functionName: `${prefix}-escalation-diagnose`,
-      description:
-        'Diagnosis follow-up of new incidents (playbook assessment, runbook steps) and post-incident reviews of resolved ones',
-      timeout: Duration.seconds(90),
-      memorySize: 512,
-      alertsTopic: foundation.alertsTopic,
-      serviceName: 'escalation-diagnose',
-      metricsNamespace: ESCALATION_METRICS_NAMESPACE,
-      ...(config.clusterNetwork ? { network: config.clusterNetwork } : {}),
+    this.diagnose = diagnoseFunction(this, {
+      config,
+      foundation,
+      table: this.table,
       environment: {
         ...environment(this.respondUrl.url),
         [ENV.reportsBucket]: foundation.reportsBucket.bucketName,
         [ENV.mitigateBaseUrl]: this.mitigateUrl.url,
+        [ENV.evidenceBucket]: foundation.evidenceBucket.bucketName,
       },
     });
-    this.diagnose.function.addEventSource(
-      new eventSources.DynamoEventSource(this.table, {
-        startingPosition: lambda.StartingPosition.LATEST,
-        batchSize: 10,
-        retryAttempts: 2,
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        onFailure: new eventSources.SqsDlq(this.diagnose.deadLetterQueue),
-        // New incidents (the diagnosis), and incidents resolved with no review yet (the review).
-        filters: [
-          lambda.FilterCriteria.filter({
-            eventName: lambda.FilterRule.isEqual('INSERT'),
-            dynamodb: { NewImage: { pk: { S: lambda.FilterRule.beginsWith('INC#') } } },
-          }),
-          lambda.FilterCriteria.filter({
-            eventName: lambda.FilterRule.isEqual('MODIFY'),
-            dynamodb: {
-              NewImage: {
-                pk: { S: lambda.FilterRule.beginsWith('INC#') },
-                status: { S: lambda.FilterRule.isEqual('resolved') },
-                review: lambda.FilterRule.notExists(),
-              },
-            },
-          }),
-        ],
-      }),
-    );
     const grants = new EscalationGrants({
       scope: this,
       table: this.table,

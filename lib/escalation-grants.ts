@@ -5,7 +5,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { OpsConfig } from '../core/config.ts';
 import { INCIDENTS_TABLE } from '../core/incidents/table.ts';
-import { MITIGATOR_GROUP } from '../core/cluster-access.ts';
+import { MITIGATOR_GROUP, QUARANTINE_GROUP } from '../core/cluster-access.ts';
 import { grantClusterRead } from './cluster-reader.ts';
 import type { Foundation } from './foundation.ts';
 import type { JobFunction } from './job-function.ts';
@@ -101,11 +101,20 @@ export class EscalationGrants {
           appliesTo: [
             { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/reports\\/(diagnosis|reviews)\\/\\*$/g' },
             { regex: '/^Resource::<.*ReportsBucket.*\\.Arn>\\/cleanup\\/\\*\\/summary\\.json$/g' },
+            { regex: '/^Resource::<.*EvidenceBucket.*\\.Arn>\\/evidence\\/\\*$/g' },
             'Resource::*',
           ],
         },
       ],
       true,
+    );
+    // Security incidents' evidence: written (with its Object Lock retention) under evidence/, never read back or deleted.
+    fn.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteEvidence',
+        actions: ['s3:PutObject', 's3:PutObjectRetention'],
+        resources: [foundation.evidenceBucket.arnForObjects('evidence/*')],
+      }),
     );
     return grantClusterRead(this.resources.scope, 'DiagnoseClusterAccess', fn.role, config, [
       'aps:QueryMetrics',
@@ -133,7 +142,7 @@ export class EscalationGrants {
       fn.role,
       config,
       [],
-      [MITIGATOR_GROUP],
+      [MITIGATOR_GROUP, QUARANTINE_GROUP],
     );
   }
 

@@ -1,4 +1,6 @@
 import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -30,6 +32,8 @@ export interface FoundationProps {
  */
 export class Foundation extends Construct {
   readonly topicKey: kms.Key;
+  /** Security incidents' evidence (S3 Object Lock, compliance mode). */
+  readonly evidenceBucket: s3.Bucket;
   readonly reportsTopic: sns.Topic;
   readonly alertsTopic: sns.Topic;
   /**
@@ -111,7 +115,14 @@ export class Foundation extends Construct {
       alarmsOfThisAccount(tierTopic);
       tiers.set(tier.name, tierTopic);
     }
+    // The Security Team (the manual's contacts: security@, 24/7): paged on every security
+    // incident beside the ladder; `security` is no tier's name (config refuses it).
+    const securityTopic = topic('PageTopic-security', 'page-security', 'MCP page: Security Team');
+    securityTopic.addSubscription(new subscriptions.EmailSubscription(config.security.contact));
+    alarmsOfThisAccount(securityTopic);
+    tiers.set('security', securityTopic);
     this.tierTopics = tiers;
+    this.guardDutyFindings(config.resourcePrefix);
 
     const accessLogs = new s3.Bucket(this, 'AccessLogsBucket', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -150,6 +161,22 @@ export class Foundation extends Construct {
           expiration: Duration.days(config.reports.auditDays),
         })),
       ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // Security incidents' evidence: write-once (Object Lock, compliance mode), kept
+    // `security.evidenceRetentionDays`; nobody, root included, deletes or overwrites it before then.
+    this.evidenceBucket = new s3.Bucket(this, 'EvidenceBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.compliance(
+        Duration.days(config.security.evidenceRetentionDays),
+      ),
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'evidence/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -232,6 +259,44 @@ export class Foundation extends Construct {
           // held by their own statements' source conditions instead.
           Null: { 'aws:PrincipalServiceName': 'true' },
           StringNotEquals: { 'aws:PrincipalArn': allowed },
+        },
+      }),
+    );
+  }
+
+  /**
+   * Amazon GuardDuty's findings about EKS (EKS Protection, Runtime Monitoring) onto the alerts
+   * topic as EventBridge sends them; intake reads them as security incidents. The topic's key lets
+   * EventBridge encrypt for this rule only.
+   */
+  private guardDutyFindings(prefix: string): void {
+    const ruleName = `${prefix}-guardduty-eks-findings`;
+    new events.Rule(this, 'GuardDutyEksFindings', {
+      ruleName,
+      description: 'GuardDuty findings about EKS clusters to the alerts topic (security incidents)',
+      eventPattern: {
+        source: ['aws.guardduty'],
+        detailType: ['GuardDuty Finding'],
+        detail: { resource: { resourceType: ['EKSCluster'] } },
+      },
+      targets: [new eventTargets.SnsTopic(this.alertsTopic)],
+    });
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowGuardDutyRuleToEncrypt',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        resources: ['*'],
+        // The rule's ARN by its name: a reference would make the key wait for the rule, which waits
+        // for the topic, which waits for the key.
+        conditions: {
+          ArnEquals: {
+            'aws:SourceArn': Stack.of(this).formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: ruleName,
+            }),
+          },
         },
       }),
     );

@@ -101,6 +101,32 @@ export class KubernetesClient implements KubernetesPort {
     return (await this.core.listNode()).items;
   }
 
+  /** One pod as `kubectl get pod -o yaml` shows it, or undefined when there is none. */
+  async pod(namespace: string, name: string) {
+    try {
+      return await this.core.readNamespacedPod({ name, namespace });
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every event of the namespace (all types), as `kubectl get events` lists them. */
+  async events(namespace: string) {
+    const all = [];
+    let token: string | undefined;
+    do {
+      const page = await this.core.listNamespacedEvent({
+        namespace,
+        limit: PAGE,
+        ...(token ? { _continue: token } : {}),
+      });
+      all.push(...page.items);
+      token = page.metadata?._continue || undefined;
+    } while (token);
+    return all;
+  }
+
   async podUsage(namespace: string, labelSelector?: string): Promise<PodUsage[]> {
     const list = (await this.custom.listNamespacedCustomObject({
       group: 'metrics.k8s.io',

@@ -1,6 +1,7 @@
 import type { OnCallTier, OpsConfig } from '../config.ts';
 import type { Chat, IncidentChannels, Tickets } from '../outbox/notify.ts';
 import type { Pager } from '../outbox/pager.ts';
+import type { SecurityApi } from '../outbox/security-api.ts';
 import { responsePolicy, type ResponsePolicy } from './policy.ts';
 import type { IncidentStore } from './store.ts';
 
@@ -50,6 +51,15 @@ export interface EscalationDeps {
   /** Creates the manual's `#incident-YYYYMMDD-NNN` channel for a P0 (a Slack bot, when configured). */
   readonly channels?: IncidentChannels;
   readonly metrics?: EscalationMetrics;
+  /**
+   * Security incidents: the Security Team as a page destination (its own topic, beside the ladder),
+   * the security API, and the namespace the manual's payload names.
+   */
+  readonly security?: {
+    readonly team: OnCallTier;
+    readonly api?: SecurityApi;
+    readonly namespace: string;
+  };
 }
 
 /** The parts of the escalation dependencies that come from configuration alone. */

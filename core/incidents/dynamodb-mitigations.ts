@@ -94,12 +94,13 @@ export class DynamoDbMitigationLedger implements MitigationLedger {
     result: Pick<MitigationRecord, 'state' | 'outcome' | 'finishedAt'>,
     event: TimelineEvent,
   ): Promise<void> {
+    // A quarantine in place marks the incident: the stream then takes the second evidence capture.
+    const quarantined = result.state === 'done' && key.startsWith('quarantine:');
     await this.db.send(
       new UpdateCommand({
         TableName: this.table,
         Key: incidentKey(id),
-        UpdateExpression:
-          'SET mitigations.#key.#state = :state, mitigations.#key.outcome = :outcome, mitigations.#key.finishedAt = :at, timeline = list_append(timeline, :e) REMOVE mitigating',
+        UpdateExpression: `SET mitigations.#key.#state = :state, mitigations.#key.outcome = :outcome, mitigations.#key.finishedAt = :at, timeline = list_append(timeline, :e)${quarantined ? ', quarantinedAt = :at' : ''} REMOVE mitigating`,
         ConditionExpression: 'attribute_exists(mitigations.#key)',
         ExpressionAttributeNames: { '#key': key, '#state': 'state' },
         ExpressionAttributeValues: {

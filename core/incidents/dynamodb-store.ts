@@ -1,4 +1,4 @@
-import { type Incident, type IncidentStatus, type TimelineEvent } from './incident.ts';
+import { type EvidenceRecord, type Incident, type IncidentStatus, type TimelineEvent } from './incident.ts';
 
 import type { IncidentStore } from './store.ts';
 import { REVIEW_INDEX, PENDING, incidentKey, toIncident, statusCondition } from './dynamodb-base.ts';
@@ -27,6 +27,23 @@ export class DynamoDbIncidentStore extends DynamoDbIncidentLifecycle implements 
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: { ':ref': ref },
     });
+  }
+
+  async recordEvidence(
+    id: string,
+    which: 'evidence' | 'evidenceAfterQuarantine',
+    record: EvidenceRecord,
+    event: TimelineEvent,
+  ): Promise<boolean> {
+    const updated = await this.conditionalUpdate({
+      TableName: this.table,
+      Key: incidentKey(id),
+      UpdateExpression: 'SET #which = :record, timeline = list_append(timeline, :e)',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#which)',
+      ExpressionAttributeNames: { '#which': which },
+      ExpressionAttributeValues: { ':record': record, ':e': [event] },
+    });
+    return updated !== undefined;
   }
 
   async recordDiagnosis(id: string, ref: string, event: TimelineEvent): Promise<boolean> {

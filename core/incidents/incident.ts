@@ -22,6 +22,7 @@ export interface TimelineEvent {
     | 'review-done'
     | 'updated'
     | 'mitigated'
+    | 'evidence'
     | 'send-failed';
   readonly detail: string;
   /** What the responder wrote when acknowledging or resolving ("what we know"). */
@@ -39,6 +40,14 @@ export interface RelatedAlert {
   readonly name: string;
   readonly severity: IncidentSeverity;
   readonly summary: string;
+}
+
+/** Where an evidence capture is, and the SHA-256 of its manifest. */
+export interface EvidenceRecord {
+  readonly manifest: string;
+  readonly digest: string;
+  readonly at: string;
+  readonly files: number;
 }
 
 export interface PageRecord {
@@ -116,6 +125,11 @@ export interface Incident {
   readonly mitigations?: Record<string, MitigationRecord>;
   /** The one mitigation acting now (its key and since when); absent when none is in flight. */
   readonly mitigating?: { readonly key: string; readonly at: string };
+  /** Security incidents: the evidence captured at once (read-only), and again after quarantine. */
+  readonly evidence?: EvidenceRecord;
+  readonly evidenceAfterQuarantine?: EvidenceRecord;
+  /** When the named pods were quarantined (the deny-all policy and label in place), and by whom. */
+  readonly quarantinedAt?: string;
   readonly ackedBy?: string;
   readonly resolvedAt?: string;
 }

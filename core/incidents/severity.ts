@@ -12,6 +12,8 @@ export type IncidentSeverity = 'P0' | 'P1' | 'P2' | 'P3';
 export function incidentSeverity(alert: NormalizedAlert): IncidentSeverity {
   if (alert.source === 'unparsed') return 'P1';
   if (alert.priority && /^P[0-3]$/.test(alert.priority)) return alert.priority as IncidentSeverity;
+  // A security signal without a priority of its own is the manual's breach: P0, 5 minutes.
+  if (alert.category === 'security') return 'P0';
   switch (alert.severityLabel) {
     case 'critical':
       return 'P1';

@@ -1,4 +1,4 @@
-import type { Incident, IncidentStatus, RelatedAlert, TimelineEvent } from './incident.ts';
+import type { EvidenceRecord, Incident, IncidentStatus, RelatedAlert, TimelineEvent } from './incident.ts';
 import type { IncidentSeverity } from './severity.ts';
 
 /**
@@ -134,6 +134,16 @@ export interface IncidentStore {
   markReviewDone(id: string, event: TimelineEvent): Promise<boolean>;
   /** Incidents whose review is not marked done and was due at or before `at`. */
   reviewsDue(at: Date): Promise<Incident[]>;
+  /**
+   * Records an evidence capture (`evidence`, or `evidenceAfterQuarantine`) with its timeline event,
+   * once; false when that capture was recorded already (or there is no such incident).
+   */
+  recordEvidence(
+    id: string,
+    which: 'evidence' | 'evidenceAfterQuarantine',
+    record: EvidenceRecord,
+    event: TimelineEvent,
+  ): Promise<boolean>;
   /** Records the ticket opened for the incident, or its incident chat channel. */
   setReference(id: string, kind: 'ticketRef' | 'channel', ref: string): Promise<void>;
   acknowledge(id: string, by: string, event: TimelineEvent): Promise<Incident | undefined>;

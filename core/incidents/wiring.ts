@@ -6,7 +6,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { awsClientConfig, type AwsTarget, type Instrument, uninstrumented } from '../aws.ts';
-import type { OpsConfig } from '../config.ts';
+import { OnCallTierSchema, type OpsConfig } from '../config.ts';
+import { HttpSecurityApi } from '../outbox/adapters/security-api-http.ts';
 import { configFromEnv, ENV, EnvironmentError, optionalEnv, requiredEnv } from '../function-env.ts';
 import { DynamoDbIncidentStore } from './dynamodb-store.ts';
 import { configuredResponse, type EscalationDeps, type EscalationMetrics } from './deps.ts';
@@ -30,6 +31,8 @@ export interface EscalationSettings {
   readonly slackWebhookSecretArn?: string;
   readonly ticketsSecretArn?: string;
   readonly slackBotTokenSecretArn?: string;
+  readonly securityApiUrl?: string;
+  readonly securityApiSecretArn?: string;
 }
 
 /** What the escalation functions need to know, from the environment the CDK app sets. */
@@ -53,6 +56,12 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Escalatio
   const slackWebhookSecretArn = optional(ENV.slackWebhookSecretArn);
   const ticketsSecretArn = optional(ENV.ticketsSecretArn);
   const slackBotTokenSecretArn = optional(ENV.slackBotTokenSecretArn);
+  const securityApiUrl = optional(ENV.securityApiUrl);
+  if (securityApiUrl !== undefined && !URL.canParse(securityApiUrl))
+    throw new EnvironmentError(
+      `environment variable ${ENV.securityApiUrl} is not a URL (got ${securityApiUrl})`,
+    );
+  const securityApiSecretArn = optional(ENV.securityApiSecretArn);
   return {
     config: configFromEnv(env),
     table: requiredEnv(ENV.incidentsTable, env),
@@ -66,6 +75,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Escalatio
     ...(slackWebhookSecretArn ? { slackWebhookSecretArn } : {}),
     ...(ticketsSecretArn ? { ticketsSecretArn } : {}),
     ...(slackBotTokenSecretArn ? { slackBotTokenSecretArn } : {}),
+    ...(securityApiUrl ? { securityApiUrl } : {}),
+    ...(securityApiSecretArn ? { securityApiSecretArn } : {}),
   };
 }
 
@@ -167,6 +178,29 @@ export function escalationPorts(
           channelsConfig.apiBaseUrl,
         )
       : undefined;
+  // The Security Team is a page destination when its topic is known (TIER_TOPICS' `security`).
+  const security = settings.tierTopics.security
+    ? {
+        team: OnCallTierSchema.parse({
+          name: 'security',
+          title: 'Security Team',
+          contact: settings.config.security.contact,
+          respondWithinMinutes: 5,
+          severities: ['P0', 'P1', 'P2', 'P3'],
+        }),
+        ...(settings.securityApiUrl
+          ? {
+              api: new HttpSecurityApi(
+                settings.securityApiUrl,
+                settings.securityApiSecretArn
+                  ? secretReader(secrets, settings.securityApiSecretArn)
+                  : undefined,
+              ),
+            }
+          : {}),
+        namespace: settings.config.cluster.namespace,
+      }
+    : undefined;
   return {
     db,
     store: new DynamoDbIncidentStore(db, settings.table, settings.deliveriesTable),
@@ -188,6 +222,7 @@ export function escalationPorts(
         ...(chat ? { chat } : {}),
         ...(tickets ? { tickets } : {}),
         ...(channels ? { channels } : {}),
+        ...(security ? { security } : {}),
         ...(metrics ? { metrics } : {}),
       };
     },

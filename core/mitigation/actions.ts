@@ -18,7 +18,11 @@ export type MitigationTarget =
   /** Runbook 3 (OOM): the container's memory limit from `from` to `to`. */
   | { readonly action: 'memory'; readonly from: string; readonly to: string }
   /** Maintenance mode (the Ingress's 503 annotation) off, when it is still on after a window. */
-  | { readonly action: 'maintenance-off'; readonly ingress: string };
+  | { readonly action: 'maintenance-off'; readonly ingress: string }
+  /** Security Incident Response: label the pods `quarantine=true` and put the manual's `deny-all` in place. */
+  | { readonly action: 'quarantine'; readonly pods: readonly string[] }
+  /** The quarantine's undo: the label off those pods, and `deny-all` deleted once no pod carries it. */
+  | { readonly action: 'release'; readonly pods: readonly string[] };
 
 export type MitigationAction = MitigationTarget['action'];
 
@@ -30,7 +34,12 @@ export const MITIGATION_ACTIONS: readonly MitigationAction[] = [
   'image',
   'memory',
   'maintenance-off',
+  'quarantine',
+  'release',
 ];
+
+/** Containment is never held back by the maintenance window or the hourly cap. */
+export const CONTAINMENT: readonly MitigationAction[] = ['quarantine', 'release'];
 
 /** One action the evidence supports, with the evidence in a sentence. */
 export interface MitigationOffer {
@@ -55,6 +64,10 @@ export function describeTarget(t: MitigationTarget, deployment: string): string 
       return `Raise ${deployment}'s memory limit from ${t.from} to ${t.to}`;
     case 'maintenance-off':
       return `Switch maintenance mode off (remove the 503 annotation of Ingress ${t.ingress})`;
+    case 'quarantine':
+      return `Quarantine ${t.pods.join(', ')} (label quarantine=true, deny-all NetworkPolicy: no traffic in or out)`;
+    case 'release':
+      return `Release ${t.pods.join(', ')} from quarantine (remove the label; deny-all goes when no pod is quarantined)`;
   }
 }
 
@@ -75,6 +88,10 @@ export function kubectlFor(t: MitigationTarget, deployment: string, namespace: s
       return `kubectl set resources deployment ${deployment} -n ${namespace} --limits=memory=${t.to}`;
     case 'maintenance-off':
       return `kubectl annotate ingress ${t.ingress} -n ${namespace} nginx.ingress.kubernetes.io/custom-http-errors-`;
+    case 'quarantine':
+      return `kubectl label pod ${t.pods.join(' ')} quarantine=true -n ${namespace} && kubectl apply -f deny-all.yaml`;
+    case 'release':
+      return `kubectl label pod ${t.pods.join(' ')} quarantine- -n ${namespace} && kubectl delete networkpolicy deny-all -n ${namespace}`;
   }
 }
 
@@ -98,5 +115,9 @@ export function mitigationKey(t: MitigationTarget): string {
       return `memory:${t.from}-${t.to}`;
     case 'maintenance-off':
       return `maintenance-off:${t.ingress}`;
+    case 'quarantine':
+      return `quarantine:${[...t.pods].sort().join(',')}`;
+    case 'release':
+      return `release:${[...t.pods].sort().join(',')}`;
   }
 }

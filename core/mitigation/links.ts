@@ -39,6 +39,8 @@ const TargetSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('image'), fromImage: image, image }),
   z.object({ action: z.literal('memory'), from: quantity, to: quantity }),
   z.object({ action: z.literal('maintenance-off'), ingress: name }),
+  z.object({ action: z.literal('quarantine'), pods: z.array(name).min(1).max(10) }),
+  z.object({ action: z.literal('release'), pods: z.array(name).min(1).max(10) }),
 ]);
 
 const ClaimsSchema = z

@@ -16,6 +16,13 @@ import { pagesAtOnce, type ResponsePolicy } from '../../core/incidents/policy.ts
 import { generationOf, type Incident } from '../../core/incidents/incident.ts';
 import { describeTarget } from '../../core/mitigation/actions.ts';
 import { mitigationLink } from '../../core/mitigation/links.ts';
+import { isSecurity } from '../../core/incidents/alert.ts';
+import {
+  captureOnce,
+  evidenceLines,
+  quarantineOffers,
+  type SecurityFollowUpDeps,
+} from './security-follow-up.ts';
 
 export interface FollowUpDeps {
   readonly diagnosis: DiagnosisDeps;
@@ -27,6 +34,8 @@ export interface FollowUpDeps {
   readonly runbookBaseUrl?: string;
   /** Where the offered mitigations link to, and the key that signs them; absent: none offered. */
   readonly mitigationLinks?: { readonly baseUrl: string; readonly secret: string; readonly ttlHours: number };
+  /** Security incidents: the Security Team, and the evidence capture. */
+  readonly security?: SecurityFollowUpDeps;
   /** Keeps the full diagnosis (text and JSON); answers where a person finds it. */
   archive(incidentId: string, text: string, json: string): Promise<string>;
 }
@@ -47,18 +56,32 @@ export async function followUpIncident(deps: FollowUpDeps, incidentId: string): 
   if (incident.diagnosis) return { incidentId, sent: false, reason: `already sent (${incident.diagnosis})` };
   if (incident.status === 'resolved')
     return { incidentId, sent: false, reason: 'resolved before its diagnosis' };
+  // Evidence first: read-only, so taken at once, and the digest rides in the message below.
+  const security = isSecurity(incident.alert);
+  const evidence = security
+    ? await captureOnce({ ...deps.security, store: deps.store, now: deps.diagnosis.now }, incident, 'initial')
+    : undefined;
   const diagnosis = await diagnose(deps.diagnosis, {
     ...(runbookOf(incident.alert.runbook) ? { runbook: runbookOf(incident.alert.runbook)! } : {}),
     incidentId,
     alertAt: new Date(incident.alert.startedAt ?? incident.createdAt),
   });
   const ref = await deps.archive(incidentId, diagnosisText(diagnosis), JSON.stringify(diagnosis, null, 2));
-  const summary = [diagnosisSummary(diagnosis, ref), ...offerLines(deps, incident, diagnosis)].join('\n');
+  const summary = [
+    ...(security ? [...evidenceLines(evidence, incident.alert.pods ?? []), ''] : []),
+    diagnosisSummary(diagnosis, ref),
+    ...offerLines(deps, incident, {
+      ...diagnosis,
+      offers: security ? [...quarantineOffers(incident), ...diagnosis.offers] : diagnosis.offers,
+    }),
+  ].join('\n');
   // The tiers paged so far; an incident that pages at once whose page is still on its way: the primary.
   const latest = (await deps.store.get(incidentId)) ?? incident;
   let tiers = tiersPaged(deps.tiers, latest);
   if (tiers.length === 0 && latest.status !== 'held' && pagesAtOnce(deps.policy, latest.severity))
     tiers = deps.tiers.slice(0, 1);
+  // A security incident's follow-up goes to the Security Team too (it has the evidence and links).
+  if (security && deps.security?.team) tiers = [...tiers, deps.security.team];
   // SNS subjects stop at 100 characters: the headline is cut to fit, visibly.
   const lead = `[${latest.severity}] ${incidentId} diagnosis: `;
   const subject =

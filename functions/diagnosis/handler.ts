@@ -11,7 +11,10 @@ import middy from '@middy/core';
 import { clusterReaders } from '../../core/adapters/cluster-readers.ts';
 import { S3ObjectStore } from '../../core/adapters/s3-object-store.ts';
 import { awsTargetFromEnv, s3ClientConfig } from '../../core/aws.ts';
-import { ENV, requiredEnv } from '../../core/function-env.ts';
+import { ENV, optionalEnv, requiredEnv } from '../../core/function-env.ts';
+import { S3EvidenceStore } from '../../core/adapters/s3-evidence-store.ts';
+import type { EscalationDeps } from '../../core/incidents/deps.ts';
+import { afterQuarantine, type SecurityFollowUpDeps } from './security-follow-up.ts';
 import { answerRefusals } from '../../core/refusals.ts';
 import { workOf, type Work } from './request.ts';
 import { followUpIncident, type FollowUpOutcome } from './follow-up.ts';
@@ -38,6 +41,26 @@ async function putReport(key: string, body: string, contentType: string): Promis
   return `s3://${reportsBucket}/${key}`;
 }
 
+const evidenceBucket = optionalEnv(ENV.evidenceBucket);
+const evidenceStore = evidenceBucket ? new S3EvidenceStore(s3, evidenceBucket) : undefined;
+
+/** The Security Team and the evidence capture, for a security incident's follow-ups. */
+function securityDeps(deps: EscalationDeps): SecurityFollowUpDeps {
+  return {
+    ...(deps.security ? { team: deps.security.team } : {}),
+    ...(evidenceStore
+      ? {
+          evidence: {
+            source: () => cluster.kube(),
+            store: evidenceStore,
+            namespace: config.cluster.namespace,
+            retentionDays: config.security.evidenceRetentionDays,
+          },
+        }
+      : {}),
+  };
+}
+
 async function followUp(event: unknown) {
   // The cluster is connected on first use: a batch of reviews alone never needs it.
   cluster.fresh();
@@ -46,6 +69,18 @@ async function followUp(event: unknown) {
   const failures: Array<{ itemIdentifier: string }> = [];
   for (const { kind, incidentId, itemId } of workOf(event)) {
     try {
+      if (kind === 'evidence') {
+        const done = await afterQuarantine(
+          { ...deps, ...securityDeps(deps), now: () => new Date() },
+          incidentId,
+        );
+        outcomes.push({ incidentId, kind, done: done.captured });
+        logger.info(done.captured ? 'evidence captured after quarantine' : 'no second capture', {
+          incidentId,
+          ...done,
+        });
+        continue;
+      }
       if (kind === 'review') {
         const review = await writeReview(
           {
@@ -91,6 +126,7 @@ async function followUp(event: unknown) {
                 },
               }
             : {}),
+          security: securityDeps(deps),
           async archive(id, text, json) {
             await putReport(`reports/diagnosis/${id}.json`, json, 'application/json');
             return putReport(`reports/diagnosis/${id}.txt`, text, 'text/plain; charset=utf-8');

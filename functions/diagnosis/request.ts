@@ -25,7 +25,7 @@ export class DiagnoseRequestError extends InvalidRequest {
   override name = 'DiagnoseRequestError';
 }
 
-export type Work = { kind: 'diagnose' | 'review'; incidentId: string; itemId?: string };
+export type Work = { kind: 'diagnose' | 'review' | 'evidence'; incidentId: string; itemId?: string };
 
 /**
  * What a stream batch asks for: a new incident (INSERT) is diagnosed; an incident a person resolved
@@ -48,6 +48,9 @@ export function workOf(event: unknown): Work[] {
     if (r.eventName === 'INSERT') return [{ kind: 'diagnose', incidentId: id, ...itemId }];
     if (r.eventName === 'MODIFY' && image?.status?.S === 'resolved' && image.review === undefined)
       return [{ kind: 'review', incidentId: id, ...itemId }];
+    // A quarantine in place with no second capture yet: the evidence after quarantine.
+    if (r.eventName === 'MODIFY' && image?.quarantinedAt && image.evidenceAfterQuarantine === undefined)
+      return [{ kind: 'evidence', incidentId: id, ...itemId }];
     return [];
   });
   // A resolution writes the incident several times (the all-clear pages, chat) before its review

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { describeIssues } from '../../core/zod-issues.ts';
 import type { NormalizedAlert } from '../../core/incidents/alert.ts';
+import { securityAlerts } from './security-alerts.ts';
 
 export type { NormalizedAlert };
 
@@ -34,6 +35,7 @@ function bounded(alert: NormalizedAlert): NormalizedAlert {
     ...(alert.runbook ? { runbook: cut(alert.runbook, ALERT_LIMITS.labelValue) } : {}),
     ...(alert.priority ? { priority: cut(alert.priority, 8) } : {}),
     severityLabel: cut(alert.severityLabel, 32),
+    ...(alert.pods ? { pods: alert.pods.slice(0, 10).map((p) => cut(p, 253)) } : {}),
     labels,
   };
 }
@@ -143,6 +145,8 @@ function fromAlertmanagerAlert(alert: z.infer<typeof AlertmanagerAlertSchema>): 
     summary: alert.annotations.summary ?? alert.annotations.description ?? labels.alertname ?? '',
     ...(labels.runbook ? { runbook: labels.runbook } : {}),
     ...(isoTime(alert.startsAt) ? { startedAt: isoTime(alert.startsAt)! } : {}),
+    ...(labels.category === 'security' ? { category: 'security' as const } : {}),
+    ...(labels.pod ? { pods: [labels.pod] } : {}),
     labels,
   };
 }
@@ -226,6 +230,8 @@ function parseAlerts(message: string): NormalizedAlert[] {
     json = undefined;
   }
   if (json !== undefined) {
+    const security = securityAlerts(json);
+    if (security) return security;
     const alarm = CloudWatchAlarmSchema.safeParse(json);
     if (alarm.success) return fromCloudWatch(alarm.data);
     const am = AlertmanagerMessageSchema.safeParse(json);

@@ -12,6 +12,8 @@ import { renderPage, runbookLink } from '../../core/outbox/page-message.ts';
 import { pageableStatuses } from '../../core/incidents/policy.ts';
 import { event, sendOnce, STALE_CLAIM_MS } from '../../core/outbox/send-once.ts';
 import type { EscalationDeps } from '../../core/incidents/deps.ts';
+import { isSecurity } from '../../core/incidents/alert.ts';
+import { securityNotice } from '../../core/outbox/security-api.ts';
 
 function linksFor(deps: EscalationDeps, incident: Incident, tier: OnCallTier) {
   const expiresAt = new Date(deps.now().getTime() + deps.links.ttlHours * 3_600_000);
@@ -122,6 +124,7 @@ export function unsent(deps: EscalationDeps, incident: Incident, key: string): b
  */
 export async function announce(deps: EscalationDeps, incident: Incident): Promise<void> {
   if (incident.status === 'resolved') return;
+  if (isSecurity(incident.alert)) await notifySecurity(deps, incident);
   if (chatUnsent(deps, incident, 'chat:opened'))
     await postChat(deps, incident, 'opened', 'chat:opened', ['triggered', 'held', 'acknowledged']);
   if (unsent(deps, incident, 'ticket')) await openTicket(deps, incident);
@@ -169,4 +172,45 @@ export async function openChannel(deps: EscalationDeps, incident: Incident): Pro
   );
   if (name) await deps.store.setReference(incident.id, 'channel', name);
   return (await deps.store.get(incident.id)) ?? incident;
+}
+
+/**
+ * The manual's "Notify Security Team", once each: the Security Team paged (24/7, beside the
+ * ladder; held by no maintenance window) and the security API's POST. A refusal is recorded and
+ * the next tick tries again; neither holds the ladder's pages back.
+ */
+export async function notifySecurity(deps: EscalationDeps, incident: Incident): Promise<void> {
+  const security = deps.security;
+  if (!security) return;
+  const open: IncidentStatus[] = ['triggered', 'held', 'acknowledged'];
+  if (unsent(deps, incident, 'security-team')) {
+    const page = renderPage(
+      incident,
+      security.team,
+      linksFor(deps, incident, security.team),
+      deps.runbookBaseUrl,
+    );
+    await sendOnce(
+      deps,
+      incident,
+      'security-team',
+      open,
+      () => deps.pager.page(security.team, page),
+      event(deps.now(), 'paged', `${security.team.title} (${security.team.contact})`),
+      'pager',
+      false,
+    );
+  }
+  const api = security.api;
+  if (api && unsent(deps, incident, 'security-api'))
+    await sendOnce(
+      deps,
+      incident,
+      'security-api',
+      open,
+      () => api.notify(securityNotice(incident, security.namespace)),
+      event(deps.now(), 'notified', 'security team API: incident posted'),
+      'tickets',
+      false,
+    );
 }

@@ -1,4 +1,5 @@
 import type {
+  V1NetworkPolicy,
   V1Deployment,
   V1Ingress,
   V1Node,
@@ -37,6 +38,13 @@ export interface MitigationCluster {
   cordon(node: string, dryRun: boolean): Promise<void>;
   /** The Eviction API: the API server refuses (429) what a PodDisruptionBudget forbids. */
   evict(namespace: string, pod: string, dryRun: boolean): Promise<void>;
+  /** Pods of the namespace carrying `label=value`. */
+  podsLabelled(label: string, value: string): Promise<V1Pod[]>;
+  networkPolicy(name: string): Promise<V1NetworkPolicy | undefined>;
+  /** Sets (or, with null, removes) labels of one pod, only if it is still the pod of `uid`. */
+  labelPod(name: string, uid: string, labels: Record<string, string | null>, dryRun: boolean): Promise<void>;
+  createNetworkPolicy(policy: V1NetworkPolicy, dryRun: boolean): Promise<void>;
+  deleteNetworkPolicy(name: string, dryRun: boolean): Promise<void>;
   /** A JSON merge patch of the Ingress, at `resourceVersion`. */
   patchIngress(name: string, patch: object, resourceVersion: string, dryRun: boolean): Promise<void>;
 }

@@ -13,7 +13,12 @@ import {
   type MitigationRecord,
 } from '../../core/incidents/mitigation-ledger.ts';
 import type { IncidentStore } from '../../core/incidents/store.ts';
-import { kubectlFor, mitigationKey, type MitigationTarget } from '../../core/mitigation/actions.ts';
+import {
+  CONTAINMENT,
+  kubectlFor,
+  mitigationKey,
+  type MitigationTarget,
+} from '../../core/mitigation/actions.ts';
 import { tellTiersAndChat, tiersPaged, type Chat } from '../../core/outbox/notify.ts';
 import type { Pager } from '../../core/outbox/pager.ts';
 import { event } from '../../core/outbox/send-once.ts';
@@ -145,7 +150,12 @@ async function check(
       `${incident.id} is resolved: mitigations act only on open incidents. Nothing was changed.`,
       incident,
     );
-  const window = maintenanceGuard(deps.now(), deps.config.maintenanceWindow, request.force === true);
+  const containment = CONTAINMENT.includes(request.target.action);
+  const window = maintenanceGuard(
+    deps.now(),
+    deps.config.maintenanceWindow,
+    request.force === true || containment,
+  );
   if (window) return refusal(409, window, incident);
   const prepared = await prepare(
     { cluster: await deps.cluster(), config: deps.config, ...(deps.pollMs ? { pollMs: deps.pollMs } : {}) },
@@ -206,7 +216,10 @@ export async function mitigate(deps: MitigateDeps, request: MitigationRequest): 
     return { ...record, state, outcome, finishedAt: at };
   };
   const hour = started.toISOString().slice(0, 13).replace(/\D/g, '');
-  if (!(await deps.ledger.takeHourSlot(hour, deps.config.mitigation.perHour))) {
+  if (
+    !CONTAINMENT.includes(request.target.action) &&
+    !(await deps.ledger.takeHourSlot(hour, deps.config.mitigation.perHour))
+  ) {
     const done = await finish(
       'failed',
       `the cap of ${deps.config.mitigation.perHour} mitigations this hour is reached`,

@@ -5,53 +5,13 @@
  * (everything is re-read) and acts.
  */
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
-import type { OpsConfig } from '../../core/config.ts';
 import { describeTarget, type MitigationTarget } from '../../core/mitigation/actions.ts';
 import { MAINTENANCE_ANNOTATION, maintenanceModeOn } from '../../core/maintenance-window.ts';
-import type { MitigationCluster } from './cluster.ts';
+import { type PlanContext, type Prepared, refused, watch } from './prepared.ts';
+import { prepareQuarantine } from './quarantine.ts';
 import { drainGuard, imageGuard, isReady, memoryGuard, scaleGuard, staysOnDrain } from './guards.ts';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
-
-export interface Verification {
-  readonly confirmed: boolean;
-  readonly outcome: string;
-}
-
-export interface Prepared {
-  readonly description: string;
-  /** The state now, a line each. */
-  readonly state: string[];
-  /** Why it cannot act (the target moved, or a guard rail); nothing is changed. */
-  readonly refusal?: string;
-  /** Acts (or, with dryRun, asks the API server to validate the same writes); lines of what it did. */
-  act(dryRun: boolean): Promise<string[]>;
-  /** Watches the result until it holds or `deadline`. */
-  verify(deadline: Date): Promise<Verification>;
-}
-
-export interface PlanContext {
-  readonly cluster: MitigationCluster;
-  readonly config: OpsConfig;
-  /** Between two reads of a watch; tests make it short. */
-  readonly pollMs?: number;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function watch(
-  ctx: PlanContext,
-  deadline: Date,
-  check: () => Promise<{ done: boolean; line: string }>,
-): Promise<Verification> {
-  for (;;) {
-    const { done, line } = await check();
-    if (done) return { confirmed: true, outcome: line };
-    if (Date.now() >= deadline.getTime())
-      return { confirmed: false, outcome: `not confirmed within the watch: ${line}` };
-    await sleep(ctx.pollMs ?? 2000);
-  }
-}
 
 const revisionOf = (o: { metadata?: { annotations?: Record<string, string> } } | undefined) =>
   Number(o?.metadata?.annotations?.[REVISION] ?? 0);
@@ -80,16 +40,6 @@ function rolledOut(d: V1Deployment | undefined, generation: number): { done: boo
   return {
     done,
     line: `${s.updatedReplicas ?? 0} of ${want} updated, ${s.availableReplicas ?? 0} available (revision ${revisionOf(d)}, image ${imagesOf(d.spec?.template)})`,
-  };
-}
-
-function refused(description: string, state: string[], refusal: string): Prepared {
-  return {
-    description,
-    state,
-    refusal,
-    act: () => Promise.reject(new Error(refusal)),
-    verify: () => Promise.resolve({ confirmed: false, outcome: refusal }),
   };
 }
 
@@ -318,6 +268,9 @@ export async function prepare(ctx: PlanContext, target: MitigationTarget): Promi
           }),
       };
     }
+    case 'quarantine':
+    case 'release':
+      return prepareQuarantine(ctx, target, description);
     case 'maintenance-off': {
       const ingress = await cluster.ingress(target.ingress);
       const on = maintenanceModeOn(ingress?.metadata?.annotations);
@@ -358,3 +311,5 @@ export async function prepare(ctx: PlanContext, target: MitigationTarget): Promi
     }
   }
 }
+
+export type { PlanContext, Prepared, Verification } from './prepared.ts';

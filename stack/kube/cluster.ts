@@ -31,6 +31,8 @@ import {
   configReaderManifests,
   MITIGATOR_GROUP,
   mitigatorManifests,
+  QUARANTINE_GROUP,
+  quarantineManifests,
 } from '../../core/cluster-access.ts';
 import { ensurePki, IDENTITIES } from './pki.ts';
 
@@ -69,6 +71,7 @@ export function readonlyRbac(): KubernetesObject[] {
     ...mitigatorManifests('mcp-system', 'mcp-semantic-control-plane', 'mcp-semantic-ingress', [
       MITIGATOR_GROUP,
     ]),
+    ...quarantineManifests('mcp-system', [QUARANTINE_GROUP]),
   ] as KubernetesObject[];
 }
 

@@ -28,7 +28,7 @@ export const IDENTITIES = {
   /** The identity mcp-ops itself uses: read-only RBAC, bound by the seeder. */
   readonly: { user: 'mcp-ops-readonly', groups: ['mcp-ops:readers'] },
   /** The mitigation function's group (core/cluster-access.ts MITIGATOR_GROUP): the one that writes. */
-  mitigator: { user: 'mcp-ops-mitigator', groups: ['mcp-ops:mitigator'] },
+  mitigator: { user: 'mcp-ops-mitigator', groups: ['mcp-ops:mitigator', 'mcp-ops:quarantine'] },
 } as const;
 
 function openssl(args: string[]): void {
@@ -133,11 +133,16 @@ export function ensurePki(kubeDir: string): Pki {
     );
   }
   // A token file made before the mitigator identity existed gets its line (read at the API server's start).
-  if (!readFileSync(tokenFile, 'utf8').includes(`,${IDENTITIES.mitigator.user},`))
-    appendFileSync(
-      tokenFile,
-      `${randomBytes(24).toString('hex')},${IDENTITIES.mitigator.user},uid-mitigator,"${IDENTITIES.mitigator.groups.join(',')}"\n`,
-    );
+  // (and its groups as they are now: the line is rewritten, its token kept, when they changed).
+  const mitigatorLine = (token: string) =>
+    `${token},${IDENTITIES.mitigator.user},uid-mitigator,"${IDENTITIES.mitigator.groups.join(',')}"`;
+  const lines = readFileSync(tokenFile, 'utf8').trimEnd().split('\n');
+  const at = lines.findIndex((line) => line.includes(`,${IDENTITIES.mitigator.user},`));
+  if (at < 0) appendFileSync(tokenFile, `${mitigatorLine(randomBytes(24).toString('hex'))}\n`);
+  else if (lines[at] !== mitigatorLine(lines[at]!.split(',')[0]!)) {
+    lines[at] = mitigatorLine(lines[at]!.split(',')[0]!);
+    writeFileSync(tokenFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+  }
   const [admin, reader, mitigator] = readFileSync(tokenFile, 'utf8')
     .trim()
     .split('\n')

@@ -1,4 +1,10 @@
-import type { Incident, IncidentStatus, RelatedAlert, TimelineEvent } from '../../core/incidents/incident.ts';
+import type {
+  Incident,
+  IncidentStatus,
+  RelatedAlert,
+  TimelineEvent,
+  EvidenceRecord,
+} from '../../core/incidents/incident.ts';
 import { RELATED_LIMIT } from '../../core/incidents/incident.ts';
 import type { IncidentSeverity } from '../../core/incidents/severity.ts';
 import type { IncidentStore, RepeatOutcome } from '../../core/incidents/store.ts';
@@ -159,6 +165,20 @@ export class MemoryIncidentStore implements IncidentStore {
     if (!incident || !statuses.includes(incident.status)) return;
     if (nextAt) incident.nextEscalationAt = nextAt.toISOString();
     else delete incident.nextEscalationAt;
+  }
+
+  async recordEvidence(
+    id: string,
+    which: 'evidence' | 'evidenceAfterQuarantine',
+    record: EvidenceRecord,
+    event: TimelineEvent,
+  ): Promise<boolean> {
+    await this.turn();
+    const incident = this.incidents.get(id);
+    if (!incident || incident[which]) return false;
+    incident[which] = record;
+    incident.timeline = [...incident.timeline, event];
+    return true;
   }
 
   async recordDiagnosis(id: string, ref: string, event: TimelineEvent): Promise<boolean> {

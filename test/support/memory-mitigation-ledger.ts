@@ -45,6 +45,8 @@ export class MemoryMitigationLedger implements MitigationLedger {
     const incident = this.store.incidents.get(id)!;
     incident.mitigations = { ...incident.mitigations, [key]: { ...incident.mitigations![key]!, ...result } };
     delete incident.mitigating;
+    if (result.state === 'done' && key.startsWith('quarantine:'))
+      incident.quarantinedAt = result.finishedAt ?? event.at;
     incident.timeline = [...incident.timeline, event];
   }
 

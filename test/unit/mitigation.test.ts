@@ -224,6 +224,11 @@ function fakeCluster(fail?: Error) {
     cordon: async () => undefined,
     evict: async () => undefined,
     patchIngress: async () => undefined,
+    podsLabelled: async () => [],
+    networkPolicy: async () => undefined,
+    labelPod: async () => undefined,
+    createNetworkPolicy: async () => undefined,
+    deleteNetworkPolicy: async () => undefined,
   };
   return { cluster, calls };
 }

@@ -131,6 +131,7 @@ describe('escalation in the stack', () => {
           'FoundationPageTopicengineeringmanager',
           'FoundationPageTopicprimary',
           'FoundationPageTopicsecondary',
+          'FoundationPageTopicsecurity',
           'FoundationPageTopicteamlead',
           'FoundationPageTopicvpengineering',
         ].sort(),
@@ -277,6 +278,19 @@ describe('escalation in the stack', () => {
               },
             }),
           },
+          {
+            // A quarantine in place with no second evidence capture yet.
+            Pattern: JSON.stringify({
+              eventName: ['MODIFY'],
+              dynamodb: {
+                NewImage: {
+                  pk: { S: [{ prefix: 'INC#' }] },
+                  quarantinedAt: { S: [{ exists: true }] },
+                  evidenceAfterQuarantine: [{ exists: false }],
+                },
+              },
+            }),
+          },
         ],
       },
     });
@@ -287,6 +301,10 @@ describe('escalation in the stack', () => {
     const archive = JSON.stringify(statements.find((s) => s.Sid === 'ArchiveDiagnosis')!.Resource);
     expect(archive).toContain('/reports/diagnosis/*');
     expect(archive).toContain('/reports/reviews/*');
+    // Security incidents' evidence: written under evidence/ with its retention, never read or deleted.
+    const evidence = statements.find((s) => s.Sid === 'WriteEvidence')!;
+    expect(evidence.Action).toEqual(['s3:PutObject', 's3:PutObjectRetention']);
+    expect(JSON.stringify(evidence.Resource)).toMatch(/EvidenceBucket.*\/evidence\/\*/);
     // Runbook 4: the cleanup runs' summaries, listed and read, nothing else of the bucket.
     const runs = statements.find((s) => s.Sid === 'CleanupRuns')!;
     expect(runs.Action).toBe('s3:ListBucket');
@@ -320,7 +338,7 @@ describe('escalation in the stack', () => {
     expect(writers).toHaveLength(1);
     expect(writers[0]!.Properties).toMatchObject({
       PrincipalArn: { 'Fn::GetAtt': [expect.stringMatching(/^EscalationMitigateRole/), 'Arn'] },
-      KubernetesGroups: ['mcp-ops:mitigator'],
+      KubernetesGroups: ['mcp-ops:mitigator', 'mcp-ops:quarantine'],
     });
     // The diagnosis signs links to it.
     template.hasResourceProperties('AWS::Lambda::Function', {

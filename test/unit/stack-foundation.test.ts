@@ -51,13 +51,30 @@ describe('the mcp-ops stack', () => {
       'mcp-ops-page-team-lead',
       'mcp-ops-page-engineering-manager',
       'mcp-ops-page-vp-engineering',
+      'mcp-ops-page-security',
     ]) {
       template.hasResourceProperties('AWS::SNS::Topic', {
         TopicName: name,
         KmsMasterKeyId: Match.anyValue(),
       });
     }
-    template.resourceCountIs('AWS::SNS::Topic', 8);
+    template.resourceCountIs('AWS::SNS::Topic', 9);
+    // The Security Team (the manual's security@, 24/7) beside the ladder.
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'security@ninjatech.ai',
+      TopicArn: { Ref: Match.stringLikeRegexp('PageTopicsecurity') },
+    });
+    // GuardDuty's EKS findings reach the alerts topic; the topic key lets that one rule encrypt.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'mcp-ops-guardduty-eks-findings',
+      EventPattern: {
+        source: ['aws.guardduty'],
+        'detail-type': ['GuardDuty Finding'],
+        detail: { resource: { resourceType: ['EKSCluster'] } },
+      },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlertsTopic') } })],
+    });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops-oncall@ninjatech.ai',
@@ -72,7 +89,7 @@ describe('the mcp-ops stack', () => {
 
   it('refuses plain-HTTP publishing on every topic', () => {
     const policies = template.findResources('AWS::SNS::TopicPolicy');
-    expect(Object.keys(policies)).toHaveLength(8);
+    expect(Object.keys(policies)).toHaveLength(9);
     for (const policy of Object.values(policies)) {
       expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({
@@ -119,8 +136,18 @@ describe('the mcp-ops stack', () => {
   });
 
   it('creates only its own buckets and references the service’s by name', () => {
-    // The reports archive and its access-log bucket; mcp-artifacts and mcp-artifacts-backup are not created.
-    template.resourceCountIs('AWS::S3::Bucket', 2);
+    // The reports archive, its access-log bucket and the evidence bucket; mcp-artifacts and
+    // mcp-artifacts-backup are not created.
+    template.resourceCountIs('AWS::S3::Bucket', 3);
+    // Evidence is write-once: Object Lock in compliance mode, a year by default.
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
     const names = Object.values(template.findResources('AWS::S3::Bucket')).map(
       (b) => b.Properties?.BucketName,
     );
@@ -192,7 +219,7 @@ describe('the mcp-ops stack', () => {
     }));
     const alerts = policies.find((p) => p.id.includes('AlertsTopic'))!.doc;
     const pages = policies.filter((p) => p.id.includes('PageTopic'));
-    expect(pages).toHaveLength(5);
+    expect(pages).toHaveLength(6);
     const alarm = (sourceAccount: string) => ({
       principal: { service: 'cloudwatch.amazonaws.com' },
       action: 'sns:Publish',
@@ -249,13 +276,14 @@ describe('the mcp-ops stack', () => {
         ],
       },
     }).template;
-    custom.resourceCountIs('AWS::SNS::Topic', 4);
+    custom.resourceCountIs('AWS::SNS::Topic', 5);
     custom.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'ops-staging-page-primary' });
-    // Two report recipients and one tier by e-mail, plus the escalation intake on the alerts topic.
+    // Two report recipients, one tier and the Security Team by e-mail, plus the escalation intake on
+    // the alerts topic.
     expect(
       Object.keys(custom.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'email' } })),
-    ).toHaveLength(3);
-    custom.resourceCountIs('AWS::SNS::Subscription', 4);
+    ).toHaveLength(4);
+    custom.resourceCountIs('AWS::SNS::Subscription', 5);
     custom.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'ops-staging-incidents' });
   });
 

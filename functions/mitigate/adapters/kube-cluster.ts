@@ -7,6 +7,7 @@ import {
   setHeaderOptions,
   type KubeConfig,
   type V1Deployment,
+  type V1NetworkPolicy,
 } from '@kubernetes/client-node';
 import type { MitigationCluster } from '../cluster.ts';
 
@@ -142,6 +143,48 @@ export class KubeMitigationCluster implements MitigationCluster {
         metadata: { name: pod, namespace },
         ...(dryRun ? { deleteOptions: { dryRun: ['All'] } } : {}),
       },
+      ...dry(dryRun),
+    });
+  }
+
+  async podsLabelled(label: string, value: string) {
+    return (
+      await this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${label}=${value}` })
+    ).items;
+  }
+
+  networkPolicy(name: string) {
+    return orUndefined(this.networking.readNamespacedNetworkPolicy({ name, namespace: this.namespace }));
+  }
+
+  async labelPod(name: string, uid: string, labels: Record<string, string | null>, dryRun: boolean) {
+    // The uid in the patch fails it (409/422) when the name now belongs to another pod.
+    await this.core.patchNamespacedPod(
+      {
+        name,
+        namespace: this.namespace,
+        body: { metadata: { uid, labels } },
+        fieldManager: FIELD_MANAGER,
+        ...dry(dryRun),
+      },
+      merge,
+    );
+  }
+
+  async createNetworkPolicy(policy: V1NetworkPolicy, dryRun: boolean) {
+    await this.networking.createNamespacedNetworkPolicy({
+      namespace: this.namespace,
+      body: policy,
+      fieldManager: FIELD_MANAGER,
+      ...dry(dryRun),
+    });
+  }
+
+  async deleteNetworkPolicy(name: string, dryRun: boolean) {
+    await this.networking.deleteNamespacedNetworkPolicy({
+      name,
+      namespace: this.namespace,
+      ...(dryRun ? { body: { dryRun: ['All'] } } : {}),
       ...dry(dryRun),
     });
   }

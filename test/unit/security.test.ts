@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { OnCallTierSchema } from '../../core/config.ts';
+import type { SecurityApi, SecurityNotice } from '../../core/outbox/security-api.ts';
+import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
+import { intakeMessage } from '../../functions/escalation/intake.ts';
+import { announce } from '../../functions/escalation/notices.ts';
+import { falcoPriority, guardDutyPriority } from '../../functions/escalation/security-alerts.ts';
+import { incidentSeverity } from '../../core/incidents/severity.ts';
+import { amMessage, escalationDeps, RecordingPager, TestClock } from '../support/escalation-harness.ts';
+import { MemoryIncidentStore } from '../support/memory-incident-store.ts';
+
+/** An EKS Runtime Monitoring finding as EventBridge hands it on (trimmed to what we read, plus noise). */
+export function guardDutyEvent(
+  id: string,
+  severity = 8,
+  pod = 'mcp-semantic-control-plane-7b869d3b91-abcde',
+) {
+  return JSON.stringify({
+    version: '0',
+    id: `evt-${id}`,
+    'detail-type': 'GuardDuty Finding',
+    source: 'aws.guardduty',
+    account: '111122223333',
+    time: '2026-12-03T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      schemaVersion: '2.0',
+      accountId: '111122223333',
+      region: 'us-east-1',
+      id,
+      arn: `arn:aws:guardduty:us-east-1:111122223333:detector/d/finding/${id}`,
+      type: 'Execution:Runtime/ReverseShell',
+      title: 'A reverse shell was started in a container of pod mcp-semantic-control-plane.',
+      description: 'A process in the container opened a reverse shell.',
+      severity,
+      createdAt: '2026-12-03T09:59:00Z',
+      updatedAt: '2026-12-03T10:00:00Z',
+      resource: {
+        resourceType: 'EKSCluster',
+        eksClusterDetails: { name: 'mcp-cluster', arn: 'arn:aws:eks:...' },
+        kubernetesDetails: {
+          kubernetesWorkloadDetails: { name: pod, type: 'pods', namespace: 'mcp-system', uid: 'u' },
+        },
+      },
+      service: { serviceName: 'guardduty', count: 1 },
+    },
+  });
+}
+
+class RecordingSecurityApi implements SecurityApi {
+  readonly sent: SecurityNotice[] = [];
+  failNext = 0;
+  async notify(notice: SecurityNotice) {
+    await Promise.resolve();
+    if (this.failNext-- > 0) throw new Error('security API answered 503 (injected)');
+    this.sent.push(notice);
+  }
+}
+
+const team = OnCallTierSchema.parse({
+  name: 'security',
+  title: 'Security Team',
+  contact: 'security@ninjatech.ai',
+  respondWithinMinutes: 5,
+  severities: ['P0', 'P1', 'P2', 'P3'],
+});
+
+describe('security signals', () => {
+  it('maps GuardDuty, Falco and category=security alerts onto the security track', () => {
+    const [gd] = parseAlertMessage(guardDutyEvent('f1'));
+    expect(gd).toMatchObject({
+      source: 'guardduty',
+      category: 'security',
+      priority: 'P0',
+      pods: ['mcp-semantic-control-plane-7b869d3b91-abcde'],
+      dedupKey: 'guardduty:f1',
+    });
+    expect([9.5, 7, 6.9, 4, 3.9].map(guardDutyPriority)).toEqual(['P0', 'P0', 'P1', 'P1', 'P2']);
+    const [falco] = parseAlertMessage(
+      JSON.stringify({
+        output: '10:00:00 Critical A shell was spawned in a container (user=root pod=p1 ns=mcp-system)',
+        priority: 'Critical',
+        rule: 'Terminal shell in container',
+        time: '2026-12-03T10:00:00.000000000Z',
+        output_fields: { 'k8s.pod.name': 'p1', 'k8s.ns.name': 'mcp-system' },
+        hostname: 'mcp-node-1',
+      }),
+    );
+    expect(falco).toMatchObject({ source: 'falco', category: 'security', priority: 'P0', pods: ['p1'] });
+    expect(['Emergency', 'Error', 'Warning', 'Notice'].map(falcoPriority)).toEqual(['P0', 'P1', 'P2', 'P3']);
+    const [am] = parseAlertMessage(
+      amMessage('SuspiciousEgress', { severity: 'warning' }).replace(
+        '"severity":"warning"',
+        '"severity":"warning","category":"security"',
+      ),
+    );
+    expect(am).toMatchObject({ category: 'security' });
+    expect(incidentSeverity(am!)).toBe('P0');
+  });
+
+  it('opens a P0 that pages the ladder and the Security Team and posts the manual’s JSON, once', async () => {
+    const store = new MemoryIncidentStore();
+    const clock = new TestClock(new Date('2026-12-03T10:00:30Z'));
+    const pager = new RecordingPager();
+    const api = new RecordingSecurityApi();
+    const deps = { ...escalationDeps(store, clock, pager), security: { team, api, namespace: 'mcp-system' } };
+    const [opened] = await intakeMessage(deps, { messageId: 'gd-1', message: guardDutyEvent('f2') });
+    const incident = (await store.get(opened!.incidentId!))!;
+    expect(incident.severity).toBe('P0');
+    expect(pager.sent.map((p) => p.tier).sort()).toEqual(['primary', 'security']);
+    expect(api.sent).toEqual([
+      expect.objectContaining({
+        severity: 'critical',
+        type: 'security-breach',
+        namespace: 'mcp-system',
+        incidentId: incident.id,
+        pods: ['mcp-semantic-control-plane-7b869d3b91-abcde'],
+      }),
+    ]);
+    // The same delivery again, and the finding updated (same id): nothing more goes out.
+    await intakeMessage(deps, { messageId: 'gd-1', message: guardDutyEvent('f2') });
+    await intakeMessage(deps, { messageId: 'gd-1b', message: guardDutyEvent('f2') });
+    expect(api.sent).toHaveLength(1);
+    expect(pager.sent.filter((p) => p.tier === 'security')).toHaveLength(1);
+  });
+
+  it('a security API that fails is recorded and tried again; the pages are not held back', async () => {
+    const store = new MemoryIncidentStore();
+    const clock = new TestClock(new Date('2026-12-03T10:00:30Z'));
+    const pager = new RecordingPager();
+    const api = new RecordingSecurityApi();
+    api.failNext = 1;
+    const deps = { ...escalationDeps(store, clock, pager), security: { team, api, namespace: 'mcp-system' } };
+    const [opened] = await intakeMessage(deps, { messageId: 'gd-2', message: guardDutyEvent('f3') });
+    expect(pager.sent.map((p) => p.tier).sort()).toEqual(['primary', 'security']);
+    expect(api.sent).toHaveLength(0);
+    const failed = (await store.get(opened!.incidentId!))!;
+    expect(failed.pages['security-api']).toMatchObject({ state: 'failed', failures: 1 });
+    await announce(deps, failed); // the next tick's pass
+    expect(api.sent).toHaveLength(1);
+  });
+});
