@@ -159,6 +159,7 @@ export function reviewMarkdown(incident: Incident, impact: Impact): string {
     '### Mitigations taken (playbook step 3)',
     ...mitigationLines(incident),
     '',
+    ...securityLines(incident),
     '## Action Items',
     '- [ ] Action 1 (Owner: Name, Due: Date)',
     '- [ ] Action 2 (Owner: Name, Due: Date)',
@@ -238,4 +239,29 @@ export function mitigationLines(incident: Incident): string[] {
     (r) =>
       `- ${hhmm(r.at)} ${r.description}, by ${r.by}: ${r.state === 'done' ? 'done' : r.state === 'failed' ? 'refused, nothing changed' : r.state === 'acting' ? 'still acting when the review was written' : 'not confirmed by the watch'}${r.outcome ? ` (${r.outcome})` : ''}${r.finishedAt ? `, finished ${hhmm(r.finishedAt)}` : ''}`,
   );
+}
+
+/** A security incident's evidence (manifest and digest, each capture) and its quarantine: when, by whom. */
+export function securityLines(incident: Incident): string[] {
+  if (!incident.evidence && !incident.evidenceAfterQuarantine && !incident.quarantinedAt) return [];
+  const capture = (label: string, e: NonNullable<Incident['evidence']>) =>
+    `- ${label}, ${hhmm(e.at)}: ${e.files} file(s), manifest ${e.manifest} (SHA-256 ${e.digest})`;
+  const quarantine = Object.values(incident.mitigations ?? {})
+    .filter((r) => r.target.action === 'quarantine' || r.target.action === 'release')
+    .sort((a, b) => a.at.localeCompare(b.at))
+    .map(
+      (r) =>
+        `- ${hhmm(r.at)} ${r.description}: confirmed by ${r.by}, ${r.state}${r.finishedAt ? ` at ${hhmm(r.finishedAt)}` : ''}`,
+    );
+  return [
+    '### Security: evidence and quarantine',
+    ...(incident.evidence
+      ? [capture('Evidence at once', incident.evidence)]
+      : ['- Evidence at once: _(none recorded)_']),
+    ...(incident.evidenceAfterQuarantine
+      ? [capture('Evidence after quarantine', incident.evidenceAfterQuarantine)]
+      : []),
+    ...(quarantine.length ? quarantine : ['- Quarantine: _(not taken through mcp-ops)_']),
+    '',
+  ];
 }

@@ -369,6 +369,7 @@ describe('diagnosis on the local stack', () => {
       'Firing alerts',
       'Crashes',
       'Recent rollouts and ConfigMap changes',
+      'Maintenance mode',
     ]);
     expect(d.failedParts.join('\n')).toMatch(/could not be read within 3 s/);
     expect(d.failedParts.join('\n')).toMatch(/unreachable/);
