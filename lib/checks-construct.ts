@@ -66,6 +66,8 @@ export class Checks extends Construct {
         [ENV.config]: JSON.stringify(config),
         [ENV.reportsTopic]: foundation.reportsTopic.topicArn,
         [ENV.reportsBucket]: foundation.reportsBucket.bucketName,
+        // The security check's CRITICAL findings open security incidents through the alerts topic.
+        [ENV.alertsTopic]: foundation.alertsTopic.topicArn,
       },
     });
     const role = this.job.role;
@@ -79,6 +81,11 @@ export class Checks extends Construct {
         sid: 'SendReports',
         actions: ['sns:Publish'],
         resources: [foundation.reportsTopic.topicArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'RaiseSecurityAlerts',
+        actions: ['sns:Publish'],
+        resources: [foundation.alertsTopic.topicArn],
       }),
       new iam.PolicyStatement({
         sid: 'SendReportsEncrypted',
@@ -106,6 +113,8 @@ export class Checks extends Construct {
     ];
     if (mail) statements.push(reportsMailStatement(this, mail));
     for (const statement of statements) role.addToPolicy(statement);
+    // It publishes to the alerts topic, whose policy denies every publisher it does not name.
+    foundation.allowAlertPublisher(role);
     grantBackupRead(role, foundation.backupBucket);
     NagSuppressions.addResourceSuppressions(
       role,

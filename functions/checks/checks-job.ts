@@ -1,3 +1,5 @@
+import { raiseCriticalFindings, type SecurityAlertSink } from './security-alerts.ts';
+import type { SecurityFinding } from './sections/security.ts';
 import { z } from 'zod';
 import type { OpsConfig } from '../../core/config.ts';
 import { configFromEnv, ENV, optionalEnv, requiredEnv } from '../../core/function-env.ts';
@@ -36,6 +38,7 @@ export function checksEnvironment(env: NodeJS.ProcessEnv) {
     reportsTopicArn: requiredEnv(ENV.reportsTopic, env),
     reportsBucket: requiredEnv(ENV.reportsBucket, env),
     mailConfigurationSet: optionalEnv(ENV.mailConfigurationSet, env),
+    alertsTopic: optionalEnv(ENV.alertsTopic, env),
   };
 }
 
@@ -58,6 +61,8 @@ export interface ChecksRuntime {
     error(message: string, extra?: object): void;
   };
   readonly metric: (name: string, value: number, unit: 'count' | 'seconds', report: ReportKind) => void;
+  /** Where the security check's CRITICAL findings go as security alerts (the alerts topic). */
+  readonly securityAlerts?: SecurityAlertSink;
 }
 
 const STATUS_VALUE = { OK: 0, WARNING: 1, CRITICAL: 2 } as const;
@@ -140,6 +145,20 @@ export async function runChecksEvent(event: unknown, runtime: ChecksRuntime): Pr
       JSON.stringify({ state: 'sent', at: runtime.now().toISOString(), messageId: delivery.messageId }),
       'application/json',
     );
+  if (kind === 'security' && runtime.securityAlerts) {
+    // Each CRITICAL finding opens a security incident; a failure here never holds the report back.
+    const findings =
+      ((report.sections.find((s) => s.id === 'security')?.data ?? {}) as { findings?: SecurityFinding[] })
+        .findings ?? [];
+    try {
+      const raised = await raiseCriticalFindings(runtime.securityAlerts, findings, runtime.now());
+      runtime.metric('SecurityAlertsRaised', raised, 'count', kind);
+    } catch (error) {
+      runtime.logger.error('critical security findings not raised as alerts', {
+        error: (error as Error).message,
+      });
+    }
+  }
   const failedSections = report.sections.filter((s) => s.status === 'FAILED').map((s) => s.id);
   runtime.metric('ReportDelivered', 1, 'count', kind);
   runtime.metric('ReportStatus', STATUS_VALUE[report.status], 'count', kind);

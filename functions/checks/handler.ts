@@ -7,7 +7,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -50,6 +50,17 @@ async function checks(event: unknown, context: Context) {
     imageScans: new EcrImageScans(traced(new ECRClient(awsClientConfig(target)))),
     channels,
     store: channels.store,
+    ...(env.alertsTopic
+      ? {
+          securityAlerts: {
+            publish: async (subject: string, message: string) => {
+              await sns.send(
+                new PublishCommand({ TopicArn: env.alertsTopic, Subject: subject, Message: message }),
+              );
+            },
+          },
+        }
+      : {}),
     now: () => new Date(),
     logger: {
       info: (message, extra) => logger.info(message, { ...extra }),

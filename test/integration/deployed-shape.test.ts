@@ -63,6 +63,8 @@ import { subscribeQueue } from '../support/aws.ts';
 import { amMessage } from '../support/escalation-harness.ts';
 import { functionUrlServer } from '../support/function-url-server.ts';
 import { eventually } from '../support/eventually.ts';
+import { httpReceiver } from '../support/http-receiver.ts';
+import { guardDutyEvent } from '../support/security-events.ts';
 
 const endpoints = inject('endpoints');
 const CDK_OUT = join(import.meta.dirname, '..', '..', 'out', 'deployed-shape', 'cdk.out');
@@ -80,6 +82,7 @@ let roles: Map<string, string>;
 const running = new Map<string, RunningFunction>();
 let urlServer: Awaited<ReturnType<typeof functionUrlServer>> | undefined;
 let mitigateServer: Awaited<ReturnType<typeof functionUrlServer>>;
+let securityApi: Awaited<ReturnType<typeof httpReceiver>>;
 const kc = new KubeConfig();
 
 const spec = (name: string) => specs.find((s) => s.name === name)!;
@@ -244,7 +247,10 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
   beforeAll(async () => {
     // The reports go by SES as a team that configured `reports.email` gets them.
     // Cleanup protects releases/ (denied by IAM on its role too).
+    // The security team's API, on loopback (the manual's URL is the default).
+    securityApi = await httpReceiver(() => ({ status: 201 }));
     resolver = synthesize(CDK_OUT, {
+      security: { apiUrl: `${securityApi.url}/api/incidents` },
       reports: { email: { from: REPORTS_SENDER } },
       retention: { protectedPrefixes: ['releases/'] },
       // Every ablated run of the mitigation acts once: the hour's cap must not be what refuses it.
@@ -322,6 +328,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     for (const f of running.values()) await f.stop();
     await urlServer?.close();
     await mitigateServer?.close();
+    await securityApi?.close();
     await moto?.stop();
   });
 
@@ -750,6 +757,11 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     'ImageScanFindings:ecr:DescribeImageScanFindings': 'the local images are not in ECR',
     // Deleting needs objects older than the retention floor (7 days); moto stamps uploads now.
     'DeleteExpiredArtifacts:s3:DeleteObject': 'no object here is older than the retention floor',
+    // The local pods are hardened: the security check finds nothing CRITICAL to raise as an alert
+    // (test/unit/security.test.ts raises one and follows it into a security incident).
+    'RaiseSecurityAlerts:sns:Publish': 'the local world has no CRITICAL security finding',
+    // On S3 a PutObject with Object Lock headers needs s3:PutObjectRetention too; moto does not ask.
+    'WriteEvidence:s3:PutObjectRetention': 'moto does not check s3:PutObjectRetention on a locked PutObject',
     // Only a run that nears the 15-minute limit continues in a fresh invocation of itself.
     'ContinueLongRun:lambda:InvokeFunction': 'a run pauses only near the function timeout',
   };
@@ -805,8 +817,22 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
   /** An incident opened by the intake bundle, then its INSERT as the table's stream delivers it. */
   const diagnoseRun = async (f: RunningFunction, runbook?: string) => {
     const intakeFn = await fn('mcp-ops-escalation-intake');
+    // `security`: a GuardDuty EKS finding about a pod of the service, as EventBridge sends it.
+    const pod =
+      runbook === 'security'
+        ? (
+            await kc
+              .makeApiClient(CoreV1Api)
+              .listNamespacedPod({ namespace: 'mcp-system', labelSelector: 'app=mcp-semantic' })
+          ).items[0]!.metadata!.name!
+        : undefined;
     const intake = await intakeFn.invoke(
-      alertEvent(`AblationDiagnose${Date.now()}`, 'firing', 'critical', runbook),
+      pod
+        ? snsEvent(
+            `gd-${Date.now()}-${Math.random()}`,
+            guardDutyEvent(`finding-${Date.now()}-${Math.random()}`, 8, pod),
+          )
+        : alertEvent(`AblationDiagnose${Date.now()}`, 'firing', 'critical', runbook),
     );
     const opened = intake.json() as Array<{ incidentId?: string }>;
     if (!Array.isArray(opened))
@@ -839,6 +865,33 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
       }),
     );
   };
+
+  it('keeps a security incident’s evidence in the Object Lock bucket, pages the Security Team and posts to its API, with the functions’ roles', async () => {
+    const topics = JSON.parse(spec('mcp-ops-escalation-intake').environment.TIER_TOPICS!) as Record<
+      string,
+      string
+    >;
+    const team = await queueOn(topics.security!);
+    const before = securityApi.requests.length;
+    const running = await fn('mcp-ops-escalation-diagnose');
+    const { id, answer } = await diagnoseRun(running, 'security');
+    expect(answer.status, running.output().slice(-3000)).toBe(200);
+    expect((await team.receive(2)).join('\n')).toContain(id);
+    expect(securityApi.requests.slice(before)).toEqual([
+      expect.objectContaining({ body: expect.objectContaining({ type: 'security-breach', incidentId: id }) }),
+    ]);
+    const bucket = spec('mcp-ops-escalation-diagnose').environment.EVIDENCE_BUCKET!;
+    const s3 = new S3Client({ ...admin, forcePathStyle: true });
+    const manifest = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: `evidence/${id}/initial/manifest.json` }),
+    );
+    expect(manifest.ObjectLockMode).toBe('COMPLIANCE');
+    expect(JSON.parse(await manifest.Body!.transformToString())).toMatchObject({
+      incidentId: id,
+      phase: 'initial',
+    });
+    expect(running.output()).not.toMatch(/AccessDenied/);
+  });
 
   it('diagnoses a storage incident (Runbook 4) with the cleanup job’s newest run, with the diagnose function’s role', async () => {
     const running = await fn('mcp-ops-escalation-diagnose');
@@ -990,6 +1043,7 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
     },
     'mcp-ops-escalation-diagnose': async (f) => {
       await diagnoseRun(f);
+      await diagnoseRun(f, 'security');
       await seedCleanupSummary();
       await diagnoseRun(f, 'runbook-4-storage-full');
     },

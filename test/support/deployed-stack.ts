@@ -248,7 +248,13 @@ export async function provision(
       }
       case 'AWS::S3::Bucket': {
         const name = (p.BucketName as string | undefined) ?? `mcpops-${short(id)}`;
-        await s3.send(new CreateBucketCommand({ Bucket: name }));
+        // The evidence bucket's Object Lock, as CloudFormation makes it (only at creation).
+        await s3.send(
+          new CreateBucketCommand({
+            Bucket: name,
+            ...(p.ObjectLockEnabled === true ? { ObjectLockEnabledForBucket: true } : {}),
+          }),
+        );
         resolver.refs.set(id, name);
         resolver.attrs.set(id, { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com` });
         break;

@@ -9,6 +9,7 @@ import { incidentSeverity } from '../../core/incidents/severity.ts';
 import { amMessage, escalationDeps, RecordingPager, TestClock } from '../support/escalation-harness.ts';
 import { MemoryIncidentStore } from '../support/memory-incident-store.ts';
 import { guardDutyEvent } from '../support/security-events.ts';
+import { raiseCriticalFindings } from '../../functions/checks/security-alerts.ts';
 
 class RecordingSecurityApi implements SecurityApi {
   readonly sent: SecurityNotice[] = [];
@@ -101,5 +102,45 @@ describe('security signals', () => {
     expect(failed.pages['security-api']).toMatchObject({ state: 'failed', failures: 1 });
     await announce(deps, failed); // the next tick's pass
     expect(api.sent).toHaveLength(1);
+  });
+});
+
+describe('the daily security check’s CRITICAL findings', () => {
+  it('each opens a P1 security incident; the next day’s same finding joins it instead of paging again', async () => {
+    const sent: string[] = [];
+    const sink = { publish: async (_subject: string, message: string) => void sent.push(message) };
+    const findings = [
+      {
+        severity: 'CRITICAL' as const,
+        area: 'pod' as const,
+        object: 'pod/x container c',
+        problem: 'runs privileged',
+        fix: 'set privileged: false',
+      },
+      {
+        severity: 'WARNING' as const,
+        area: 'image' as const,
+        object: 'img:1',
+        problem: 'is not scanned',
+        fix: 'scan it',
+      },
+    ];
+    expect(await raiseCriticalFindings(sink, findings, new Date('2026-12-03T08:30:00Z'))).toBe(1);
+    await raiseCriticalFindings(sink, findings, new Date('2026-12-04T08:30:00Z'));
+    const [alert] = parseAlertMessage(sent[0]!);
+    expect(alert).toMatchObject({ category: 'security', priority: 'P1', name: 'SecurityCheckCritical' });
+    const store = new MemoryIncidentStore();
+    const pager = new RecordingPager();
+    const api = new RecordingSecurityApi();
+    const deps = {
+      ...escalationDeps(store, new TestClock(new Date('2026-12-03T08:31:00Z')), pager),
+      security: { team, api, namespace: 'mcp-system' },
+    };
+    const [first] = await intakeMessage(deps, { messageId: 'check-1', message: sent[0]! });
+    const [second] = await intakeMessage(deps, { messageId: 'check-2', message: sent[1]! });
+    expect(first!.incidentId).toBe(second!.incidentId);
+    expect((await store.get(first!.incidentId!))!.severity).toBe('P1');
+    expect(api.sent).toHaveLength(1);
+    expect(pager.sent.filter((p) => p.tier === 'security')).toHaveLength(1);
   });
 });
