@@ -23,13 +23,14 @@ export const CONFIG_READER_ROLE_NAME = 'mcp-ops-config-reader';
 
 const LABELS = { 'app.kubernetes.io/managed-by': 'mcp-ops' };
 
+/** RBAC subjects for Kubernetes groups (what EKS access entries map roles to). */
+function subjectsOf(groups: readonly string[]) {
+  return groups.map((group) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: group }));
+}
+
 /** A namespaced Role with `rules` and its binding to `groups`. */
 function roleFor(name: string, namespace: string, rules: readonly AccessRule[], groups: readonly string[]) {
-  const subjects = groups.map((group) => ({
-    kind: 'Group',
-    apiGroup: 'rbac.authorization.k8s.io',
-    name: group,
-  }));
+  const subjects = subjectsOf(groups);
   return [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -59,11 +60,7 @@ export function configReaderManifests(
 
 /** A ClusterRole with `rules` and its binding to `groups`. */
 function clusterRoleFor(name: string, rules: readonly AccessRule[], groups: readonly string[]) {
-  const subjects = groups.map((group) => ({
-    kind: 'Group',
-    apiGroup: 'rbac.authorization.k8s.io',
-    name: group,
-  }));
+  const subjects = subjectsOf(groups);
   return [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

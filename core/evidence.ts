@@ -5,21 +5,15 @@
  * mode) with a manifest of SHA-256 sums; the manifest's own SHA-256 is the digest a person
  * compares. A part that cannot be read is written as what stopped it; it never stops the rest.
  */
-import { dumpYaml, type CoreV1Event, type V1NetworkPolicy, type V1Pod } from '@kubernetes/client-node';
+import { dumpYaml, type CoreV1Event, type V1Pod } from '@kubernetes/client-node';
+import type { KubernetesPort } from './kubernetes.ts';
 import { createHash } from 'node:crypto';
 
-export interface EvidenceSource {
+/** What the capture reads: the read-only port's logs and policies, one pod, every event. */
+export type EvidenceSource = Pick<KubernetesPort, 'podLog' | 'networkPolicies'> & {
   pod(namespace: string, name: string): Promise<V1Pod | undefined>;
-  podLog(
-    namespace: string,
-    pod: string,
-    container: string,
-    sinceSeconds: number,
-    options?: { previous?: boolean; tailLines?: number },
-  ): Promise<string>;
   events(namespace: string): Promise<CoreV1Event[]>;
-  networkPolicies(namespace: string): Promise<V1NetworkPolicy[]>;
-}
+};
 
 /** Write-once storage: each object kept unchangeable until `retainUntil`. */
 export interface EvidenceStore {
