@@ -328,7 +328,10 @@ def _condition_holds(operator, key, wanted, context):
         return if_exists or quantifier == "ForAllValues"
     wanted = _as_list(wanted)
     have = _as_list(have)
-    matches = [any(test(w, h) for w in wanted) for h in have]
+    # A negated operator holds when the value matches none of the listed values (AWS: "not equal to
+    # any of them"), not when it differs from one of them.
+    negated = operator.startswith(("StringNot", "ArnNot"))
+    matches = [(all if negated else any)(test(w, h) for w in wanted) for h in have]
     if quantifier == "ForAllValues":
         return all(matches)
     return any(matches)
