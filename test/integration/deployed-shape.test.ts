@@ -798,7 +798,9 @@ describe('the stack as deployed: bundles from cdk.out in the Lambda runtime emul
       result: { items: Array<{ name: string; status: string; detail: string }> };
       paged: boolean;
     };
-    expect(outcome.paged, `${JSON.stringify(outcome).slice(0, 2000)}\n${running.output().slice(-3000)}`).toBe(true);
+    expect(outcome.paged, `${JSON.stringify(outcome).slice(0, 2000)}\n${running.output().slice(-3000)}`).toBe(
+      true,
+    );
     const items = Object.fromEntries(outcome.result.items.map((i) => [i.name, i]));
     expect(items['Backup all data']).toMatchObject({ status: 'FAIL' });
     expect(items['Prepare rollback plan']).toMatchObject({ status: 'PASS' });
