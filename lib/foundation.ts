@@ -1,6 +1,5 @@
 import { Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -279,25 +278,37 @@ export class Foundation extends Construct {
         detailType: ['GuardDuty Finding'],
         detail: { resource: { resourceType: ['EKSCluster'] } },
       },
-      targets: [new eventTargets.SnsTopic(this.alertsTopic)],
+      // The topic as the target, without the SNS target's own grant (which names no source): the
+      // statements below let this one rule publish and encrypt, nothing else of EventBridge.
+      targets: [{ bind: () => ({ arn: this.alertsTopic.topicArn }) }],
     });
+    // The rule's ARN by its name: a reference would make the key wait for the rule, which waits for
+    // the topic, which waits for the key.
+    const onlyThisRule = {
+      ArnEquals: {
+        'aws:SourceArn': Stack.of(this).formatArn({
+          service: 'events',
+          resource: 'rule',
+          resourceName: ruleName,
+        }),
+      },
+    };
+    this.alertsTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowGuardDutyRule',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alertsTopic.topicArn],
+        conditions: onlyThisRule,
+      }),
+    );
     this.topicKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowGuardDutyRuleToEncrypt',
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
         resources: ['*'],
-        // The rule's ARN by its name: a reference would make the key wait for the rule, which waits
-        // for the topic, which waits for the key.
-        conditions: {
-          ArnEquals: {
-            'aws:SourceArn': Stack.of(this).formatArn({
-              service: 'events',
-              resource: 'rule',
-              resourceName: ruleName,
-            }),
-          },
-        },
+        conditions: onlyThisRule,
       }),
     );
   }

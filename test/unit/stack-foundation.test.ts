@@ -75,6 +75,20 @@ describe('the mcp-ops stack', () => {
       },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlertsTopic') } })],
     });
+    // EventBridge may publish to the alerts topic for that one rule only.
+    const alertsPolicy = Object.entries(template.findResources('AWS::SNS::TopicPolicy')).find(([id]) =>
+      id.includes('AlertsTopic'),
+    )![1].Properties.PolicyDocument.Statement as Array<Record<string, unknown>>;
+    const fromEvents = alertsPolicy.filter((st) =>
+      JSON.stringify(st.Principal).includes('events.amazonaws.com'),
+    );
+    expect(fromEvents).toHaveLength(1);
+    expect(fromEvents[0]).toMatchObject({
+      Sid: 'AllowGuardDutyRule',
+      Action: 'sns:Publish',
+      Condition: { ArnEquals: { 'aws:SourceArn': expect.anything() } },
+    });
+    expect(JSON.stringify(fromEvents[0]!.Condition)).toContain(':rule/mcp-ops-guardduty-eks-findings');
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops-oncall@ninjatech.ai',
