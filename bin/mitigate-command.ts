@@ -141,14 +141,16 @@ export async function run(context: CommandContext): Promise<CommandResult> {
     config.cluster.appSelector,
   );
   const target = await targetNow(cluster, config, action, value);
-  const ports = escalationPorts(aws, await escalationSettings(config, aws, endpoints));
+  // One read of the settings (on AWS it lists the account's topics).
+  const settings = await escalationSettings(config, aws, endpoints);
+  const ports = escalationPorts(aws, settings);
   const deps = await ports.deps(() => new Date());
   const request = { incidentId: id, target, by: actor(values), force: values.force === true };
   const mitigation = {
     ...deps,
     metrics: undefined,
     config,
-    ledger: new DynamoDbMitigationLedger(ports.db, (await escalationSettings(config, aws, endpoints)).table),
+    ledger: new DynamoDbMitigationLedger(ports.db, settings.table),
     cluster: async () => cluster,
   };
   const result = values['dry-run'] ? await preview(mitigation, request) : await mitigate(mitigation, request);

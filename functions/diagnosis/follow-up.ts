@@ -13,7 +13,7 @@ import type { Pager } from '../../core/outbox/pager.ts';
 import type { IncidentStore } from '../../core/incidents/store.ts';
 import { tellTiersAndChat, tiersPaged, type Chat } from '../../core/outbox/notify.ts';
 import { pagesAtOnce, type ResponsePolicy } from '../../core/incidents/policy.ts';
-import { generationOf, type Incident } from '../../core/incidents/incident.ts';
+import { generationOf, type EvidenceRecord, type Incident } from '../../core/incidents/incident.ts';
 import { describeTarget } from '../../core/mitigation/actions.ts';
 import { mitigationLink } from '../../core/mitigation/links.ts';
 import { isSecurity } from '../../core/incidents/alert.ts';
@@ -53,14 +53,31 @@ export type FollowUpOutcome =
 export async function followUpIncident(deps: FollowUpDeps, incidentId: string): Promise<FollowUpOutcome> {
   const incident = await deps.store.get(incidentId);
   if (!incident) return { incidentId, sent: false, reason: 'no such incident' };
-  if (incident.diagnosis) return { incidentId, sent: false, reason: `already sent (${incident.diagnosis})` };
+  // Evidence first: read-only, so taken at once, and the digest rides in the message below. A
+  // capture that fails never holds the diagnosis back: the message says so, and the stream's retry
+  // (thrown below, after the diagnosis is recorded) captures it then.
+  const security = isSecurity(incident.alert);
+  let evidence: EvidenceRecord | undefined;
+  let evidenceError: string | undefined;
+  if (security && incident.status !== 'resolved') {
+    try {
+      evidence = await captureOnce(
+        { ...deps.security, store: deps.store, now: deps.diagnosis.now },
+        incident,
+        'initial',
+      );
+    } catch (error) {
+      evidenceError = (error as Error).message.split('\n')[0]!.slice(0, 200);
+    }
+  }
+  const evidenceRetry = () =>
+    new Error(`evidence of ${incidentId} not captured (${evidenceError}); the stream retries it`);
+  if (incident.diagnosis) {
+    if (evidenceError) throw evidenceRetry();
+    return { incidentId, sent: false, reason: `already sent (${incident.diagnosis})` };
+  }
   if (incident.status === 'resolved')
     return { incidentId, sent: false, reason: 'resolved before its diagnosis' };
-  // Evidence first: read-only, so taken at once, and the digest rides in the message below.
-  const security = isSecurity(incident.alert);
-  const evidence = security
-    ? await captureOnce({ ...deps.security, store: deps.store, now: deps.diagnosis.now }, incident, 'initial')
-    : undefined;
   const diagnosis = await diagnose(deps.diagnosis, {
     ...(runbookOf(incident.alert.runbook) ? { runbook: runbookOf(incident.alert.runbook)! } : {}),
     incidentId,
@@ -68,7 +85,7 @@ export async function followUpIncident(deps: FollowUpDeps, incidentId: string): 
   });
   const ref = await deps.archive(incidentId, diagnosisText(diagnosis), JSON.stringify(diagnosis, null, 2));
   const summary = [
-    ...(security ? [...evidenceLines(evidence, incident.alert.pods ?? []), ''] : []),
+    ...(security ? [...evidenceLines(evidence, incident.alert.pods ?? [], evidenceError), ''] : []),
     diagnosisSummary(diagnosis, ref),
     ...offerLines(deps, incident, {
       ...diagnosis,
@@ -107,6 +124,7 @@ export async function followUpIncident(deps: FollowUpDeps, incidentId: string): 
     detail: `${diagnosis.headline} (full diagnosis: ${ref})`,
     note: summary,
   });
+  if (evidenceError) throw evidenceRetry();
   return { incidentId, sent: true, to, ref, diagnosis };
 }
 

@@ -94,7 +94,15 @@ export function quarantineOffers(incident: Incident): MitigationOffer[] {
   ];
 }
 
-export function evidenceLines(record: EvidenceRecord | undefined, pods: readonly string[]): string[] {
+export function evidenceLines(
+  record: EvidenceRecord | undefined,
+  pods: readonly string[],
+  failure?: string,
+): string[] {
+  if (failure)
+    return [
+      `Evidence: NOT captured yet (${failure}); it is tried again; collect it by hand if it keeps failing.`,
+    ];
   if (!record)
     return ["Evidence: no evidence bucket is configured; collect it by hand (the manual's step 3)."];
   return [

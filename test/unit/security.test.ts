@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../core/config.ts';
+import type { KubernetesPort } from '../../core/kubernetes.ts';
+import { followUpIncident, type FollowUpDeps } from '../../functions/diagnosis/follow-up.ts';
 import { OnCallTierSchema } from '../../core/config.ts';
 import type { SecurityApi, SecurityNotice } from '../../core/outbox/security-api.ts';
 import { parseAlertMessage } from '../../functions/escalation/alerts.ts';
@@ -142,5 +145,74 @@ describe('the daily security check’s CRITICAL findings', () => {
     expect((await store.get(first!.incidentId!))!.severity).toBe('P1');
     expect(api.sent).toHaveLength(1);
     expect(pager.sent.filter((p) => p.tier === 'security')).toHaveLength(1);
+  });
+});
+
+describe('a security incident’s evidence', () => {
+  it('a failing evidence store never holds the diagnosis back; the stream’s retry captures it', async () => {
+    const store = new MemoryIncidentStore();
+    const clock = new TestClock(new Date('2026-12-03T10:00:30Z'));
+    const pager = new RecordingPager();
+    const escalation = escalationDeps(store, clock, pager);
+    const [opened] = await intakeMessage(escalation, { messageId: 'gd-ev', message: guardDutyEvent('f-ev') });
+    const id = opened!.incidentId!;
+    let refusals = 1;
+    const written: string[] = [];
+    const evidenceStore = {
+      async put(key: string) {
+        await Promise.resolve();
+        if (refusals-- > 0) throw new Error('S3 answered 503 (injected)');
+        written.push(key);
+      },
+      location: (key: string) => `s3://evidence/${key}`,
+    };
+    const source = {
+      pod: async () => undefined,
+      podLog: async () => '',
+      events: async () => [],
+      networkPolicies: async () => [],
+    };
+    const deps: FollowUpDeps = {
+      diagnosis: {
+        config: parseConfig({}),
+        kube: source as unknown as KubernetesPort,
+        prometheus: { query: async () => [], alerts: async () => [] },
+        now: clock.now,
+        partTimeoutMs: 200,
+      },
+      store,
+      pager,
+      tiers: escalation.tiers,
+      policy: escalation.policy,
+      security: {
+        team,
+        evidence: {
+          source: async () => source,
+          store: evidenceStore,
+          namespace: 'mcp-system',
+          retentionDays: 1,
+        },
+      },
+      archive: async () => 's3://reports/diagnosis/x.txt',
+    };
+    await expect(followUpIncident(deps, id)).rejects.toThrow(
+      /evidence of INC-\d{8}-\d+ not captured .*the stream retries it/,
+    );
+    const diagnosed = (await store.get(id))!;
+    expect(diagnosed.diagnosis).toBe('s3://reports/diagnosis/x.txt');
+    expect(diagnosed.evidence).toBeUndefined();
+    const told = pager.sent.filter((p) => p.page.subject.includes('diagnosis'));
+    expect(told.map((p) => p.tier).sort()).toEqual(['primary', 'security']);
+    expect(told[0]!.page.body).toContain('Evidence: NOT captured yet (S3 answered 503 (injected))');
+    // The retry: the evidence is captured and recorded; the diagnosis is not sent again.
+    expect(await followUpIncident(deps, id)).toMatchObject({
+      sent: false,
+      reason: expect.stringMatching(/^already sent/),
+    });
+    expect((await store.get(id))!.evidence).toMatchObject({
+      manifest: `s3://evidence/evidence/${id}/initial/manifest.json`,
+    });
+    expect(written).toContain(`evidence/${id}/initial/manifest.json`);
+    expect(pager.sent.filter((p) => p.page.subject.includes('diagnosis'))).toHaveLength(2);
   });
 });
