@@ -62,7 +62,14 @@ export async function prepareQuarantine(
     state,
     async act(dryRun) {
       const lines: string[] = [];
-      const verb = dryRun ? 'would' : '';
+      const did = quarantine
+        ? dryRun
+          ? 'would label'
+          : 'labelled'
+        : dryRun
+          ? 'would unlabel'
+          : 'unlabelled';
+      const what = quarantine ? 'quarantine=true' : '(quarantine removed)';
       for (const { name, pod } of found) {
         await cluster.labelPod(
           name,
@@ -70,9 +77,7 @@ export async function prepareQuarantine(
           { [QUARANTINE_LABEL]: quarantine ? 'true' : null },
           dryRun,
         );
-        lines.push(
-          `${verb ? `${verb} ` : ''}${quarantine ? 'label' : 'unlabel'}${verb ? '' : 'led'} pod ${name} ${quarantine ? 'quarantine=true' : '(quarantine removed)'}`,
-        );
+        lines.push(`${did} pod ${name} ${what}`);
       }
       if (quarantine && !policy) {
         await cluster.createNetworkPolicy(denyAllPolicy(namespace), dryRun);
